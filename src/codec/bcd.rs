@@ -1,0 +1,121 @@
+//! Packed BCD: two decimal digits per byte, with a pad nibble for odd digit counts.
+//!
+//! Track data (class `z`) also packs the field separator `=` as nibble `D`.
+
+use crate::spec::{BcdPad, Class, Side};
+
+
+
+/// Why a packed value is rejected; the index is the byte within the packed data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BcdFault {
+    /// A nibble that is not a digit (or `D` for track data).
+    Nibble(usize),
+    /// The pad nibble differs from the spec's.
+    Pad(usize),
+}
+
+#[inline]
+fn nibble_ok(class: Class, n: u8) -> bool {
+    n < 10 || (class == Class::Z && n == 0xD)
+}
+
+/// Checks `data` packs `digits` digits of `class` with `pad` on odd counts.
+#[inline]
+pub(crate) fn validate(data: &[u8], digits: usize, class: Class, pad: BcdPad) -> Result<(), BcdFault> {
+    let odd = digits % 2 == 1;
+    let last = data.len().saturating_sub(1);
+    for (i, &b) in data.iter().enumerate() {
+        let (hi, lo) = (b >> 4, b & 0x0F);
+        let hi_pad = odd && i == 0 && pad.side == Side::Left;
+        let lo_pad = odd && i == last && pad.side == Side::Right;
+        if hi_pad {
+            if hi != pad.nibble {
+                return Err(BcdFault::Pad(i));
+            }
+        } else if !nibble_ok(class, hi) {
+            return Err(BcdFault::Nibble(i));
+        }
+        if lo_pad {
+            if lo != pad.nibble {
+                return Err(BcdFault::Pad(i));
+            }
+        } else if !nibble_ok(class, lo) {
+            return Err(BcdFault::Nibble(i));
+        }
+    }
+    Ok(())
+}
+
+/// Iterates the digits (ASCII, `D` for a track separator) of a validated packed value.
+#[cfg(test)]
+pub(crate) fn digits(data: &[u8], digits: usize, pad: BcdPad) -> impl Iterator<Item = u8> + '_ {
+    let skip = usize::from(digits % 2 == 1 && pad.side == Side::Left);
+    data.iter()
+        .flat_map(|&b| [b >> 4, b & 0x0F])
+        .skip(skip)
+        .take(digits)
+        .map(|n| super::charset::HEX_UPPER[usize::from(n & 0x0F)])
+}
+
+/// Nibble for an ASCII value character (`=` packs as `D` in track data).
+#[inline]
+pub(crate) fn nibble_of(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'=' | b'D' | b'd' => 0xD,
+        _ => 0,
+    }
+}
+
+/// Packs `count` ASCII digits from `chars` into `out` (`count.div_ceil(2)` bytes), padding odd counts.
+pub(crate) fn pack(chars: impl Iterator<Item = u8>, count: usize, pad: BcdPad, out: &mut [u8]) {
+    let odd = count % 2 == 1;
+    let lead = odd && pad.side == Side::Left;
+    let mut nibbles = lead
+        .then_some(pad.nibble)
+        .into_iter()
+        .chain(chars.take(count).map(nibble_of))
+        .chain((odd && !lead).then_some(pad.nibble));
+    for slot in out.iter_mut() {
+        let hi = nibbles.next().unwrap_or(0);
+        let lo = nibbles.next().unwrap_or(0);
+        *slot = (hi << 4) | (lo & 0x0F);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEFT0: BcdPad = BcdPad { side: Side::Left, nibble: 0 };
+    const RIGHTF: BcdPad = BcdPad { side: Side::Right, nibble: 0xF };
+
+    #[test]
+    fn every_byte_is_valid_bcd_exactly_when_both_nibbles_are_digits() {
+        for b in 0..=255u8 {
+            let ok = (b >> 4) < 10 && (b & 0xF) < 10;
+            assert_eq!(validate(&[b], 2, Class::N, LEFT0).is_ok(), ok, "byte {b:02X}");
+            if ok {
+                let s: Vec<u8> = digits(&[b], 2, LEFT0).collect();
+                let mut back = [0u8];
+                pack(s.iter().copied(), 2, LEFT0, &mut back);
+                assert_eq!(back[0], b);
+            }
+        }
+    }
+
+    #[test]
+    fn odd_digit_counts_pad_on_the_spec_side() {
+        let mut out = [0u8; 2];
+        pack(b"123".iter().copied(), 3, LEFT0, &mut out);
+        assert_eq!(out, [0x01, 0x23]);
+        pack(b"12=".iter().copied(), 3, RIGHTF, &mut out);
+        assert_eq!(out, [0x12, 0xDF]);
+        assert_eq!(digits(&[0x12, 0xDF], 3, RIGHTF).collect::<Vec<_>>(), b"12D");
+        assert_eq!(validate(&[0x12, 0xD0], 3, Class::Z, RIGHTF), Err(BcdFault::Pad(1)));
+        assert_eq!(validate(&[0x11, 0x23], 3, Class::N, LEFT0), Err(BcdFault::Pad(0)));
+        assert_eq!(validate(&[0x0A, 0x23], 3, Class::N, LEFT0), Err(BcdFault::Nibble(0)));
+        assert_eq!(validate(&[0x1D, 0x23], 4, Class::Z, LEFT0), Ok(()));
+    }
+}

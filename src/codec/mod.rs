@@ -1,0 +1,8 @@
+//! Wire primitives, each decode beside its encode: character sets, packed BCD, length
+//! prefixes, bitmaps and whole fields.
+
+pub(crate) mod bcd;
+pub mod bitmap;
+pub(crate) mod charset;
+pub(crate) mod field;
+pub(crate) mod prefix;

@@ -1,0 +1,388 @@
+//! [`MessageBuilder`]: set fields by number, then encode with computed bitmaps.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::codec::bitmap::Bitmap;
+use crate::codec::charset::LATIN1_TO_EBCDIC;
+use crate::codec::field::{self, Form, Prepared};
+use crate::error::{EncodeError, EncodeErrorKind, Location};
+use crate::spec::{MtiEncoding, Spec};
+
+use super::field::Field;
+use super::mti::Mti;
+
+/// A field value handed to the builder: borrowed or shared bytes, read as text or raw.
+#[derive(Clone, Debug)]
+pub struct FieldValue<'a> {
+    data: Data<'a>,
+    form: Form,
+}
+
+#[derive(Clone, Debug)]
+enum Data<'a> {
+    Borrowed(&'a [u8]),
+    Shared(Bytes),
+}
+
+impl Data<'_> {
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Data::Borrowed(s) => s,
+            Data::Shared(b) => b,
+        }
+    }
+}
+
+impl<'a> FieldValue<'a> {
+    /// Text value: characters for text and numeric fields, hex digits for binary fields.
+    pub fn text(s: &'a str) -> Self {
+        Self {
+            data: Data::Borrowed(s.as_bytes()),
+            form: Form::Text,
+        }
+    }
+
+    /// Raw bytes of a binary (class `b`) field; for other classes, the ASCII characters.
+    pub fn binary(b: &'a [u8]) -> Self {
+        Self {
+            data: Data::Borrowed(b),
+            form: Form::Raw,
+        }
+    }
+
+    /// Owned raw bytes of a binary field.
+    pub fn binary_owned(b: impl Into<Bytes>) -> FieldValue<'static> {
+        FieldValue {
+            data: Data::Shared(b.into()),
+            form: Form::Raw,
+        }
+    }
+}
+
+impl<'a> From<&'a str> for FieldValue<'a> {
+    fn from(s: &'a str) -> Self {
+        FieldValue::text(s)
+    }
+}
+
+impl<'a> From<&'a String> for FieldValue<'a> {
+    fn from(s: &'a String) -> Self {
+        FieldValue::text(s)
+    }
+}
+
+impl From<String> for FieldValue<'static> {
+    fn from(s: String) -> Self {
+        FieldValue {
+            data: Data::Shared(Bytes::from(s.into_bytes())),
+            form: Form::Text,
+        }
+    }
+}
+
+impl<'a> From<Field<'a>> for FieldValue<'a> {
+    /// The wire bytes of a decoded field; set it only into a field with the same definition
+    /// (same spec), where it is copied as-is.
+    fn from(f: Field<'a>) -> Self {
+        FieldValue {
+            data: Data::Borrowed(f.raw()),
+            form: Form::Wire {
+                units: f.units() as u32,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Entry<'a> {
+    n: u16,
+    value: FieldValue<'a>,
+    prep: Prepared,
+}
+
+/// Builds a message field by field, checking each value when it is set.
+///
+/// Bitmaps (secondary and tertiary) are computed; values are padded per spec; the exact size
+/// is known before writing ([`MessageBuilder::encoded_len`]).
+///
+/// ```
+/// use iso8583_wire::{MessageBuilder, Spec};
+/// let spec = Spec::builtin("iso87-ascii")?;
+/// let mut b = MessageBuilder::new(&spec);
+/// b.mti("0800")?.set(7, "1122334455")?.set(11, "1")?.set(70, "301")?;
+/// let wire = b.encode_to_vec()?;
+/// assert_eq!(&wire[..4], b"0800");
+/// assert_eq!(&wire[4..36], b"82200000000000000400000000000000");
+/// assert_eq!(&wire[36..], b"1122334455000001301"); // DE 11 padded to n6
+///
+/// let err = b.set(2, "12345678901234567890").unwrap_err();
+/// assert_eq!(err.to_string(), "field 2: length 20 exceeds max 19");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct MessageBuilder<'a> {
+    spec: Spec,
+    header: Data<'a>,
+    mti: Option<Mti>,
+    /// Sorted by field number.
+    entries: Vec<Entry<'a>>,
+}
+
+impl<'a> MessageBuilder<'a> {
+    /// An empty message for `spec`.
+    pub fn new(spec: &Spec) -> Self {
+        Self {
+            spec: spec.clone(),
+            header: Data::Borrowed(&[]),
+            mti: None,
+            entries: Vec::with_capacity(24),
+        }
+    }
+
+    /// A builder holding every field of a decoded message, copied as wire bytes (no re-check).
+    ///
+    /// Encoding it gives back the same bytes.
+    pub fn from_view(view: &super::view::MessageView<'a>) -> Self {
+        let mut b = Self::new(view.spec());
+        b.header = Data::Borrowed(view.header());
+        b.mti = Some(view.mti());
+        for f in view.fields() {
+            // A decoded field always fits its own spec.
+            if let Ok(prep) = field::prepare(f.spec(), f.raw(), FieldValue::from(f).form) {
+                b.entries.push(Entry {
+                    n: f.number(),
+                    value: FieldValue::from(f),
+                    prep,
+                });
+            }
+        }
+        b
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// Removes every field, the MTI and the header, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.mti = None;
+        self.header = Data::Borrowed(&[]);
+    }
+
+    /// Sets the MTI from four digits.
+    pub fn mti(&mut self, mti: &str) -> Result<&mut Self, EncodeError> {
+        let m = mti
+            .parse()
+            .map_err(|_| EncodeError::new(Location::Mti, EncodeErrorKind::BadMti))?;
+        self.mti = Some(m);
+        Ok(self)
+    }
+
+    /// Sets the MTI.
+    pub fn set_mti(&mut self, mti: Mti) -> &mut Self {
+        self.mti = Some(mti);
+        self
+    }
+
+    /// Sets the fixed header ahead of the MTI (must be the spec's header length).
+    pub fn header(&mut self, header: &'a [u8]) -> Result<&mut Self, EncodeError> {
+        if header.len() != self.spec.header_len() {
+            return Err(EncodeError::new(
+                Location::Header,
+                EncodeErrorKind::BadHeader {
+                    len: header.len(),
+                    expected: self.spec.header_len(),
+                },
+            ));
+        }
+        self.header = Data::Borrowed(header);
+        Ok(self)
+    }
+
+    /// Sets field `n`, checking the value against its class and length now.
+    pub fn set(
+        &mut self,
+        n: u16,
+        value: impl Into<FieldValue<'a>>,
+    ) -> Result<&mut Self, EncodeError> {
+        let value = value.into();
+        if self.spec.is_bitmap_field(n) {
+            return Err(EncodeError::field(n, EncodeErrorKind::ComputedField));
+        }
+        let fs = self
+            .spec
+            .field(n)
+            .ok_or(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec))?;
+        let prep = field::prepare(fs, value.data.as_slice(), value.form)?;
+        let entry = Entry { n, value, prep };
+        match self.entries.binary_search_by_key(&n, |e| e.n) {
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    *slot = entry;
+                }
+            }
+            Err(i) => self.entries.insert(i, entry),
+        }
+        Ok(self)
+    }
+
+    /// Sets a binary field from raw bytes.
+    pub fn set_binary(&mut self, n: u16, bytes: &'a [u8]) -> Result<&mut Self, EncodeError> {
+        self.set(n, FieldValue::binary(bytes))
+    }
+
+    /// Removes field `n`.
+    pub fn remove(&mut self, n: u16) -> &mut Self {
+        self.entries.retain(|e| e.n != n);
+        self
+    }
+
+    /// Whether field `n` is set.
+    pub fn has(&self, n: u16) -> bool {
+        self.entries.binary_search_by_key(&n, |e| e.n).is_ok()
+    }
+
+    /// Field numbers set, in order.
+    pub fn numbers(&self) -> impl Iterator<Item = u16> + '_ {
+        self.entries.iter().map(|e| e.n)
+    }
+
+    fn bitmap(&self) -> Bitmap {
+        let mut bm = Bitmap::new();
+        for e in &self.entries {
+            bm.set(e.n);
+        }
+        if self.entries.iter().any(|e| e.n > 128) {
+            bm.set(65);
+        }
+        if self.entries.iter().any(|e| e.n > 64) {
+            bm.set(1);
+        }
+        bm
+    }
+
+    /// Exact number of bytes [`MessageBuilder::encode_into`] writes.
+    pub fn encoded_len(&self) -> Result<usize, EncodeError> {
+        if self.mti.is_none() {
+            return Err(EncodeError::new(Location::Mti, EncodeErrorKind::BadMti));
+        }
+        let blen = self.spec.bitmap_encoding().wire_len();
+        let maps = 1
+            + usize::from(self.entries.iter().any(|e| e.n > 64))
+            + usize::from(self.entries.iter().any(|e| e.n > 128));
+        let mut len =
+            self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
+        for e in &self.entries {
+            if let Some(fs) = self.spec.field(e.n) {
+                len += e.prep.wire_len(fs);
+            }
+        }
+        Ok(len)
+    }
+
+    /// Writes the message into `out` and returns the bytes written; `out` may be larger.
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        let total = self.encoded_len()?;
+        let available = out.len();
+        let out = out.get_mut(..total).ok_or(EncodeError::new(
+            Location::Mti,
+            EncodeErrorKind::BufferTooSmall {
+                needed: total,
+                available,
+            },
+        ))?;
+        let mti = self
+            .mti
+            .ok_or(EncodeError::new(Location::Mti, EncodeErrorKind::BadMti))?;
+        let mut w = Cursor { out, pos: 0 };
+        let header = self.header.as_slice();
+        let hlen = self.spec.header_len();
+        let hdst = w.take(hlen);
+        for (i, slot) in hdst.iter_mut().enumerate() {
+            *slot = header.get(i).copied().unwrap_or(0);
+        }
+        let menc = self.spec.mti_encoding();
+        let mdst = w.take(menc.wire_len());
+        let d = mti.digits();
+        match menc {
+            MtiEncoding::Ascii => mdst.copy_from_slice(&d),
+            MtiEncoding::Ebcdic => {
+                for (slot, c) in mdst.iter_mut().zip(d) {
+                    *slot = LATIN1_TO_EBCDIC[usize::from(c)];
+                }
+            }
+            MtiEncoding::Bcd => {
+                for (slot, pair) in mdst.iter_mut().zip(d.chunks_exact(2)) {
+                    if let [hi, lo] = pair {
+                        *slot = ((hi - b'0') << 4) | (lo - b'0');
+                    }
+                }
+            }
+        }
+        let bm = self.bitmap();
+        let benc = self.spec.bitmap_encoding();
+        let blen = benc.wire_len();
+        bm.write_word(0, benc, w.take(blen));
+        if bm.is_set(1) {
+            bm.write_word(1, benc, w.take(blen));
+        }
+        let tertiary = bm.is_set(65) && self.spec.has_tertiary_bitmap();
+        let mut tertiary_done = !tertiary;
+        for e in &self.entries {
+            if !tertiary_done && e.n > 65 {
+                bm.write_word(2, benc, w.take(blen));
+                tertiary_done = true;
+            }
+            if let Some(fs) = self.spec.field(e.n) {
+                let dst = w.take(e.prep.wire_len(fs));
+                field::write(fs, e.value.data.as_slice(), e.value.form, &e.prep, dst);
+            }
+        }
+        Ok(w.pos)
+    }
+
+    /// Encodes into a new `Vec<u8>` of exactly the right size.
+    pub fn encode_to_vec(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut v = Vec::new();
+        self.encode_append(&mut v)?;
+        Ok(v)
+    }
+
+    /// Appends the message to `out` (reusing its capacity).
+    pub fn encode_append(&self, out: &mut Vec<u8>) -> Result<usize, EncodeError> {
+        let len = self.encoded_len()?;
+        let start = out.len();
+        out.resize(start + len, 0);
+        let dst = out.get_mut(start..).unwrap_or_default();
+        self.encode_into(dst)
+    }
+
+    /// Appends the message to a `BytesMut`.
+    pub fn encode_bytes(&self, out: &mut BytesMut) -> Result<usize, EncodeError> {
+        let len = self.encoded_len()?;
+        let start = out.len();
+        out.put_bytes(0, len);
+        let dst = out.get_mut(start..).unwrap_or_default();
+        self.encode_into(dst)
+    }
+}
+
+/// Forward-only writer over an exactly-sized output.
+struct Cursor<'o> {
+    out: &'o mut [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    /// The next `n` bytes (fewer only if the size computation were wrong; then writes are dropped).
+    #[inline]
+    fn take(&mut self, n: usize) -> &mut [u8] {
+        let start = self.pos.min(self.out.len());
+        let end = (start + n).min(self.out.len());
+        self.pos = end;
+        self.out.get_mut(start..end).unwrap_or_default()
+    }
+}

@@ -1,0 +1,176 @@
+//! Decoding a whole message into a [`Layout`]: where the header, MTI, bitmaps and each present
+//! field lie. Every byte is looked at once; nothing is copied or allocated.
+
+use crate::codec::bitmap::Bitmap;
+use crate::codec::field::{self, Span};
+use crate::codec::charset::EBCDIC_TO_LATIN1;
+use crate::error::{DecodeError, DecodeErrorKind, Location};
+use crate::spec::{MtiEncoding, Spec};
+
+use super::mti::Mti;
+
+/// Field slots: index 0 holds the header, 1 the secondary bitmap, 65 the tertiary bitmap
+/// (in specs that have one), the rest the data elements by number.
+pub(crate) const SLOTS: usize = 193;
+
+/// Positions of everything present in one decoded message.
+#[derive(Clone, Debug)]
+pub(crate) struct Layout {
+    pub(crate) mti: Mti,
+    pub(crate) bitmap: Bitmap,
+    pub(crate) spans: [Span; SLOTS],
+    /// Bytes the message took (header included).
+    pub(crate) len: usize,
+}
+
+fn truncated(loc: Location, offset: usize, needed: usize, buf: &[u8]) -> DecodeError {
+    DecodeError::new(
+        loc,
+        offset,
+        DecodeErrorKind::Truncated {
+            needed,
+            available: buf.len().saturating_sub(offset),
+        },
+    )
+}
+
+/// Decodes one message that must fill `buf` exactly.
+pub(crate) fn decode_exact(spec: &Spec, buf: &[u8]) -> Result<Layout, DecodeError> {
+    let layout = decode(spec, buf)?;
+    if layout.len < buf.len() {
+        let last = layout
+            .bitmap
+            .iter()
+            .filter(|&n| !spec.is_bitmap_field(n))
+            .last();
+        return Err(DecodeError::new(
+            last.map_or(Location::Bitmap, Location::Field),
+            layout.len,
+            DecodeErrorKind::TrailingBytes {
+                count: buf.len() - layout.len,
+            },
+        ));
+    }
+    Ok(layout)
+}
+
+/// Decodes one message from the start of `buf`; bytes after it are left alone.
+pub(crate) fn decode(spec: &Spec, buf: &[u8]) -> Result<Layout, DecodeError> {
+    let inner = &*spec.0;
+    let mut spans = [Span::default(); SLOTS];
+    // Header.
+    let hlen = inner.header_len;
+    if buf.len() < hlen {
+        return Err(truncated(Location::Header, 0, hlen, buf));
+    }
+    spans[0] = Span {
+        start: 0,
+        units: hlen as u32,
+    };
+    let mut pos = hlen;
+
+    // MTI.
+    let mlen = inner.mti.wire_len();
+    let raw = buf
+        .get(pos..pos + mlen)
+        .ok_or_else(|| truncated(Location::Mti, pos, mlen, buf))?;
+    let mut d = [0u8; 4];
+    match inner.mti {
+        MtiEncoding::Ascii => d.copy_from_slice(raw.get(..4).unwrap_or(&[0; 4])),
+        MtiEncoding::Ebcdic => {
+            for (slot, &c) in d.iter_mut().zip(raw) {
+                *slot = EBCDIC_TO_LATIN1[usize::from(c)];
+            }
+        }
+        MtiEncoding::Bcd => {
+            for (pair, &c) in d.chunks_exact_mut(2).zip(raw) {
+                if let [hi, lo] = pair {
+                    *hi = if c >> 4 < 10 { b'0' + (c >> 4) } else { b'?' };
+                    *lo = if c & 0xF < 10 { b'0' + (c & 0xF) } else { b'?' };
+                }
+            }
+        }
+    }
+    let mti =
+        Mti::from_digits(d).map_err(|_| DecodeError::new(Location::Mti, pos, DecodeErrorKind::BadMti))?;
+    pos += mlen;
+
+    // Primary and secondary bitmaps.
+    let benc = inner.bitmap;
+    let blen = benc.wire_len();
+    let mut bitmap = Bitmap::new();
+    read_bitmap(&mut bitmap, 0, buf, pos, benc, false)?;
+    pos += blen;
+    if bitmap.is_set(1) {
+        read_bitmap(&mut bitmap, 1, buf, pos, benc, true)?;
+        spans[1] = Span {
+            start: pos as u32,
+            units: blen as u32,
+        };
+        pos += blen;
+    }
+
+    // Data elements in number order, word by word so the tertiary bitmap (read at field 65)
+    // extends the walk.
+    for word_index in 0..3usize {
+        let mut bits = u64::from_be_bytes(bitmap.word(word_index));
+        if word_index == 0 {
+            bits &= !(1u64 << 63);
+        }
+        while bits != 0 {
+            let lz = bits.leading_zeros();
+            bits &= !(1u64 << (63 - lz));
+            let n = (word_index as u16) * 64 + lz as u16 + 1;
+            if n == 65 && inner.tertiary {
+                read_bitmap(&mut bitmap, 2, buf, pos, benc, false)
+                    .map_err(|e| DecodeError::new(Location::Field(65), e.offset, e.kind))?;
+                spans[65] = Span {
+                    start: pos as u32,
+                    units: blen as u32,
+                };
+                pos += blen;
+                continue;
+            }
+            let fs = spec.field(n).ok_or_else(|| {
+                DecodeError::new(Location::Field(n), pos, DecodeErrorKind::FieldNotInSpec)
+            })?;
+            let (span, next) = field::decode(fs, buf, pos)?;
+            if let Some(slot) = spans.get_mut(usize::from(n)) {
+                *slot = span;
+            }
+            pos = next;
+        }
+    }
+    Ok(Layout {
+        mti,
+        bitmap,
+        spans,
+        len: pos,
+    })
+}
+
+fn read_bitmap(
+    bitmap: &mut Bitmap,
+    index: usize,
+    buf: &[u8],
+    pos: usize,
+    enc: crate::spec::BitmapEncoding,
+    secondary: bool,
+) -> Result<(), DecodeError> {
+    let rest = buf.get(pos..).unwrap_or_default();
+    bitmap.read_word(index, rest, enc).map_err(|at| {
+        if rest.len() < enc.wire_len() {
+            let kind = if secondary {
+                DecodeErrorKind::MissingSecondaryBitmap
+            } else {
+                DecodeErrorKind::Truncated {
+                    needed: enc.wire_len(),
+                    available: rest.len(),
+                }
+            };
+            DecodeError::new(Location::Bitmap, pos, kind)
+        } else {
+            DecodeError::new(Location::Bitmap, pos + at, DecodeErrorKind::BadHexDigit)
+        }
+    })
+}

@@ -1,0 +1,78 @@
+//! Masking of sensitive values for Debug, Display and CLI output.
+//!
+//! PANs keep their first six and last four digits (PCI DSS display rule); track data keeps the
+//! masked PAN and its separator and hides everything after it; secrets are all `*`.
+
+use core::fmt;
+
+use crate::spec::Mask;
+
+/// Writes `chars` to `out`, masked per `mask`. `len` is the number of characters.
+pub(crate) fn write_masked(
+    out: &mut dyn fmt::Write,
+    mask: Mask,
+    chars: impl Iterator<Item = u8> + Clone,
+    len: usize,
+) -> fmt::Result {
+    match mask {
+        Mask::None => {
+            for c in chars {
+                out.write_char(char::from(c))?;
+            }
+        }
+        Mask::Full => {
+            for _ in 0..len {
+                out.write_char('*')?;
+            }
+        }
+        Mask::Pan => write_pan(out, chars, len)?,
+        Mask::Track => {
+            let pan_len = chars
+                .clone()
+                .position(|c| matches!(c, b'=' | b'D' | b'^'))
+                .unwrap_or(len);
+            write_pan(out, chars.clone().take(pan_len), pan_len)?;
+            for (i, c) in chars.skip(pan_len).enumerate() {
+                out.write_char(if i == 0 { char::from(c) } else { '*' })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_pan(out: &mut dyn fmt::Write, chars: impl Iterator<Item = u8>, len: usize) -> fmt::Result {
+    let shown = len >= 13;
+    for (i, c) in chars.enumerate() {
+        let keep = shown && (i < 6 || i + 4 >= len);
+        out.write_char(if keep { char::from(c) } else { '*' })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(mask: Mask, s: &str) -> String {
+        let mut out = String::new();
+        write_masked(&mut out, mask, s.bytes(), s.len()).unwrap();
+        out
+    }
+
+    #[test]
+    fn pans_keep_six_and_four() {
+        assert_eq!(masked(Mask::Pan, "4761739001010119"), "476173******0119");
+        assert_eq!(masked(Mask::Pan, "123456789012"), "************");
+        assert_eq!(masked(Mask::None, "123"), "123");
+        assert_eq!(masked(Mask::Full, "0A1B"), "****");
+    }
+
+    #[test]
+    fn track_hides_everything_after_the_separator() {
+        assert_eq!(
+            masked(Mask::Track, "4761739001010119=25122011143804489"),
+            "476173******0119=*****************"
+        );
+        assert_eq!(masked(Mask::Track, "4761739001010119D2512"), "476173******0119D****");
+    }
+}

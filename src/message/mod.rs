@@ -1,0 +1,16 @@
+//! Messages: the MTI, the borrowed [`MessageView`], the owned [`Message`] and the
+//! [`MessageBuilder`] that encodes.
+
+mod builder;
+mod field;
+pub(crate) mod layout;
+mod mask;
+mod mti;
+mod owned;
+mod view;
+
+pub use builder::{FieldValue, MessageBuilder};
+pub use field::{Clear, Field, SmallText};
+pub use mti::{BadMti, Mti};
+pub use owned::Message;
+pub use view::MessageView;

@@ -1,0 +1,90 @@
+//! [`Message`]: a decoded message that owns its bytes in a `bytes::Bytes`.
+
+use core::fmt;
+
+use bytes::Bytes;
+
+use crate::error::DecodeError;
+use crate::spec::Spec;
+
+use super::field::Field;
+use super::layout::{self, Layout};
+use super::view::MessageView;
+
+/// An owned decoded message. Field values are slices of the received `Bytes` (no copy).
+///
+/// ```
+/// use bytes::Bytes;
+/// use iso8583_wire::{Message, MessageBuilder, Spec};
+/// let spec = Spec::builtin("iso87-bcd")?;
+/// let mut b = MessageBuilder::new(&spec);
+/// b.mti("0800")?.set(11, "000001")?.set(70, "001")?;
+/// let msg = Message::decode(&spec, Bytes::from(b.encode_to_vec()?))?;
+/// assert_eq!(msg.view().field(70).unwrap().to_u64(), Some(1));
+/// assert_eq!(msg.field_bytes(11).unwrap().as_ref(), &[0x00, 0x00, 0x01]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Message {
+    spec: Spec,
+    bytes: Bytes,
+    layout: Box<Layout>,
+}
+
+impl Message {
+    /// Decodes exactly one message filling `bytes`.
+    pub fn decode(spec: &Spec, bytes: Bytes) -> Result<Message, DecodeError> {
+        let layout = layout::decode_exact(spec, &bytes)?;
+        Ok(Self::from_parts(spec.clone(), bytes, layout))
+    }
+
+    pub(crate) fn from_parts(spec: Spec, bytes: Bytes, layout: Layout) -> Self {
+        Self {
+            spec,
+            bytes,
+            layout: Box::new(layout),
+        }
+    }
+
+    /// A borrowed view for field access.
+    pub fn view(&self) -> MessageView<'_> {
+        MessageView::from_layout(&self.spec, &self.bytes, (*self.layout).clone())
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// The message bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The MTI.
+    pub fn mti(&self) -> super::mti::Mti {
+        self.layout.mti
+    }
+
+    /// Data element `n`, if present.
+    pub fn field(&self, n: u16) -> Option<Field<'_>> {
+        if !self.layout.bitmap.is_set(n) || self.spec.is_bitmap_field(n) {
+            return None;
+        }
+        let span = self.layout.spans.get(usize::from(n))?;
+        Field::new(self.spec.field(n)?, &self.bytes, span.start as usize, span.units as usize)
+    }
+
+    /// Field `n`'s wire data as a `Bytes` slice of the message (no copy).
+    pub fn field_bytes(&self, n: u16) -> Option<Bytes> {
+        let f = self.field(n)?;
+        let start = f.offset();
+        Some(self.bytes.slice(start..start + f.raw().len()))
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.view(), f)
+    }
+}

@@ -1,0 +1,151 @@
+//! [`MessageView`]: a decoded message borrowing its bytes; no allocation, no copy.
+
+use core::fmt;
+
+use crate::codec::bitmap::Bitmap;
+use crate::error::DecodeError;
+use crate::spec::Spec;
+
+use super::field::Field;
+use super::layout::{self, Layout};
+use super::mti::Mti;
+use super::owned::Message;
+
+/// A decoded message over borrowed bytes.
+///
+/// Decoding records where each present field lies; field values are handed out as slices of
+/// the input. Nothing is allocated.
+///
+/// ```
+/// use iso8583_wire::{MessageBuilder, MessageView, Spec};
+/// let spec = Spec::builtin("iso87-ascii-bin")?;
+/// let mut b = MessageBuilder::new(&spec);
+/// b.mti("0200")?.set(3, "000000")?.set(4, "000000001500")?.set(11, "000123")?;
+/// let wire = b.encode_to_vec()?;
+///
+/// let msg = MessageView::decode(&spec, &wire)?;
+/// assert_eq!(msg.mti().as_str(), "0200");
+/// assert_eq!(msg.field(4).and_then(|f| f.to_u64()), Some(1500));
+/// assert_eq!(msg.field(11).unwrap().as_str(), Some("000123"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct MessageView<'a> {
+    spec: &'a Spec,
+    buf: &'a [u8],
+    layout: Layout,
+}
+
+impl<'a> MessageView<'a> {
+    /// Decodes exactly one message filling `buf`; trailing bytes are an error.
+    pub fn decode(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
+        let layout = layout::decode_exact(spec, buf)?;
+        Ok(Self { spec, buf, layout })
+    }
+
+    /// Decodes one message from the start of `buf`, leaving any bytes after it
+    /// (see [`MessageView::encoded_len`] for where it ended).
+    pub fn decode_prefix(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
+        let layout = layout::decode(spec, buf)?;
+        Ok(Self { spec, buf, layout })
+    }
+
+    pub(crate) fn from_layout(spec: &'a Spec, buf: &'a [u8], layout: Layout) -> Self {
+        Self { spec, buf, layout }
+    }
+
+    /// The spec the message was decoded with.
+    pub fn spec(&self) -> &'a Spec {
+        self.spec
+    }
+
+    /// The message type indicator.
+    pub fn mti(&self) -> Mti {
+        self.layout.mti
+    }
+
+    /// The fixed header ahead of the MTI (empty when the spec has none).
+    pub fn header(&self) -> &'a [u8] {
+        self.buf.get(..self.spec.header_len()).unwrap_or_default()
+    }
+
+    /// Presence bits (bitmap positions 1 and 65 included).
+    pub fn bitmap(&self) -> &Bitmap {
+        &self.layout.bitmap
+    }
+
+    /// Whether data element `n` is present.
+    #[inline]
+    pub fn has(&self, n: u16) -> bool {
+        self.layout.bitmap.is_set(n) && !self.spec.is_bitmap_field(n)
+    }
+
+    /// Data element `n`, if present.
+    #[inline]
+    pub fn field(&self, n: u16) -> Option<Field<'a>> {
+        if !self.has(n) {
+            return None;
+        }
+        let span = self.layout.spans.get(usize::from(n))?;
+        Field::new(self.spec.field(n)?, self.buf, span.start as usize, span.units as usize)
+    }
+
+    /// The clear value of field `n` as `&str`, when its wire form is text (see [`Field::as_str`]).
+    pub fn str(&self, n: u16) -> Option<&'a str> {
+        self.field(n)?.as_str()
+    }
+
+    /// Present data elements in number order (bitmaps excluded).
+    pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + '_ {
+        self.layout.bitmap.iter().filter_map(|n| self.field(n))
+    }
+
+    /// The whole message as received (header included, trailing bytes excluded).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.buf.get(..self.layout.len).unwrap_or(self.buf)
+    }
+
+    /// Bytes the message takes on the wire.
+    pub fn encoded_len(&self) -> usize {
+        self.layout.len
+    }
+
+    /// Copies the bytes into an owned [`Message`] (one allocation).
+    pub fn into_owned(self) -> Message {
+        Message::from_parts(
+            self.spec.clone(),
+            bytes::Bytes::copy_from_slice(self.as_bytes()),
+            self.layout,
+        )
+    }
+}
+
+impl fmt::Debug for MessageView<'_> {
+    /// Lists the MTI and each field, sensitive values masked.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageView")
+            .field("spec", &self.spec.name())
+            .field("mti", &self.mti())
+            .field("fields", &FieldList(self))
+            .finish()
+    }
+}
+
+struct FieldList<'v, 'a>(&'v MessageView<'a>);
+
+impl fmt::Debug for FieldList<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.fields()).finish()
+    }
+}
+
+impl fmt::Display for MessageView<'_> {
+    /// A readable dump: MTI with meaning, then one line per field (number, name, masked value).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "MTI {} ({})", self.mti(), self.mti().meaning())?;
+        for field in self.fields() {
+            writeln!(f, "  {:>3} {:<40} {}", field.number(), field.spec().name(), field)?;
+        }
+        Ok(())
+    }
+}

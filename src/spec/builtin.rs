@@ -1,0 +1,44 @@
+//! The specs bundled with the crate, embedded at build time and parsed once on first use.
+
+use std::sync::OnceLock;
+
+use super::Spec;
+use crate::error::SpecError;
+
+/// Names of the bundled specs, for [`Spec::builtin`].
+pub const BUILTIN_NAMES: &[&str] = &[
+    "iso87-ascii",
+    "iso87-ascii-bin",
+    "iso87-bcd",
+    "iso87-ebcdic",
+    "iso93-ascii",
+];
+
+const SOURCES: [&str; 5] = [
+    include_str!("../../specs/iso87-ascii.toml"),
+    include_str!("../../specs/iso87-ascii-bin.toml"),
+    include_str!("../../specs/iso87-bcd.toml"),
+    include_str!("../../specs/iso87-ebcdic.toml"),
+    include_str!("../../specs/iso93-ascii.toml"),
+];
+
+static CACHE: [OnceLock<Spec>; 5] = [const { OnceLock::new() }; 5];
+
+pub(super) fn get(name: &str) -> Result<Spec, SpecError> {
+    let i = BUILTIN_NAMES.iter().position(|n| *n == name).ok_or_else(|| {
+        SpecError::new(
+            name,
+            None,
+            "name",
+            format!("no bundled spec of that name (bundled: {})", BUILTIN_NAMES.join(", ")),
+        )
+    })?;
+    let (Some(cell), Some(src)) = (CACHE.get(i), SOURCES.get(i)) else {
+        return Err(SpecError::new(name, None, "name", "bundled spec table out of step"));
+    };
+    if let Some(spec) = cell.get() {
+        return Ok(spec.clone());
+    }
+    let spec = Spec::from_toml_str(src, &format!("specs/{name}.toml"))?;
+    Ok(cell.get_or_init(|| spec).clone())
+}

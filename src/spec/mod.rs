@@ -1,0 +1,165 @@
+//! Dialect descriptions: how a network lays out its MTI, bitmaps and data elements.
+//!
+//! A [`Spec`] is data, loaded from TOML (see `specs/*.toml` and the README's
+//! "Spec files" section) and validated once at load. The bundled specs are
+//! embedded in the crate and found by name with [`Spec::builtin`].
+//!
+//! A `Spec` is a cheap handle (an `Arc`): clone it freely, hand it to threads.
+
+mod builtin;
+mod field;
+mod load;
+
+use std::sync::Arc;
+
+pub use builtin::BUILTIN_NAMES;
+pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
+
+use crate::error::SpecError;
+
+/// How the message type indicator is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MtiEncoding {
+    /// Four ASCII digits.
+    Ascii,
+    /// Two bytes of packed BCD.
+    Bcd,
+    /// Four EBCDIC (code page 037) digits.
+    Ebcdic,
+}
+
+impl MtiEncoding {
+    /// Bytes the MTI takes on the wire.
+    pub const fn wire_len(self) -> usize {
+        match self {
+            MtiEncoding::Bcd => 2,
+            MtiEncoding::Ascii | MtiEncoding::Ebcdic => 4,
+        }
+    }
+}
+
+/// How each 64-bit bitmap is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BitmapEncoding {
+    /// Eight raw bytes.
+    Binary,
+    /// Sixteen ASCII hex digits.
+    Hex,
+    /// Sixteen EBCDIC hex digits.
+    EbcdicHex,
+}
+
+impl BitmapEncoding {
+    /// Bytes one 64-bit bitmap takes on the wire.
+    pub const fn wire_len(self) -> usize {
+        match self {
+            BitmapEncoding::Binary => 8,
+            BitmapEncoding::Hex | BitmapEncoding::EbcdicHex => 16,
+        }
+    }
+}
+
+/// The highest data element number a spec may define (fields 129..=192 need the tertiary bitmap).
+pub const MAX_FIELD: u16 = 192;
+
+#[derive(Debug)]
+pub(crate) struct SpecInner {
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) mti: MtiEncoding,
+    pub(crate) bitmap: BitmapEncoding,
+    pub(crate) tertiary: bool,
+    pub(crate) header_len: usize,
+    /// Indexed by field number; entry 0 and bitmap fields are `None`.
+    pub(crate) fields: Vec<Option<FieldSpec>>,
+}
+
+/// A validated dialect description. Cheap to clone.
+///
+/// ```
+/// use iso8583_wire::Spec;
+/// let spec = Spec::builtin("iso87-ascii-bin").unwrap();
+/// assert_eq!(spec.field(2).unwrap().name(), "Primary account number");
+/// assert!(spec.field(2).unwrap().is_sensitive());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Spec(pub(crate) Arc<SpecInner>);
+
+impl Spec {
+    /// A bundled spec by name (see [`BUILTIN_NAMES`]); parsed once, then shared.
+    pub fn builtin(name: &str) -> Result<Spec, SpecError> {
+        builtin::get(name)
+    }
+
+    /// Loads a spec from TOML text; `source_name` is used in error messages.
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Spec, SpecError> {
+        load::from_toml_str(text, source_name)
+    }
+
+    /// Loads a spec from a TOML file.
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Spec, SpecError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError::new(&shown, None, "file", e.to_string()))?;
+        load::from_toml_str(&text, &shown)
+    }
+
+    /// A bundled spec if `name_or_path` names one, else the TOML file at that path.
+    pub fn load(name_or_path: &str) -> Result<Spec, SpecError> {
+        if BUILTIN_NAMES.contains(&name_or_path) {
+            Spec::builtin(name_or_path)
+        } else {
+            Spec::from_path(name_or_path)
+        }
+    }
+
+    /// The spec's name.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// A one-line description.
+    pub fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// MTI encoding.
+    pub fn mti_encoding(&self) -> MtiEncoding {
+        self.0.mti
+    }
+
+    /// Bitmap encoding.
+    pub fn bitmap_encoding(&self) -> BitmapEncoding {
+        self.0.bitmap
+    }
+
+    /// Whether bit 65 flags a tertiary bitmap (fields 129..=192) instead of a data field.
+    pub fn has_tertiary_bitmap(&self) -> bool {
+        self.0.tertiary
+    }
+
+    /// Length of the fixed header ahead of the MTI (0 when there is none).
+    pub fn header_len(&self) -> usize {
+        self.0.header_len
+    }
+
+    /// The definition of data element `n`, if the spec has one.
+    #[inline]
+    pub fn field(&self, n: u16) -> Option<&FieldSpec> {
+        self.0.fields.get(usize::from(n)).and_then(Option::as_ref)
+    }
+
+    /// All defined data elements in number order.
+    pub fn fields(&self) -> impl Iterator<Item = &FieldSpec> {
+        self.0.fields.iter().flatten()
+    }
+
+    /// Whether `n` is a bitmap position rather than a data element (1, and 65 with a tertiary bitmap).
+    #[inline]
+    pub fn is_bitmap_field(&self, n: u16) -> bool {
+        n == 1 || (n == 65 && self.0.tertiary)
+    }
+}
