@@ -24,7 +24,12 @@ fn check(file: &str, spec_name: &str) {
 
         // Re-encode from the view (wire copies) ...
         let again = MessageBuilder::from_view(&msg).encode_to_vec().unwrap();
-        assert_eq!(hex(&again), v.hex, "{file} #{} re-encode from view", v.index);
+        assert_eq!(
+            hex(&again),
+            v.hex,
+            "{file} #{} re-encode from view",
+            v.index
+        );
 
         // ... and from the expected values alone, as an independent encoder would.
         let mut b = MessageBuilder::new(&spec);

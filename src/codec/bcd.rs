@@ -4,8 +4,6 @@
 
 use crate::spec::{BcdPad, Class, Side};
 
-
-
 /// Why a packed value is rejected; the index is the byte within the packed data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BcdFault {
@@ -22,7 +20,12 @@ fn nibble_ok(class: Class, n: u8) -> bool {
 
 /// Checks `data` packs `digits` digits of `class` with `pad` on odd counts.
 #[inline]
-pub(crate) fn validate(data: &[u8], digits: usize, class: Class, pad: BcdPad) -> Result<(), BcdFault> {
+pub(crate) fn validate(
+    data: &[u8],
+    digits: usize,
+    class: Class,
+    pad: BcdPad,
+) -> Result<(), BcdFault> {
     let odd = digits % 2 == 1;
     let last = data.len().saturating_sub(1);
     for (i, &b) in data.iter().enumerate() {
@@ -88,14 +91,24 @@ pub(crate) fn pack(chars: impl Iterator<Item = u8>, count: usize, pad: BcdPad, o
 mod tests {
     use super::*;
 
-    const LEFT0: BcdPad = BcdPad { side: Side::Left, nibble: 0 };
-    const RIGHTF: BcdPad = BcdPad { side: Side::Right, nibble: 0xF };
+    const LEFT0: BcdPad = BcdPad {
+        side: Side::Left,
+        nibble: 0,
+    };
+    const RIGHTF: BcdPad = BcdPad {
+        side: Side::Right,
+        nibble: 0xF,
+    };
 
     #[test]
     fn every_byte_is_valid_bcd_exactly_when_both_nibbles_are_digits() {
         for b in 0..=255u8 {
             let ok = (b >> 4) < 10 && (b & 0xF) < 10;
-            assert_eq!(validate(&[b], 2, Class::N, LEFT0).is_ok(), ok, "byte {b:02X}");
+            assert_eq!(
+                validate(&[b], 2, Class::N, LEFT0).is_ok(),
+                ok,
+                "byte {b:02X}"
+            );
             if ok {
                 let s: Vec<u8> = digits(&[b], 2, LEFT0).collect();
                 let mut back = [0u8];
@@ -113,9 +126,18 @@ mod tests {
         pack(b"12=".iter().copied(), 3, RIGHTF, &mut out);
         assert_eq!(out, [0x12, 0xDF]);
         assert_eq!(digits(&[0x12, 0xDF], 3, RIGHTF).collect::<Vec<_>>(), b"12D");
-        assert_eq!(validate(&[0x12, 0xD0], 3, Class::Z, RIGHTF), Err(BcdFault::Pad(1)));
-        assert_eq!(validate(&[0x11, 0x23], 3, Class::N, LEFT0), Err(BcdFault::Pad(0)));
-        assert_eq!(validate(&[0x0A, 0x23], 3, Class::N, LEFT0), Err(BcdFault::Nibble(0)));
+        assert_eq!(
+            validate(&[0x12, 0xD0], 3, Class::Z, RIGHTF),
+            Err(BcdFault::Pad(1))
+        );
+        assert_eq!(
+            validate(&[0x11, 0x23], 3, Class::N, LEFT0),
+            Err(BcdFault::Pad(0))
+        );
+        assert_eq!(
+            validate(&[0x0A, 0x23], 3, Class::N, LEFT0),
+            Err(BcdFault::Nibble(0))
+        );
         assert_eq!(validate(&[0x1D, 0x23], 4, Class::Z, LEFT0), Ok(()));
     }
 }

@@ -39,20 +39,22 @@ impl Bitmap {
     /// Sets bit `n` (1..=192); out-of-range numbers are ignored.
     #[inline]
     pub fn set(&mut self, n: u16) {
-        if n >= 1 {
-            if let Some(mut bit) = self.bits.get_mut(usize::from(n) - 1) {
-                *bit = true;
-            }
+        if let Some(mut bit) = usize::from(n)
+            .checked_sub(1)
+            .and_then(|i| self.bits.get_mut(i))
+        {
+            *bit = true;
         }
     }
 
     /// Clears bit `n`.
     #[inline]
     pub fn clear(&mut self, n: u16) {
-        if n >= 1 {
-            if let Some(mut bit) = self.bits.get_mut(usize::from(n) - 1) {
-                *bit = false;
-            }
+        if let Some(mut bit) = usize::from(n)
+            .checked_sub(1)
+            .and_then(|i| self.bits.get_mut(i))
+        {
+            *bit = false;
         }
     }
 
@@ -88,7 +90,11 @@ impl Bitmap {
         input: &[u8],
         enc: BitmapEncoding,
     ) -> Result<(), usize> {
-        let Some(dst) = self.bits.as_raw_mut_slice().get_mut(index * 8..index * 8 + 8) else {
+        let Some(dst) = self
+            .bits
+            .as_raw_mut_slice()
+            .get_mut(index * 8..index * 8 + 8)
+        else {
             return Err(0);
         };
         match enc {
@@ -129,7 +135,11 @@ impl Bitmap {
                 for (pair, b) in out.chunks_exact_mut(2).zip(word) {
                     for (slot, nib) in pair.iter_mut().zip([b >> 4, b & 0xF]) {
                         let c = HEX_UPPER[usize::from(nib)];
-                        *slot = if ebcdic { LATIN1_TO_EBCDIC[usize::from(c)] } else { c };
+                        *slot = if ebcdic {
+                            LATIN1_TO_EBCDIC[usize::from(c)]
+                        } else {
+                            c
+                        };
                     }
                 }
             }
@@ -149,7 +159,10 @@ mod tests {
         }
         assert_eq!(bm.word(0), [0xE0, 0, 0, 0, 0, 0, 0, 0x01]);
         assert_eq!(bm.word(1), [0x80, 0, 0, 0, 0, 0, 0, 0x01]);
-        assert_eq!(bm.iter().collect::<Vec<_>>(), [1, 2, 3, 64, 65, 128, 129, 192]);
+        assert_eq!(
+            bm.iter().collect::<Vec<_>>(),
+            [1, 2, 3, 64, 65, 128, 129, 192]
+        );
         bm.set(0);
         bm.set(193);
         assert_eq!(bm.count(), 8);
@@ -157,7 +170,11 @@ mod tests {
 
     #[test]
     fn every_byte_value_round_trips_in_each_encoding() {
-        for enc in [BitmapEncoding::Binary, BitmapEncoding::Hex, BitmapEncoding::EbcdicHex] {
+        for enc in [
+            BitmapEncoding::Binary,
+            BitmapEncoding::Hex,
+            BitmapEncoding::EbcdicHex,
+        ] {
             for b in 0..=255u8 {
                 let mut bm = Bitmap::new();
                 let mut src = Bitmap::new();
@@ -173,7 +190,10 @@ mod tests {
     #[test]
     fn hex_bitmaps_report_the_bad_digit() {
         let mut bm = Bitmap::new();
-        assert_eq!(bm.read_word(0, b"F23800000G808000", BitmapEncoding::Hex), Err(9));
+        assert_eq!(
+            bm.read_word(0, b"F23800000G808000", BitmapEncoding::Hex),
+            Err(9)
+        );
         assert_eq!(bm.read_word(0, b"F238", BitmapEncoding::Hex), Err(4));
     }
 }

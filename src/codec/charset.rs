@@ -172,8 +172,14 @@ mod tests {
             assert_eq!(class_allows(Class::A, c), ch.is_ascii_alphabetic());
             assert_eq!(class_allows(Class::An, c), ch.is_ascii_alphanumeric());
             assert_eq!(class_allows(Class::Ans, c), (0x20..=0x7E).contains(&c));
-            assert_eq!(class_allows(Class::Anp, c), ch.is_ascii_alphanumeric() || c == b' ');
-            assert_eq!(class_allows(Class::Z, c), ch.is_ascii_digit() || c == b'=' || c == b'D');
+            assert_eq!(
+                class_allows(Class::Anp, c),
+                ch.is_ascii_alphanumeric() || c == b' '
+            );
+            assert_eq!(
+                class_allows(Class::Z, c),
+                ch.is_ascii_digit() || c == b'=' || c == b'D'
+            );
         }
     }
 

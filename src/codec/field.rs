@@ -298,9 +298,12 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
         ),
         (Encoding::Hex, Form::Raw) => fill(
             data,
-            value
-                .iter()
-                .flat_map(|&b| [HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 0xF)]]),
+            value.iter().flat_map(|&b| {
+                [
+                    HEX_UPPER[usize::from(b >> 4)],
+                    HEX_UPPER[usize::from(b & 0xF)],
+                ]
+            }),
         ),
         (Encoding::Hex, _) => fill(data, value.iter().copied()),
     }
@@ -346,7 +349,11 @@ impl Iterator for ValueChars<'_> {
             CharsKind::Ebcdic => self.data.get(i).map(|&c| EBCDIC_TO_LATIN1[usize::from(c)]),
             CharsKind::Nibbles => {
                 let b = self.data.get(i / 2)?;
-                let nib = if i % 2 == 0 { b >> 4 } else { b & 0x0F };
+                let nib = if i.is_multiple_of(2) {
+                    b >> 4
+                } else {
+                    b & 0x0F
+                };
                 Some(HEX_UPPER[usize::from(nib)])
             }
         }

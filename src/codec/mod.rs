@@ -4,5 +4,8 @@
 pub(crate) mod bcd;
 pub mod bitmap;
 pub(crate) mod charset;
+pub mod emv_tags;
 pub(crate) mod field;
 pub(crate) mod prefix;
+pub mod tagged;
+pub mod tlv;

@@ -18,8 +18,8 @@ pub(crate) enum PrefixFault {
 /// Reads a `width`-byte prefix holding a decimal length.
 #[inline]
 pub(crate) fn decode(input: &[u8], width: usize, enc: Encoding) -> Result<usize, PrefixFault> {
-    let (_, raw) = take::<_, _, nom::error::Error<&[u8]>>(width)(input)
-        .map_err(|_| PrefixFault::Truncated)?;
+    let (_, raw) =
+        take::<_, _, nom::error::Error<&[u8]>>(width)(input).map_err(|_| PrefixFault::Truncated)?;
     let mut len = 0usize;
     match enc {
         Encoding::Binary => {
@@ -120,10 +120,22 @@ mod tests {
 
     #[test]
     fn prefixes_reject_non_digits_and_short_input() {
-        assert_eq!(decode(b"1", 2, Encoding::Ascii), Err(PrefixFault::Truncated));
-        assert_eq!(decode(b"1A", 2, Encoding::Ascii), Err(PrefixFault::NotDecimal));
-        assert_eq!(decode(&[0x1A], 1, Encoding::Bcd), Err(PrefixFault::NotDecimal));
-        assert_eq!(decode(&[0xF1, 0xC1], 2, Encoding::Ebcdic), Err(PrefixFault::NotDecimal));
+        assert_eq!(
+            decode(b"1", 2, Encoding::Ascii),
+            Err(PrefixFault::Truncated)
+        );
+        assert_eq!(
+            decode(b"1A", 2, Encoding::Ascii),
+            Err(PrefixFault::NotDecimal)
+        );
+        assert_eq!(
+            decode(&[0x1A], 1, Encoding::Bcd),
+            Err(PrefixFault::NotDecimal)
+        );
+        assert_eq!(
+            decode(&[0xF1, 0xC1], 2, Encoding::Ebcdic),
+            Err(PrefixFault::NotDecimal)
+        );
         assert_eq!(decode(&[0x01, 0x02], 2, Encoding::Bcd), Ok(102));
         assert_eq!(decode(&[0x01, 0x02], 2, Encoding::Binary), Ok(258));
     }

@@ -273,8 +273,7 @@ impl<'a> MessageBuilder<'a> {
         let maps = 1
             + usize::from(self.entries.iter().any(|e| e.n > 64))
             + usize::from(self.entries.iter().any(|e| e.n > 128));
-        let mut len =
-            self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
+        let mut len = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
         for e in &self.entries {
             if let Some(fs) = self.spec.field(e.n) {
                 len += e.prep.wire_len(fs);

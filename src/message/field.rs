@@ -19,7 +19,12 @@ pub struct Field<'a> {
 }
 
 impl<'a> Field<'a> {
-    pub(crate) fn new(spec: &'a FieldSpec, buf: &'a [u8], start: usize, units: usize) -> Option<Self> {
+    pub(crate) fn new(
+        spec: &'a FieldSpec,
+        buf: &'a [u8],
+        start: usize,
+        units: usize,
+    ) -> Option<Self> {
         let data = buf.get(start..)?.get(..data_bytes(spec, units))?;
         Some(Self {
             spec,
@@ -165,7 +170,13 @@ impl fmt::Display for Field<'_> {
 
 impl fmt::Debug for Field<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Field({} {:?} = \"{}\")", self.number(), self.spec.name, self)
+        write!(
+            f,
+            "Field({} {:?} = \"{}\")",
+            self.number(),
+            self.spec.name,
+            self
+        )
     }
 }
 

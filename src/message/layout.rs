@@ -2,8 +2,8 @@
 //! field lie. Every byte is looked at once; nothing is copied or allocated.
 
 use crate::codec::bitmap::Bitmap;
-use crate::codec::field::{self, Span};
 use crate::codec::charset::EBCDIC_TO_LATIN1;
+use crate::codec::field::{self, Span};
 use crate::error::{DecodeError, DecodeErrorKind, Location};
 use crate::spec::{MtiEncoding, Spec};
 
@@ -91,8 +91,8 @@ pub(crate) fn decode(spec: &Spec, buf: &[u8]) -> Result<Layout, DecodeError> {
             }
         }
     }
-    let mti =
-        Mti::from_digits(d).map_err(|_| DecodeError::new(Location::Mti, pos, DecodeErrorKind::BadMti))?;
+    let mti = Mti::from_digits(d)
+        .map_err(|_| DecodeError::new(Location::Mti, pos, DecodeErrorKind::BadMti))?;
     pos += mlen;
 
     // Primary and secondary bitmaps.

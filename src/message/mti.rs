@@ -110,7 +110,7 @@ impl Mti {
 
     /// Whether this is a request or advice (function digit even).
     pub fn is_request(&self) -> bool {
-        self.function() % 2 == 0
+        self.function().is_multiple_of(2)
     }
 
     /// The response to this request or advice (function + 1, origin repeat cleared), if any.
@@ -169,6 +169,9 @@ mod tests {
         assert_eq!(m("0401").repeat(), None);
         assert_eq!("02a0".parse::<Mti>(), Err(BadMti));
         assert_eq!("020".parse::<Mti>(), Err(BadMti));
-        assert_eq!(format!("{:?}", m("0800")), "Mti(0800 network management request)");
+        assert_eq!(
+            format!("{:?}", m("0800")),
+            "Mti(0800 network management request)"
+        );
     }
 }

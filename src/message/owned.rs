@@ -72,7 +72,12 @@ impl Message {
             return None;
         }
         let span = self.layout.spans.get(usize::from(n))?;
-        Field::new(self.spec.field(n)?, &self.bytes, span.start as usize, span.units as usize)
+        Field::new(
+            self.spec.field(n)?,
+            &self.bytes,
+            span.start as usize,
+            span.units as usize,
+        )
     }
 
     /// Field `n`'s wire data as a `Bytes` slice of the message (no copy).

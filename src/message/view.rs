@@ -87,7 +87,12 @@ impl<'a> MessageView<'a> {
             return None;
         }
         let span = self.layout.spans.get(usize::from(n))?;
-        Field::new(self.spec.field(n)?, self.buf, span.start as usize, span.units as usize)
+        Field::new(
+            self.spec.field(n)?,
+            self.buf,
+            span.start as usize,
+            span.units as usize,
+        )
     }
 
     /// The clear value of field `n` as `&str`, when its wire form is text (see [`Field::as_str`]).
@@ -144,7 +149,13 @@ impl fmt::Display for MessageView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "MTI {} ({})", self.mti(), self.mti().meaning())?;
         for field in self.fields() {
-            writeln!(f, "  {:>3} {:<40} {}", field.number(), field.spec().name(), field)?;
+            writeln!(
+                f,
+                "  {:>3} {:<40} {}",
+                field.number(),
+                field.spec().name(),
+                field
+            )?;
         }
         Ok(())
     }

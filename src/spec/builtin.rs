@@ -25,16 +25,27 @@ const SOURCES: [&str; 5] = [
 static CACHE: [OnceLock<Spec>; 5] = [const { OnceLock::new() }; 5];
 
 pub(super) fn get(name: &str) -> Result<Spec, SpecError> {
-    let i = BUILTIN_NAMES.iter().position(|n| *n == name).ok_or_else(|| {
-        SpecError::new(
+    let i = BUILTIN_NAMES
+        .iter()
+        .position(|n| *n == name)
+        .ok_or_else(|| {
+            SpecError::new(
+                name,
+                None,
+                "name",
+                format!(
+                    "no bundled spec of that name (bundled: {})",
+                    BUILTIN_NAMES.join(", ")
+                ),
+            )
+        })?;
+    let (Some(cell), Some(src)) = (CACHE.get(i), SOURCES.get(i)) else {
+        return Err(SpecError::new(
             name,
             None,
             "name",
-            format!("no bundled spec of that name (bundled: {})", BUILTIN_NAMES.join(", ")),
-        )
-    })?;
-    let (Some(cell), Some(src)) = (CACHE.get(i), SOURCES.get(i)) else {
-        return Err(SpecError::new(name, None, "name", "bundled spec table out of step"));
+            "bundled spec table out of step",
+        ));
     };
     if let Some(spec) = cell.get() {
         return Ok(spec.clone());

@@ -237,7 +237,13 @@ pub(super) fn from_toml_str(text: &str, source: &str) -> Result<Spec, SpecError>
             .parse()
             .ok()
             .filter(|n| (2..=MAX_FIELD).contains(n))
-            .ok_or_else(|| ctx.err(None, "fields", format!("{key:?} is not a field number 2..=192")))?;
+            .ok_or_else(|| {
+                ctx.err(
+                    None,
+                    "fields",
+                    format!("{key:?} is not a field number 2..=192"),
+                )
+            })?;
         if n == 65 && raw.message.tertiary_bitmap {
             return Err(ctx.err(
                 Some(n),
@@ -358,7 +364,10 @@ fn field(ctx: &Ctx<'_>, n: u16, rf: &RawField, d: &Defaults) -> Result<FieldSpec
                     return Err(ctx.err(
                         f,
                         "max",
-                        format!("{max} does not fit a {}-byte binary prefix", digits.div_ceil(2)),
+                        format!(
+                            "{max} does not fit a {}-byte binary prefix",
+                            digits.div_ceil(2)
+                        ),
                     ));
                 }
             }
@@ -378,10 +387,11 @@ fn field(ctx: &Ctx<'_>, n: u16, rf: &RawField, d: &Defaults) -> Result<FieldSpec
     if length.max() > 999_999 {
         return Err(ctx.err(f, "length", "at most 999999"));
     }
-    if class == Class::B && encoding == Encoding::Hex && length.max() % 2 == 1 {
-        if let Length::Fixed(_) = length {
-            return Err(ctx.err(f, "length", "a hex-text field has an even length"));
-        }
+    if class == Class::B
+        && encoding == Encoding::Hex
+        && matches!(length, Length::Fixed(n) if n % 2 == 1)
+    {
+        return Err(ctx.err(f, "length", "a hex-text field has an even length"));
     }
     let bcd_pad = match &rf.bcd_pad {
         Some(s) => ctx.bcd_pad(f, "bcd_pad", s)?,
@@ -402,14 +412,12 @@ fn field(ctx: &Ctx<'_>, n: u16, rf: &RawField, d: &Defaults) -> Result<FieldSpec
         }
         .filter(|p| class.allows(p.byte)),
     };
-    if let Some(p) = padding {
-        if !class.allows(p.byte) {
-            return Err(ctx.err(
-                f,
-                "padding",
-                format!("pad character is not allowed in class {class}"),
-            ));
-        }
+    if padding.is_some_and(|p| !class.allows(p.byte)) {
+        return Err(ctx.err(
+            f,
+            "padding",
+            format!("pad character is not allowed in class {class}"),
+        ));
     }
     let mask = match rf.mask.as_deref() {
         None | Some("none") => Mask::None,
@@ -417,11 +425,7 @@ fn field(ctx: &Ctx<'_>, n: u16, rf: &RawField, d: &Defaults) -> Result<FieldSpec
         Some("track") => Mask::Track,
         Some("full") => Mask::Full,
         Some(o) => {
-            return Err(ctx.err(
-                f,
-                "mask",
-                format!("{o:?} is not none, pan, track or full"),
-            ));
+            return Err(ctx.err(f, "mask", format!("{o:?} is not none, pan, track or full")));
         }
     };
     let prefix_len = match length {

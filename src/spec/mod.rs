@@ -81,7 +81,7 @@ pub(crate) struct SpecInner {
 /// ```
 /// use iso8583_wire::Spec;
 /// let spec = Spec::builtin("iso87-ascii-bin").unwrap();
-/// assert_eq!(spec.field(2).unwrap().name(), "Primary account number");
+/// assert_eq!(spec.field(2).unwrap().name(), "Primary Account Number (PAN)");
 /// assert!(spec.field(2).unwrap().is_sensitive());
 /// ```
 #[derive(Clone, Debug)]

@@ -1,0 +1,88 @@
+//! Decoding allocates nothing; neither does encoding into a reused buffer.
+//! A counting global allocator makes this deterministic.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{unhex, vectors};
+use iso8583_wire::{MessageBuilder, MessageView, Spec};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = ALLOCS.load(Ordering::SeqCst);
+    let r = f();
+    (ALLOCS.load(Ordering::SeqCst) - before, r)
+}
+
+// One test function so no other test thread allocates while we count.
+#[test]
+fn decode_and_reused_encode_allocate_nothing() {
+    for (file, name) in [
+        ("iso87-ascii.jsonl", "iso87-ascii"),
+        ("iso87-ascii-bin.jsonl", "iso87-ascii-bin"),
+        ("iso87-bcd.jsonl", "iso87-bcd"),
+    ] {
+        let spec = Spec::builtin(name).unwrap();
+        let wires: Vec<Vec<u8>> = vectors(file).iter().map(|v| unhex(&v.hex)).collect();
+        let mut out = vec![0u8; 4096];
+        let mut text = [0u8; 1024];
+        let mut builder = MessageBuilder::new(&spec);
+        for wire in &wires {
+            // Decode, then read every field in every typed way.
+            let (n, digest) = allocations(|| {
+                let view = MessageView::decode(&spec, wire).unwrap();
+                let mut digest = 0usize;
+                for f in view.fields() {
+                    digest += f.chars().map(usize::from).sum::<usize>();
+                    digest += f.text_into(&mut text).map_or(0, str::len);
+                    digest += f.to_u64().map_or(0, |v| v as usize % 7);
+                    digest += f.to_small().map_or(0, |s| s.as_str().len());
+                }
+                digest
+            });
+            assert_eq!(n, 0, "{name}: decode + field reads allocated");
+            assert!(digest > 0);
+
+            // Refill a reused builder from the view and encode into a reused buffer.
+            let view = MessageView::decode(&spec, wire).unwrap();
+            builder.clear();
+            builder.set_mti(view.mti());
+            for f in view.fields() {
+                builder.set(f.number(), f).unwrap();
+            }
+            let _ = builder.encode_into(&mut out).unwrap(); // warm-up
+            let (n, len) = allocations(|| {
+                builder.clear();
+                builder.set_mti(view.mti());
+                for f in view.fields() {
+                    builder.set(f.number(), f).unwrap();
+                }
+                builder.encode_into(&mut out).unwrap()
+            });
+            assert_eq!(n, 0, "{name}: reused encode allocated");
+            assert_eq!(&out[..len], wire.as_slice());
+        }
+    }
+}
