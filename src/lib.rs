@@ -42,6 +42,9 @@ pub mod json;
 pub mod message;
 pub mod spec;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use codec::bitmap::Bitmap;
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Location, SpecError};
 pub use message::{Field, FieldValue, Message, MessageBuilder, MessageView, Mti};
