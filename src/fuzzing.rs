@@ -1,6 +1,8 @@
 //! Harness functions shared by the `fuzz/` targets and the corpus-replay test.
 //! Not part of the public API.
 
+#![allow(clippy::panic)] // a broken invariant must crash the fuzzer
+
 use crate::{MessageBuilder, MessageView, Spec};
 
 /// Decodes `data` with the bundled spec `name`; an accepted message must re-encode to the same
@@ -32,5 +34,9 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
             panic!("decoded value rejected by the encoder: {e}"); // ok: fuzz harness
         }
     }
-    assert_eq!(b.encode_to_vec().ok().as_deref(), Some(data), "text re-encode differs");
+    assert_eq!(
+        b.encode_to_vec().ok().as_deref(),
+        Some(data),
+        "text re-encode differs"
+    );
 }

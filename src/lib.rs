@@ -36,8 +36,11 @@
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(feature = "pcap")]
+pub mod capture;
 pub mod codec;
 pub mod error;
+pub mod framing;
 pub mod json;
 pub mod message;
 pub mod spec;

@@ -1,0 +1,170 @@
+//! The `iso8583` example CLI: its JSONL contract over every shared vector, encode, and errors.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use common::vectors;
+
+/// The example binary `cargo test` builds next to the test executables.
+fn cli() -> Command {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin: PathBuf = dir
+        .join("examples")
+        .join(format!("iso8583{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not built; run cargo test (it builds examples)",
+        bin.display()
+    );
+    Command::new(bin)
+}
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = cli()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let text = stdin.to_owned();
+    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+#[test]
+fn decode_jsonl_matches_every_vector_exactly() {
+    for (file, spec) in [
+        ("iso87-ascii.jsonl", "iso87-ascii"),
+        ("iso87-ascii-bin.jsonl", "iso87-ascii-bin"),
+        ("iso87-bcd.jsonl", "iso87-bcd"),
+    ] {
+        let all = vectors(file);
+        let input: String = all.iter().map(|v| format!("{}\n", v.hex)).collect();
+        let out = run(
+            &[
+                "decode",
+                "--spec",
+                spec,
+                "--input",
+                "hex-lines",
+                "--format",
+                "jsonl",
+                "--unmask",
+                "-",
+            ],
+            &input,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+        assert_eq!(lines.len(), all.len());
+        for (line, v) in lines.iter().zip(&all) {
+            let got: serde_json::Value = serde_json::from_str(line).unwrap();
+            let fields: serde_json::Map<String, serde_json::Value> = v
+                .fields
+                .iter()
+                .map(|(k, s)| (k.to_string(), serde_json::Value::String(s.clone())))
+                .collect();
+            let want = serde_json::json!({ "mti": v.mti, "fields": fields });
+            assert_eq!(got, want, "{file} #{}", v.index);
+        }
+    }
+}
+
+#[test]
+fn encode_turns_the_vector_jsonl_back_into_its_hex() {
+    let path = format!(
+        "{}/tests/vectors/iso87-bcd.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = run(&["encode", "--spec", "iso87-bcd", &path], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let want: Vec<String> = vectors("iso87-bcd.jsonl")
+        .into_iter()
+        .map(|v| v.hex)
+        .collect();
+    assert_eq!(lines, want);
+}
+
+#[test]
+fn decode_masks_by_default_and_reports_bad_lines_then_exits_1() {
+    let v = &vectors("iso87-ascii-bin.jsonl")[1];
+    let pan = v.fields.get(&2).expect("vector 1 has a PAN").clone();
+    // A good line, a truncated line, a line that is not hex.
+    let input = format!("{}\n{}\nZZ\n", v.hex, &v.hex[..v.hex.len() - 4]);
+    let out = run(
+        &[
+            "decode",
+            "--spec",
+            "iso87-ascii-bin",
+            "--format",
+            "jsonl",
+            "-",
+        ],
+        &input,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let shown = lines[0]["fields"]["2"].as_str().unwrap();
+    assert_eq!(shown.len(), pan.len());
+    assert!(shown.contains('*') && !text.contains(&pan));
+    assert!(lines[1]["error"]["field"].is_u64());
+    assert!(lines[1]["error"]["offset"].is_u64());
+    assert!(
+        lines[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("truncated")
+    );
+    assert!(lines[2]["error"]["field"].is_null());
+}
+
+#[test]
+fn encode_reports_an_invalid_object_with_an_empty_line() {
+    let input = "{\"mti\":\"0800\",\"fields\":{\"11\":\"000001\",\"70\":\"301\"}}\n{\"mti\":\"0800\",\"fields\":{\"11\":\"ABC\"}}\n";
+    let out = run(&["encode", "--spec", "iso87-ascii", "-"], input);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with("30383030"));
+    assert_eq!(lines[1], "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("field 11"));
+}
+
+#[test]
+fn specs_lists_the_bundled_specs() {
+    let out = run(&["specs"], "");
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in iso8583_wire::spec::BUILTIN_NAMES {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+}
