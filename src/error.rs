@@ -19,13 +19,20 @@ pub enum Location {
     Bitmap,
     /// A data element, by number (2..=192; 65 when it carries the tertiary bitmap).
     Field(u16),
+    /// A subfield of a bitmapped composite field.
+    Subfield {
+        /// The field.
+        field: u16,
+        /// The subfield number.
+        sub: u16,
+    },
 }
 
 impl Location {
     /// The field number, when the location is a data element.
     pub fn field(self) -> Option<u16> {
         match self {
-            Location::Field(n) => Some(n),
+            Location::Field(n) | Location::Subfield { field: n, .. } => Some(n),
             _ => None,
         }
     }
@@ -38,6 +45,7 @@ impl fmt::Display for Location {
             Location::Mti => f.write_str("MTI"),
             Location::Bitmap => f.write_str("bitmap"),
             Location::Field(n) => write!(f, "field {n}"),
+            Location::Subfield { field, sub } => write!(f, "field {field}.{sub}"),
         }
     }
 }
@@ -84,8 +92,15 @@ pub enum DecodeErrorKind {
         /// How many bytes are left.
         count: usize,
     },
-    /// A composite field's content is malformed (subfield, TLV).
+    /// A composite field's content is malformed.
     BadSubfield,
+    /// EMV TLV data is malformed.
+    BadTlv {
+        /// The tag being read, once known.
+        tag: Option<crate::codec::tlv::Tag>,
+        /// What was wrong.
+        kind: crate::codec::tlv::TlvErrorKind,
+    },
 }
 
 impl fmt::Display for DecodeErrorKind {
@@ -113,6 +128,8 @@ impl fmt::Display for DecodeErrorKind {
                 write!(f, "{count} trailing bytes after the last field")
             }
             DecodeErrorKind::BadSubfield => f.write_str("malformed subfield data"),
+            DecodeErrorKind::BadTlv { tag: Some(t), kind } => write!(f, "tag {t}: {kind}"),
+            DecodeErrorKind::BadTlv { tag: None, kind } => write!(f, "TLV: {kind}"),
         }
     }
 }

@@ -40,6 +40,7 @@
 pub mod capture;
 pub mod codec;
 pub mod error;
+pub mod flows;
 pub mod framing;
 pub mod json;
 pub mod message;

@@ -25,6 +25,23 @@ for line in bcd.splitlines():
 
 SENSITIVE = {2: "pan", 34: "pan", 35: "track", 36: "track", 45: "track", 52: "full", 55: "full"}
 CLASS = {"xn": "x+n", "b (bitmap)": "b"}
+COMPOSITE = {
+    43: ['subfields = "positional"',
+         'parts = [',
+         '  { name = "Card acceptor name", class = "ans", length = 25 },',
+         '  { name = "City", class = "ans", length = 13 },',
+         '  { name = "Country code", class = "ans", length = 2 },',
+         ']'],
+    55: ['subfields = "tlv"'],
+    90: ['subfields = "positional"',
+         'parts = [',
+         '  { name = "Original MTI", class = "n", length = 4 },',
+         '  { name = "Original STAN", class = "n", length = 6 },',
+         '  { name = "Original transmission date and time", class = "n", length = 10 },',
+         '  { name = "Original acquiring institution ID", class = "n", length = 11 },',
+         '  { name = "Original forwarding institution ID", class = "n", length = 11 },',
+         ']'],
+}
 
 def nice(name):
     return name
@@ -37,6 +54,7 @@ def write(path, specname, desc, message, defaults, flavour):
     out = [f'# {desc}', '# Generated from the ISO 8583:1987 field table (tools/gen_iso87_specs.py); edit freely.',
            f'name = "{specname}"', f'description = "{desc}"', '', '[message]']
     out += message + ['', '[defaults]'] + defaults + ['', '[fields]']
+    tables = []
     for n in range(2, 129):
         if n == 65:
             continue
@@ -61,7 +79,15 @@ def write(path, specname, desc, message, defaults, flavour):
                 parts += [f'length = {length}']
         if n in SENSITIVE:
             parts.append(f'mask = "{SENSITIVE[n]}"')
+        if n in COMPOSITE:
+            tables.append((n, parts))
+            continue
         out.append(f'{n} = {{ ' + ', '.join(parts) + ' }')
+    for n, parts in tables:
+        out.append('')
+        out.append(f'[fields.{n}]')
+        out += parts
+        out += COMPOSITE[n]
     open(path, "w").write("\n".join(out) + "\n")
 
 write(sys.argv[2] + "/iso87-ascii.toml", "iso87-ascii",

@@ -317,8 +317,10 @@ fn fill(out: &mut [u8], src: impl Iterator<Item = u8>) {
 }
 
 /// The characters of a field's value: text, unpacked digits, or uppercase hex of raw bytes.
-#[derive(Clone, Debug)]
-pub(crate) struct ValueChars<'a> {
+///
+/// Clear text: `Debug` shows only the remaining length.
+#[derive(Clone)]
+pub struct ValueChars<'a> {
     data: &'a [u8],
     kind: CharsKind,
     /// Next nibble (BCD, hex) or byte index.
@@ -332,6 +334,12 @@ enum CharsKind {
     Plain,
     Ebcdic,
     Nibbles,
+}
+
+impl core::fmt::Debug for ValueChars<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ValueChars({} left)", self.end.saturating_sub(self.pos))
+    }
 }
 
 impl Iterator for ValueChars<'_> {

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+pub use crate::codec::field::ValueChars;
 use crate::codec::field::{data_bytes, value_chars};
 use crate::spec::{Class, Encoding, FieldSpec};
 
@@ -84,7 +85,7 @@ impl<'a> Field<'a> {
 
     /// The value's characters: text, digits (packed BCD unpacked, `D` for a track separator),
     /// or uppercase hex for raw binary fields. Clear text: handle with care.
-    pub fn chars(&self) -> impl Iterator<Item = u8> + Clone + use<'a> {
+    pub fn chars(&self) -> ValueChars<'a> {
         value_chars(self.spec, self.data, self.units)
     }
 

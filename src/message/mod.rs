@@ -2,6 +2,7 @@
 //! [`MessageBuilder`] that encodes.
 
 mod builder;
+mod composite;
 mod field;
 pub(crate) mod layout;
 mod mask;
@@ -10,7 +11,8 @@ mod owned;
 mod view;
 
 pub use builder::{FieldValue, MessageBuilder};
-pub use field::{Clear, Field, SmallText};
+pub use composite::{SubChars, SubKey, Subfield, SubfieldIter};
+pub use field::{Clear, Field, SmallText, ValueChars};
 pub use mti::{BadMti, Mti};
 pub use owned::Message;
 pub use view::MessageView;

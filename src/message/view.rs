@@ -6,6 +6,7 @@ use crate::codec::bitmap::Bitmap;
 use crate::error::DecodeError;
 use crate::spec::Spec;
 
+use super::composite::{self, Subfield, SubfieldIter};
 use super::field::Field;
 use super::layout::{self, Layout};
 use super::mti::Mti;
@@ -98,6 +99,38 @@ impl<'a> MessageView<'a> {
     /// The clear value of field `n` as `&str`, when its wire form is text (see [`Field::as_str`]).
     pub fn str(&self, n: u16) -> Option<&'a str> {
         self.field(n)?.as_str()
+    }
+
+    /// The subfields of composite field `n` (see [`crate::spec::Subfields`]); `None` when the
+    /// field is absent or its spec defines no subfields. Nothing is copied except EMV data
+    /// carried as hex text.
+    ///
+    /// ```
+    /// use iso8583_wire::{MessageBuilder, MessageView, Spec};
+    /// let spec = Spec::builtin("iso87-ascii-bin")?;
+    /// let mut b = MessageBuilder::new(&spec);
+    /// b.mti("0400")?.set(90, "020012345611221334550000000123400000000000")?;
+    /// let wire = b.encode_to_vec()?;
+    /// let view = MessageView::decode(&spec, &wire)?;
+    /// let parts: Vec<String> = view.subfields(90).unwrap()?.map(|s| s.unwrap().clear_string()).collect();
+    /// assert_eq!(parts, ["0200", "123456", "1122133455", "00000001234", "00000000000"]);
+    /// assert_eq!(view.subfield("90.2")?.unwrap().to_u64(), Some(123456));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subfields(&self, n: u16) -> Option<Result<SubfieldIter<'a>, DecodeError>> {
+        SubfieldIter::new(self.field(n)?)
+    }
+
+    /// A subfield by path: `"60.2"` (position or bit), `"48.AB"` (ASCII tag), `"55.9F26"`
+    /// (EMV tag, found at any depth). `Ok(None)` when absent.
+    pub fn subfield(&self, path: &str) -> Result<Option<Subfield<'a>>, DecodeError> {
+        let Some((n, key)) = path.split_once('.') else {
+            return Ok(None);
+        };
+        let Some(field) = n.parse().ok().and_then(|n| self.field(n)) else {
+            return Ok(None);
+        };
+        composite::find(field, key)
     }
 
     /// Present data elements in number order (bitmaps excluded).

@@ -192,6 +192,8 @@ pub struct FieldSpec {
     pub(crate) mask: Mask,
     /// Bytes the prefix takes (0 for fixed fields).
     pub(crate) prefix_len: usize,
+    /// How the value divides into subfields, if it does.
+    pub(crate) subfields: Option<Box<super::subfields::Subfields>>,
 }
 
 impl FieldSpec {
@@ -239,6 +241,11 @@ impl FieldSpec {
     pub fn is_sensitive(&self) -> bool {
         self.mask != Mask::None
     }
+    /// The subfield layout of a composite field.
+    pub fn subfields(&self) -> Option<&super::subfields::Subfields> {
+        self.subfields.as_deref()
+    }
+
     /// Whether the value is shown as hex of raw bytes (class `b`).
     pub fn is_binary(&self) -> bool {
         self.class == Class::B

@@ -87,29 +87,52 @@ impl Default for RawDefaults {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawField {
-    name: String,
-    class: String,
-    length: Option<u32>,
-    prefix: Option<String>,
-    max: Option<u32>,
-    prefix_encoding: Option<String>,
-    encoding: Option<String>,
-    unit: Option<String>,
-    bcd_pad: Option<String>,
-    padding: Option<String>,
-    mask: Option<String>,
+pub(super) struct RawField {
+    pub(super) name: String,
+    pub(super) class: String,
+    pub(super) length: Option<u32>,
+    pub(super) prefix: Option<String>,
+    pub(super) max: Option<u32>,
+    pub(super) prefix_encoding: Option<String>,
+    pub(super) encoding: Option<String>,
+    pub(super) unit: Option<String>,
+    pub(super) bcd_pad: Option<String>,
+    pub(super) padding: Option<String>,
+    pub(super) mask: Option<String>,
+    /// Subfield layout: positional, bitmapped, tagged or tlv.
+    pub(super) subfields: Option<String>,
+    /// Parts of a positional or bitmapped layout.
+    pub(super) parts: Option<Vec<RawField>>,
+    /// Part number (bitmapped parts).
+    pub(super) number: Option<u16>,
+    /// Trailing positional part that may be absent.
+    #[serde(default)]
+    pub(super) optional: bool,
+    /// Positional part taking the rest of the value.
+    #[serde(default)]
+    pub(super) rest: bool,
+    /// Encoding of a bitmapped layout's bitmap.
+    pub(super) subfield_bitmap: Option<String>,
+    /// Tag width of a tagged layout.
+    pub(super) tag_width: Option<usize>,
+    /// Length width of a tagged layout.
+    pub(super) len_width: Option<usize>,
 }
 
 /// Context for error messages while validating one spec.
-struct Ctx<'s> {
-    source: &'s str,
+pub(super) struct Ctx<'s> {
+    pub(super) source: &'s str,
 }
 
 impl Ctx<'_> {
-    fn err(&self, field: Option<u16>, setting: &str, msg: impl Into<String>) -> SpecError {
+    pub(super) fn err(
+        &self,
+        field: Option<u16>,
+        setting: &str,
+        msg: impl Into<String>,
+    ) -> SpecError {
         SpecError::new(self.source, field, setting, msg)
     }
 
@@ -275,7 +298,7 @@ pub(super) fn from_toml_str(text: &str, source: &str) -> Result<Spec, SpecError>
     })))
 }
 
-struct Defaults {
+pub(super) struct Defaults {
     prefix: Encoding,
     text: Encoding,
     numeric: Encoding,
@@ -287,7 +310,12 @@ struct Defaults {
     text_padding: Option<Padding>,
 }
 
-fn field(ctx: &Ctx<'_>, n: u16, rf: &RawField, d: &Defaults) -> Result<FieldSpec, SpecError> {
+pub(super) fn field(
+    ctx: &Ctx<'_>,
+    n: u16,
+    rf: &RawField,
+    d: &Defaults,
+) -> Result<FieldSpec, SpecError> {
     let f = Some(n);
     let class = Class::parse(&rf.class).ok_or_else(|| {
         ctx.err(
@@ -435,7 +463,26 @@ fn field(ctx: &Ctx<'_>, n: u16, rf: &RawField, d: &Defaults) -> Result<FieldSpec
             _ => usize::from(digits),
         },
     };
+    let subfields = match rf.subfields.as_deref() {
+        None => {
+            if rf.parts.is_some() {
+                return Err(ctx.err(
+                    f,
+                    "parts",
+                    "parts need subfields = \"positional\" or \"bitmapped\"",
+                ));
+            }
+            None
+        }
+        Some(kind) => Some(Box::new(super::subfields_load::layout(
+            ctx.source, n, kind, rf, class, encoding, d,
+        )?)),
+    };
+    if rf.number.is_some() || rf.optional || rf.rest {
+        return Err(ctx.err(f, "number/optional/rest", "only allowed on parts"));
+    }
     Ok(FieldSpec {
+        subfields,
         number: n,
         name: rf.name.clone(),
         class,

@@ -9,11 +9,14 @@
 mod builtin;
 mod field;
 mod load;
+mod subfields;
+mod subfields_load;
 
 use std::sync::Arc;
 
 pub use builtin::BUILTIN_NAMES;
 pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
+pub use subfields::{Part, PartLength, Subfields};
 
 use crate::error::SpecError;
 

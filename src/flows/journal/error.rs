@@ -1,0 +1,212 @@
+//! Errors of the terminal journal: one variant per broken rule.
+
+use crate::flows::journal::kind::TxnKind;
+use crate::flows::journal::stan::Stan;
+use crate::flows::journal::state::TxnState;
+
+/// Why the journal refused an operation. The journal is unchanged when
+/// any of these is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// A reversal is pending and must be sent first (reference §3.3.3).
+    #[error("reversal of STAN {stan} is pending and must be sent first")]
+    ReversalPending {
+        /// STAN of the transaction to reverse.
+        stan: Stan,
+    },
+    /// No financial message before a successful sign-on (§4.10).
+    #[error("terminal is not signed on")]
+    NotSignedOn,
+    /// Settlement has started: only settlement, sign-on and echo may go.
+    #[error("settlement in progress: {kind:?} refused")]
+    SettlementInProgress {
+        /// The refused kind.
+        kind: TxnKind,
+    },
+    /// `close_batch` before a successful `settle`.
+    #[error("batch not settled")]
+    NotSettled,
+    /// A transaction is still waiting for its response.
+    #[error("STAN {stan} is still waiting for a response")]
+    InFlight {
+        /// The waiting transaction.
+        stan: Stan,
+    },
+    /// An advice without acknowledgement must be repeated first.
+    #[error("advice STAN {stan} is unacknowledged and must be repeated first")]
+    AdviceOutstanding {
+        /// The unacknowledged advice.
+        stan: Stan,
+    },
+    /// No transaction with this STAN in the open batch.
+    #[error("no transaction with STAN {stan} in the open batch")]
+    UnknownTxn {
+        /// The STAN looked up.
+        stan: Stan,
+    },
+    /// The operation does not apply to a transaction in this state.
+    #[error("STAN {stan} is {state:?}: {operation} not allowed")]
+    UnexpectedState {
+        /// The transaction.
+        stan: Stan,
+        /// Its state.
+        state: TxnState,
+        /// The refused operation.
+        operation: &'static str,
+    },
+    /// The kind needs an original (`original` or `original_ref`).
+    #[error("{kind:?} needs an original transaction")]
+    MissingOriginal {
+        /// The kind.
+        kind: TxnKind,
+    },
+    /// The kind must not reference an original.
+    #[error("{kind:?} takes no original transaction")]
+    UnexpectedOriginal {
+        /// The kind.
+        kind: TxnKind,
+    },
+    /// The kind must reference an original in the open batch (void).
+    #[error("{kind:?} must reference a transaction of the open batch")]
+    OriginalNotInBatch {
+        /// The kind.
+        kind: TxnKind,
+    },
+    /// The original is of a kind this transaction cannot target.
+    #[error("{kind:?} cannot target a {original:?}")]
+    WrongOriginalKind {
+        /// The new transaction's kind.
+        kind: TxnKind,
+        /// The original's kind.
+        original: TxnKind,
+    },
+    /// The original is not approved (declined, uncertain, reversed, ...).
+    #[error("original STAN {stan} is {state:?}, not approved")]
+    OriginalNotApproved {
+        /// The original.
+        stan: Stan,
+        /// Its state.
+        state: TxnState,
+    },
+    /// The original is already voided or cancelled, or a void is in flight.
+    #[error("original STAN {stan} is already voided")]
+    AlreadyVoided {
+        /// The original.
+        stan: Stan,
+    },
+    /// A void of an original that has refunds against it.
+    #[error("original STAN {stan} has refunds and cannot be voided")]
+    HasRefunds {
+        /// The original.
+        stan: Stan,
+    },
+    /// A pre-auth already has a completion.
+    #[error("pre-auth STAN {stan} is already completed")]
+    AlreadyCompleted {
+        /// The pre-auth.
+        stan: Stan,
+    },
+    /// The original belongs to another terminal (DE 41).
+    #[error("terminal {requested} differs from the original's {original}")]
+    TerminalMismatch {
+        /// The original's DE 41.
+        original: String,
+        /// The request's DE 41.
+        requested: String,
+    },
+    /// The original belongs to another merchant (DE 42).
+    #[error("merchant {requested} differs from the original's {original}")]
+    MerchantMismatch {
+        /// The original's DE 42.
+        original: String,
+        /// The request's DE 42.
+        requested: String,
+    },
+    /// Void / cancel amount must equal the original.
+    #[error("amount {requested} differs from the original {expected}")]
+    AmountMismatch {
+        /// The original's amount.
+        expected: u64,
+        /// The requested amount.
+        requested: u64,
+    },
+    /// Refunds would exceed the original amount.
+    #[error("refund {requested} exceeds the remaining {remaining} of {original}")]
+    RefundExceedsOriginal {
+        /// Original amount.
+        original: u64,
+        /// What is left to refund (approved and in-flight refunds deducted).
+        remaining: u64,
+        /// Requested refund.
+        requested: u64,
+    },
+    /// The policy forbids voiding refunds (CUP).
+    #[error("void of a refund is not allowed by this profile")]
+    VoidOfRefundNotAllowed,
+    /// Completion above the pre-auth plus tolerance.
+    #[error("completion {requested} exceeds the pre-authorized limit {limit}")]
+    CompletionExceedsPreAuth {
+        /// Pre-auth plus tolerance.
+        limit: u64,
+        /// Requested completion.
+        requested: u64,
+    },
+    /// A financial amount of zero.
+    #[error("{kind:?} needs a non-zero amount")]
+    ZeroAmount {
+        /// The kind.
+        kind: TxnKind,
+    },
+    /// The PAN hint is not at most four digits.
+    #[error("PAN hint must be at most the last four digits")]
+    InvalidPanHint,
+    /// A response code that is not two alphanumeric characters.
+    #[error("invalid response code {code:?}")]
+    InvalidResponseCode {
+        /// The code received.
+        code: String,
+    },
+    /// A batch number outside 1..=999999.
+    #[error("invalid batch number {batch}")]
+    InvalidBatch {
+        /// The number received.
+        batch: u32,
+    },
+    /// All 999999 STANs are in use in the open batch.
+    #[error("batch is full: no free STAN")]
+    BatchFull,
+    /// No reversal is queued for this STAN.
+    #[error("no reversal queued for STAN {stan}")]
+    NoReversal {
+        /// The STAN.
+        stan: Stan,
+    },
+    /// The reversal is not due (its transaction is still in flight, or it
+    /// already failed).
+    #[error("reversal of STAN {stan} is not due")]
+    ReversalNotDue {
+        /// The STAN.
+        stan: Stan,
+    },
+    /// `on_reversal_no_response` before `on_reversal_sent`, or a send
+    /// beyond the allowed attempts.
+    #[error("reversal of STAN {stan}: attempt bookkeeping out of order")]
+    ReversalOutOfOrder {
+        /// The STAN.
+        stan: Stan,
+    },
+    /// The encoder given to `begin` failed; nothing was recorded.
+    #[error("request encoding failed")]
+    Encode(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Writing or reading the journal file failed; the in-memory journal
+    /// is unchanged.
+    #[error("journal file I/O failed")]
+    Io(#[from] std::io::Error),
+    /// The journal file is not valid JSON for a journal.
+    #[error("journal file is malformed")]
+    Format(#[from] serde_json::Error),
+    /// The journal file parsed but breaks an invariant.
+    #[error("journal file is inconsistent: {0}")]
+    Corrupt(String),
+}

@@ -1,0 +1,163 @@
+//! Outcomes of a journaled request: response, timeout, MAC failure, card
+//! decline after approval (reference §3.3.2).
+
+use crate::flows::journal::book::Journal;
+use crate::flows::journal::error::JournalError;
+use crate::flows::journal::reversal::{ReversalReason, ReversalRecord, ReversalStatus};
+use crate::flows::journal::stan::Stan;
+use crate::flows::journal::state::TxnState;
+
+/// Checks that a DE 39 value is two ASCII alphanumerics.
+pub(crate) fn check_response_code(code: &str) -> Result<(), JournalError> {
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(JournalError::InvalidResponseCode {
+            code: code.to_owned(),
+        })
+    }
+}
+
+impl Journal {
+    /// Records the host's response to `stan`.
+    ///
+    /// Approval codes (`00`, `10`, `11`, plus the policy's extras) give
+    /// [`TxnState::Approved`], anything else [`TxnState::Declined`]. Any
+    /// valid response deletes the armed reversal record. The original of a
+    /// void or refund is updated. `99` and `A0` cancel the sign-on.
+    ///
+    /// A response is accepted for a transaction in [`TxnState::Sent`], or
+    /// for an [`TxnState::Uncertain`] advice that was repeated. A late
+    /// response to a reversible transaction whose reversal is queued is
+    /// refused: the reversal decides.
+    pub fn on_response(
+        &mut self,
+        stan: Stan,
+        response_code: &str,
+        rrn: Option<String>,
+        auth_code: Option<String>,
+    ) -> Result<TxnState, JournalError> {
+        check_response_code(response_code)?;
+        let approved = self.policy.is_approval(response_code);
+        let reversible_kinds = self.policy.clone();
+        let record = self.record_mut(stan)?;
+        let accepts = record.state == TxnState::Sent
+            || (record.state == TxnState::Uncertain
+                && !record.kind.is_reversible(&reversible_kinds));
+        if !accepts {
+            return Err(JournalError::UnexpectedState {
+                stan,
+                state: record.state,
+                operation: "response",
+            });
+        }
+        record.state = if approved {
+            TxnState::Approved
+        } else {
+            TxnState::Declined
+        };
+        record.response_code = Some(response_code.to_owned());
+        record.rrn = rrn;
+        record.auth_code = auth_code;
+        let state = record.state;
+        self.reversals.retain(|r| r.stan != stan);
+        if matches!(response_code, "99" | "A0") {
+            self.signed_on = false;
+        }
+        self.refresh_originals_of(stan);
+        Ok(state)
+    }
+
+    /// No response in time: a reversible transaction becomes
+    /// [`TxnState::Uncertain`] with its reversal due (reason `98`). An
+    /// unanswered advice (CUP refund, completion advice) stays uncertain
+    /// until a repeat is answered; an inquiry or management message is
+    /// simply marked declined.
+    pub fn on_timeout(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
+        self.fail_in_flight(stan, ReversalReason::Timeout, TxnState::Uncertain)
+    }
+
+    /// The response's MAC did not verify: a reversible transaction becomes
+    /// [`TxnState::ReversalPending`] (reason `A0`) and the terminal must
+    /// sign on again.
+    pub fn on_mac_failure(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
+        let state =
+            self.fail_in_flight(stan, ReversalReason::MacFailure, TxnState::ReversalPending)?;
+        self.signed_on = false;
+        Ok(state)
+    }
+
+    /// The card declined a transaction the host approved (EMV second
+    /// GENERATE AC): the transaction becomes [`TxnState::ReversalPending`]
+    /// with reason `06`, the received auth code carried into the reversal.
+    pub fn on_card_declined_after_approval(
+        &mut self,
+        stan: Stan,
+    ) -> Result<TxnState, JournalError> {
+        let reversible = {
+            let record = self
+                .txns
+                .get(&stan)
+                .ok_or(JournalError::UnknownTxn { stan })?;
+            record.kind.is_reversible(&self.policy)
+        };
+        let busy = self.children(stan).any(|c| c.state.may_have_effect());
+        let record = self.record_mut(stan)?;
+        if record.state != TxnState::Approved || !reversible || busy {
+            return Err(JournalError::UnexpectedState {
+                stan,
+                state: record.state,
+                operation: "card decline after approval",
+            });
+        }
+        record.state = TxnState::ReversalPending;
+        let reversal = ReversalRecord {
+            stan,
+            original_mti: record.mti.clone(),
+            request: record.request.clone(),
+            reason: ReversalReason::Other,
+            auth_code: record.auth_code.clone(),
+            attempts: 0,
+            in_flight: false,
+            status: ReversalStatus::Due,
+        };
+        self.reversals.retain(|r| r.stan != stan);
+        self.reversals.push(reversal);
+        self.refresh_originals_of(stan);
+        Ok(TxnState::ReversalPending)
+    }
+
+    fn fail_in_flight(
+        &mut self,
+        stan: Stan,
+        reason: ReversalReason,
+        reversible_state: TxnState,
+    ) -> Result<TxnState, JournalError> {
+        let policy = self.policy.clone();
+        let record = self.record_mut(stan)?;
+        if record.state != TxnState::Sent {
+            return Err(JournalError::UnexpectedState {
+                stan,
+                state: record.state,
+                operation: "timeout or MAC failure",
+            });
+        }
+        if !record.kind.is_reversible(&policy) {
+            record.state = if record.kind.settlement_side().is_some() {
+                TxnState::Uncertain
+            } else {
+                TxnState::Declined
+            };
+            return Ok(record.state);
+        }
+        record.state = reversible_state;
+        match self.reversals.iter_mut().find(|r| r.stan == stan) {
+            Some(reversal) => {
+                reversal.reason = reason;
+                reversal.status = ReversalStatus::Due;
+            }
+            None => return Err(JournalError::NoReversal { stan }),
+        }
+        Ok(reversible_state)
+    }
+}

@@ -1,0 +1,290 @@
+//! Random operation sequences against a file-backed journal, with
+//! crash-and-reload, checking the invariants after every step against an
+//! independent model of what the host said.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+
+use crate::flows::journal::test_support::{MID, TID, txn};
+use crate::flows::journal::{
+    FileJournal, Journal, JournalError, JournalPolicy, Stan, Ticket, Totals, TxnKind, TxnState,
+};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Purchase(u64),
+    Respond { pick: usize, approve: bool },
+    Timeout(usize),
+    CardDecline(usize),
+    ReversalAttempt { answered: bool },
+    Void(usize),
+    Refund { pick: usize, amount: u64 },
+    Settle { balanced: bool },
+    Crash,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (1u64..=500).prop_map(Op::Purchase),
+        6 => (any::<usize>(), prop::bool::weighted(0.8)).prop_map(|(pick, approve)| Op::Respond { pick, approve }),
+        1 => any::<usize>().prop_map(Op::Timeout),
+        1 => any::<usize>().prop_map(Op::CardDecline),
+        4 => any::<bool>().prop_map(|answered| Op::ReversalAttempt { answered }),
+        2 => any::<usize>().prop_map(Op::Void),
+        3 => (any::<usize>(), 1u64..=300).prop_map(|(pick, amount)| Op::Refund { pick, amount }),
+        1 => any::<bool>().prop_map(|balanced| Op::Settle { balanced }),
+        1 => Just(Op::Crash),
+    ]
+}
+
+/// What the test itself observed, independent of the journal's bookkeeping.
+#[derive(Default)]
+struct Model {
+    /// Kind, amount and original of every transaction begun in the batch.
+    begun: BTreeMap<Stan, (TxnKind, u64, Option<Stan>)>,
+    approved: BTreeSet<Stan>,
+    declined: BTreeSet<Stan>,
+    /// Transactions whose reversal became due (timeout, card decline).
+    queued: BTreeSet<Stan>,
+    reversed: BTreeSet<Stan>,
+}
+
+impl Model {
+    fn live(&self, s: Stan) -> bool {
+        self.approved.contains(&s) && !self.queued.contains(&s)
+    }
+
+    fn voided(&self, p: Stan) -> bool {
+        self.begun
+            .iter()
+            .any(|(v, (k, _, o))| *k == TxnKind::Void && *o == Some(p) && self.live(*v))
+    }
+
+    fn expected_totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for (s, (kind, amount, _)) in &self.begun {
+            if !self.live(*s) {
+                continue;
+            }
+            match kind {
+                TxnKind::Purchase if !self.voided(*s) => {
+                    t.debit_count += 1;
+                    t.debit_amount += amount;
+                }
+                TxnKind::Refund => {
+                    t.credit_count += 1;
+                    t.credit_amount += amount;
+                }
+                _ => {}
+            }
+        }
+        t
+    }
+
+    /// Refunds that may have effect: not declined, not reversed.
+    fn refund_exposure(&self, p: Stan) -> u64 {
+        self.begun
+            .iter()
+            .filter(|(r, (k, _, o))| {
+                *k == TxnKind::Refund
+                    && *o == Some(p)
+                    && !self.declined.contains(r)
+                    && !self.reversed.contains(r)
+            })
+            .map(|(_, (_, a, _))| *a)
+            .sum()
+    }
+}
+
+fn pick(list: &[Stan], i: usize) -> Option<Stan> {
+    if list.is_empty() {
+        None
+    } else {
+        list.get(i % list.len()).copied()
+    }
+}
+
+fn stans_in(j: &Journal, f: impl Fn(TxnState) -> bool) -> Vec<Stan> {
+    j.transactions()
+        .filter(|t| f(t.state))
+        .map(|t| t.stan)
+        .collect()
+}
+
+fn enc(t: &Ticket) -> Result<Vec<u8>, std::io::Error> {
+    Ok(format!("REQ|{}|{}", t.batch, t.stan).into_bytes())
+}
+
+fn check(j: &Journal, m: &Model) -> Result<(), TestCaseError> {
+    j.verify().map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for (s, (kind, amount, _)) in &m.begun {
+        if *kind == TxnKind::Purchase {
+            prop_assert!(
+                m.refund_exposure(*s) <= *amount,
+                "refunds over original {s}"
+            );
+        }
+    }
+    for t in j.transactions() {
+        let has = |st| {
+            j.reversals()
+                .iter()
+                .any(|r| r.stan == t.stan && r.status == st)
+        };
+        use crate::flows::journal::ReversalStatus as R;
+        match t.state {
+            TxnState::Uncertain if t.kind.is_reversible(j.policy()) => prop_assert!(has(R::Due)),
+            TxnState::ReversalPending => prop_assert!(has(R::Due)),
+            TxnState::ReversalFailed => prop_assert!(has(R::Failed)),
+            _ => {}
+        }
+        prop_assert!(
+            m.begun.contains_key(&t.stan),
+            "journal holds an unknown STAN"
+        );
+    }
+    prop_assert_eq!(j.transactions().count(), m.begun.len());
+    prop_assert_eq!(j.totals(), m.expected_totals());
+    Ok(())
+}
+
+/// Applies one op; refused ops must leave the journal unchanged.
+fn apply(fj: &mut FileJournal, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
+    let before = fj.journal().clone();
+    let j = fj.journal();
+    let sent = stans_in(j, |s| s == TxnState::Sent);
+    let approved = stans_in(j, |s| s == TxnState::Approved);
+    // Voids and refunds mostly target purchases, sometimes anything.
+    let targets: Vec<Stan> = j
+        .transactions()
+        .filter(|t| t.kind == TxnKind::Purchase || t.stan.get() % 5 == 0)
+        .map(|t| t.stan)
+        .collect();
+    let result: Result<(), JournalError> = match op {
+        Op::Purchase(amount) => fj.begin(txn(TxnKind::Purchase, *amount), enc).map(|t| {
+            assert!(
+                m.begun
+                    .insert(t.stan, (TxnKind::Purchase, *amount, None))
+                    .is_none()
+            );
+        }),
+        Op::Respond { pick: i, approve } => match pick(&sent, *i) {
+            None => return Ok(()),
+            Some(s) => {
+                let code = if *approve { "00" } else { "05" };
+                fj.on_response(s, code, None, None).map(|_| {
+                    if *approve {
+                        m.approved.insert(s);
+                    } else {
+                        m.declined.insert(s);
+                    }
+                })
+            }
+        },
+        Op::Timeout(i) => match pick(&sent, *i) {
+            None => return Ok(()),
+            Some(s) => fj.on_timeout(s).map(|_| {
+                m.queued.insert(s);
+            }),
+        },
+        Op::CardDecline(i) => match pick(&approved, *i) {
+            None => return Ok(()),
+            Some(s) => fj.on_card_declined_after_approval(s).map(|_| {
+                m.queued.insert(s);
+            }),
+        },
+        Op::ReversalAttempt { answered } => match fj.journal().next_reversal() {
+            None => return Ok(()),
+            Some(job) => fj.on_reversal_sent(job.stan).and_then(|()| {
+                if *answered {
+                    fj.on_reversal_response(job.stan, "00").map(|_| {
+                        m.reversed.insert(job.stan);
+                    })
+                } else {
+                    fj.on_reversal_no_response(job.stan).map(|_| ())
+                }
+            }),
+        },
+        Op::Void(i) => match pick(&targets, *i) {
+            None => return Ok(()),
+            Some(p) => {
+                let amount = fj.journal().txn(p).map_or(1, |t| t.amount);
+                fj.begin(txn(TxnKind::Void, amount).with_original(p), enc)
+                    .map(|t| {
+                        assert!(
+                            m.begun
+                                .insert(t.stan, (TxnKind::Void, amount, Some(p)))
+                                .is_none()
+                        );
+                    })
+            }
+        },
+        Op::Refund { pick: i, amount } => match pick(&targets, *i) {
+            None => return Ok(()),
+            Some(p) => fj
+                .begin(txn(TxnKind::Refund, *amount).with_original(p), enc)
+                .map(|t| {
+                    assert!(
+                        m.begun
+                            .insert(t.stan, (TxnKind::Refund, *amount, Some(p)))
+                            .is_none()
+                    );
+                }),
+        },
+        Op::Settle { balanced } => match fj.settle() {
+            Err(e) => Err(e),
+            Ok(totals) => {
+                prop_assert_eq!(totals, m.expected_totals());
+                let closed = fj
+                    .close_batch(*balanced)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(closed.summary.totals, totals);
+                *m = Model::default();
+                Ok(())
+            }
+        },
+        Op::Crash => {
+            let path = fj.path().to_path_buf();
+            let reopened =
+                FileJournal::open(&path).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(reopened.journal(), &before);
+            *fj = reopened;
+            Ok(())
+        }
+    };
+    if result.is_err() {
+        prop_assert_eq!(
+            fj.journal(),
+            &before,
+            "refused {:?} changed the journal",
+            op
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_operations_keep_the_invariants(
+        cup in any::<bool>(),
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let policy = if cup { JournalPolicy::cup_pos() } else { JournalPolicy::generic_1987() };
+        let mut journal = Journal::new(TID, MID, policy);
+        journal.sign_on(Some(1)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut fj = FileJournal::create(dir.path().join("j.json"), journal)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut model = Model::default();
+        for op in &ops {
+            apply(&mut fj, &mut model, op)?;
+            check(fj.journal(), &model)?;
+        }
+        // Whatever happened, the file reloads to the same journal.
+        let reopened = FileJournal::open(fj.path()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(reopened.journal(), fj.journal());
+    }
+}
