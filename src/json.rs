@@ -9,7 +9,7 @@
 use core::fmt::Write as _;
 
 use crate::error::{DecodeError, EncodeError, EncodeErrorKind, Location};
-use crate::message::{FieldValue, MessageBuilder, MessageView};
+use crate::message::{FieldValue, MessageBuilder, MessageView, SubValue, SubfieldIter};
 use crate::spec::Spec;
 
 /// Rendering choices.
@@ -17,6 +17,10 @@ use crate::spec::Spec;
 pub struct JsonOptions {
     /// Show sensitive values in clear.
     pub unmask: bool,
+    /// Render composite fields (those with subfields in the spec) as nested objects:
+    /// `"55":{"9F26":"...","82":"..."}`, `"60":{"1":"22","2":"000001","3":"000"}`.
+    /// A composite field whose content does not parse is shown flat.
+    pub expand: bool,
 }
 
 /// Appends `s` as a JSON string literal.
@@ -46,10 +50,55 @@ fn push_fields(out: &mut String, view: &MessageView<'_>, opts: JsonOptions) {
             out.push(',');
         }
         let _ = write!(out, "\"{}\":", f.number());
+        if opts.expand && push_expanded(out, f, opts.unmask) {
+            continue;
+        }
         value.clear();
         let _ = f.write_value(&mut value, opts.unmask);
         push_json_str(out, &value);
     }
+}
+
+/// Writes field `f` as a nested object; returns false (writing nothing) if it is not
+/// composite or its subfields do not parse.
+fn push_expanded(out: &mut String, f: crate::Field<'_>, unmask: bool) -> bool {
+    let Some(Ok(iter)) = SubfieldIter::new(f) else {
+        return false;
+    };
+    let subs: Result<Vec<_>, _> = iter.collect();
+    let Ok(subs) = subs else {
+        return false;
+    };
+    let mut value = String::new();
+    let mut depth = 0usize;
+    let mut first = true;
+    out.push('{');
+    for sub in &subs {
+        while sub.depth() < depth {
+            out.push('}');
+            depth -= 1;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        let _ = write!(out, "\"{}\":", sub.key());
+        if sub.is_constructed() {
+            out.push('{');
+            depth += 1;
+            first = true;
+            continue;
+        }
+        value.clear();
+        let _ = sub.write_value(&mut value, unmask);
+        push_json_str(out, &value);
+    }
+    while depth > 0 {
+        out.push('}');
+        depth -= 1;
+    }
+    out.push('}');
+    true
 }
 
 /// Appends the JSON object of a decoded message (no trailing newline).
@@ -122,7 +171,26 @@ impl JsonError {
     }
 }
 
+/// Subfield values from a nested JSON object.
+fn sub_values(n: u16, v: &serde_json::Value) -> Result<Vec<(String, SubValue)>, JsonError> {
+    let bad = || JsonError::Encode(EncodeError::new(Location::Field(n), EncodeErrorKind::BadSubfield));
+    let obj = v.as_object().ok_or_else(bad)?;
+    obj.iter()
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                match v {
+                    serde_json::Value::String(s) => SubValue::Text(s.clone()),
+                    serde_json::Value::Object(_) => SubValue::Nested(sub_values(n, v)?),
+                    _ => return Err(bad()),
+                },
+            ))
+        })
+        .collect()
+}
+
 /// Builds a message from its JSON object (`mti` and `fields`; other keys are ignored).
+/// A field given as an object is composed from its subfields (the `--expand` form).
 ///
 /// ```
 /// use iso8583_wire::{Spec, json};
@@ -157,11 +225,21 @@ pub fn builder_from_json<'v>(
         if n == 1 || (n == 65 && spec.has_tertiary_bitmap()) {
             continue; // bitmaps are computed
         }
-        let s = value.as_str().ok_or(JsonError::Encode(EncodeError::new(
-            Location::Field(n),
-            EncodeErrorKind::BadSubfield,
-        )))?;
-        b.set(n, FieldValue::text(s))?;
+        match value {
+            serde_json::Value::String(s) => {
+                b.set(n, FieldValue::text(s))?;
+            }
+            serde_json::Value::Object(_) => {
+                let parts = sub_values(n, value)?;
+                b.set_subfields(n, &parts)?;
+            }
+            _ => {
+                return Err(JsonError::Encode(EncodeError::new(
+                    Location::Field(n),
+                    EncodeErrorKind::BadSubfield,
+                )));
+            }
+        }
     }
     Ok(b)
 }

@@ -12,7 +12,8 @@ fn every_bundled_spec_loads_and_is_found_by_name() {
     for name in BUILTIN_NAMES {
         let spec = Spec::builtin(name).unwrap();
         assert_eq!(spec.name(), *name);
-        assert!(spec.fields().count() >= 120, "{name}");
+        let min = if spec.name() == "cup-pos" { 30 } else { 120 };
+        assert!(spec.fields().count() >= min, "{name}");
         assert!(spec.field(2).unwrap().is_sensitive());
         assert_eq!(spec.field(35).unwrap().mask(), Mask::Track);
         assert!(

@@ -73,6 +73,9 @@ struct DecodeArgs {
     /// Show PAN, track and PIN data in clear.
     #[arg(long)]
     unmask: bool,
+    /// Show composite fields (subfields, EMV tags) as nested objects.
+    #[arg(long)]
+    expand: bool,
     /// Input file, or - for stdin.
     #[arg(default_value = "-")]
     file: String,
@@ -214,6 +217,7 @@ fn decode(args: &DecodeArgs) -> Result<bool, AnyError> {
         format: args.format,
         opts: JsonOptions {
             unmask: args.unmask,
+            expand: args.expand,
         },
         count: 0,
         line: String::new(),

@@ -8,6 +8,8 @@ use crate::codec::field::{self, Form, Prepared};
 use crate::error::{EncodeError, EncodeErrorKind, Location};
 use crate::spec::{MtiEncoding, Spec};
 
+use super::compose::{SubValue, compose};
+use super::composite::SubfieldIter;
 use super::field::Field;
 use super::mti::Mti;
 
@@ -227,6 +229,88 @@ impl<'a> MessageBuilder<'a> {
             Err(i) => self.entries.insert(i, entry),
         }
         Ok(self)
+    }
+
+    /// Sets composite field `n` from its subfields (keys: positions, bit numbers, ASCII tags or
+    /// EMV tags in hex), composed per the spec's subfield layout.
+    ///
+    /// ```
+    /// use iso8583_wire::message::SubValue;
+    /// use iso8583_wire::{MessageBuilder, MessageView, Spec};
+    /// let spec = Spec::builtin("iso87-ascii-bin")?;
+    /// let mut b = MessageBuilder::new(&spec);
+    /// b.mti("0200")?.set_subfields(55, &[
+    ///     ("9F26".into(), SubValue::from("0102030405060708")),
+    ///     ("9F27".into(), SubValue::from("80")),
+    /// ])?;
+    /// b.set_path("55.82", "1980")?;
+    /// let wire = b.encode_to_vec()?;
+    /// let view = MessageView::decode(&spec, &wire)?;
+    /// assert_eq!(view.field(55).unwrap().clear().to_string(), "9F260801020304050607089F270180820219 80".replace(' ', ""));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_subfields(
+        &mut self,
+        n: u16,
+        parts: &[(String, SubValue)],
+    ) -> Result<&mut Self, EncodeError> {
+        let fs = self
+            .spec
+            .field(n)
+            .ok_or(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec))?;
+        let (bytes, form) = compose(fs, parts)?;
+        let value = FieldValue {
+            data: Data::Shared(Bytes::from(bytes)),
+            form,
+        };
+        self.set(n, value)
+    }
+
+    /// The subfields of composite field `n` as currently set (top level only), as text.
+    pub fn subfields_of(&self, n: u16) -> Result<Vec<(String, SubValue)>, EncodeError> {
+        let Some(fs) = self.spec.field(n) else {
+            return Err(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec));
+        };
+        let Some(entry) = self.entries.iter().find(|e| e.n == n) else {
+            return Ok(Vec::new());
+        };
+        let mut wire = vec![0u8; entry.prep.wire_len(fs)];
+        field::write(fs, entry.value.data.as_slice(), entry.value.form, &entry.prep, &mut wire);
+        let bad = || EncodeError::field(n, EncodeErrorKind::BadSubfield);
+        let (span, _) = field::decode(fs, &wire, 0).map_err(|_| bad())?;
+        let f = Field::new(fs, &wire, span.start as usize, span.units as usize).ok_or_else(bad)?;
+        let Some(iter) = SubfieldIter::new(f) else {
+            return Err(bad());
+        };
+        let mut out = Vec::new();
+        for sub in iter.map_err(|_| bad())? {
+            let sub = sub.map_err(|_| bad())?;
+            if sub.depth() == 0 {
+                out.push((sub.key().to_string(), SubValue::Text(sub.clear_string())));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets one subfield by path (`"60.2"`, `"55.9F26"`, `"48.AB"`), keeping the field's other
+    /// subfields.
+    pub fn set_path(&mut self, path: &str, value: &str) -> Result<&mut Self, EncodeError> {
+        let bad = |n: u16| EncodeError::field(n, EncodeErrorKind::BadSubfield);
+        let (n, key) = path
+            .split_once('.')
+            .and_then(|(n, k)| Some((n.parse::<u16>().ok()?, k)))
+            .ok_or(bad(0))?;
+        let mut parts = self.subfields_of(n)?;
+        let same = |k: &str| {
+            k == key
+                || (k.parse::<u16>().is_ok() && k.parse::<u16>().ok() == key.parse::<u16>().ok())
+                || k.eq_ignore_ascii_case(key)
+        };
+        match parts.iter_mut().find(|(k, _)| same(k)) {
+            Some((_, v)) => *v = SubValue::Text(value.to_owned()),
+            None => parts.push((key.to_owned(), SubValue::Text(value.to_owned()))),
+        }
+        self.set_subfields(n, &parts)
     }
 
     /// Sets a binary field from raw bytes.

@@ -2,6 +2,7 @@
 //! [`MessageBuilder`] that encodes.
 
 mod builder;
+mod compose;
 mod composite;
 mod field;
 pub(crate) mod layout;
@@ -11,6 +12,7 @@ mod owned;
 mod view;
 
 pub use builder::{FieldValue, MessageBuilder};
+pub use compose::SubValue;
 pub use composite::{SubChars, SubKey, Subfield, SubfieldIter};
 pub use field::{Clear, Field, SmallText, ValueChars};
 pub use mti::{BadMti, Mti};

@@ -12,17 +12,19 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "iso87-bcd",
     "iso87-ebcdic",
     "iso93-ascii",
+    "cup-pos",
 ];
 
-const SOURCES: [&str; 5] = [
+const SOURCES: [&str; 6] = [
     include_str!("../../specs/iso87-ascii.toml"),
     include_str!("../../specs/iso87-ascii-bin.toml"),
     include_str!("../../specs/iso87-bcd.toml"),
     include_str!("../../specs/iso87-ebcdic.toml"),
     include_str!("../../specs/iso93-ascii.toml"),
+    include_str!("../../specs/cup-pos.toml"),
 ];
 
-static CACHE: [OnceLock<Spec>; 5] = [const { OnceLock::new() }; 5];
+static CACHE: [OnceLock<Spec>; 6] = [const { OnceLock::new() }; 6];
 
 pub(super) fn get(name: &str) -> Result<Spec, SpecError> {
     let i = BUILTIN_NAMES
