@@ -173,7 +173,12 @@ impl JsonError {
 
 /// Subfield values from a nested JSON object.
 fn sub_values(n: u16, v: &serde_json::Value) -> Result<Vec<(String, SubValue)>, JsonError> {
-    let bad = || JsonError::Encode(EncodeError::new(Location::Field(n), EncodeErrorKind::BadSubfield));
+    let bad = || {
+        JsonError::Encode(EncodeError::new(
+            Location::Field(n),
+            EncodeErrorKind::BadSubfield,
+        ))
+    };
     let obj = v.as_object().ok_or_else(bad)?;
     obj.iter()
         .map(|(k, v)| {

@@ -24,6 +24,7 @@ mod decoder;
 mod encoder;
 mod error;
 mod header;
+mod pos_header;
 #[cfg(feature = "tokio")]
 mod tokio_codec;
 mod tpdu;
@@ -36,6 +37,7 @@ pub use decoder::{Decoded, FrameDecoder, SkippedRun};
 pub use encoder::encode_frame;
 pub use error::{FramingError, FramingErrorKind};
 pub use header::{LengthHeader, ParseLengthHeaderError};
+pub use pos_header::{PosHeader, PosHeaderTooShort};
 #[cfg(feature = "tokio")]
 pub use tokio_codec::{CodecError, FrameCodec};
 pub use tpdu::{Tpdu, TpduTooShort};

@@ -275,7 +275,13 @@ impl<'a> MessageBuilder<'a> {
             return Ok(Vec::new());
         };
         let mut wire = vec![0u8; entry.prep.wire_len(fs)];
-        field::write(fs, entry.value.data.as_slice(), entry.value.form, &entry.prep, &mut wire);
+        field::write(
+            fs,
+            entry.value.data.as_slice(),
+            entry.value.form,
+            &entry.prep,
+            &mut wire,
+        );
         let bad = || EncodeError::field(n, EncodeErrorKind::BadSubfield);
         let (span, _) = field::decode(fs, &wire, 0).map_err(|_| bad())?;
         let f = Field::new(fs, &wire, span.start as usize, span.units as usize).ok_or_else(bad)?;

@@ -63,9 +63,9 @@ pub(crate) fn compose(
     };
     for (key, _) in parts {
         let known = match layout {
-            Subfields::Positional(ps) => key
-                .parse::<usize>()
-                .is_ok_and(|k| k >= 1 && k <= ps.len()),
+            Subfields::Positional(ps) => {
+                key.parse::<usize>().is_ok_and(|k| k >= 1 && k <= ps.len())
+            }
             Subfields::Bitmapped { fields, .. } => key
                 .parse::<usize>()
                 .is_ok_and(|k| fields.get(k).is_some_and(Option::is_some)),
@@ -193,7 +193,8 @@ pub(crate) fn compose(
             let mut w = TaggedWriter::new(*format, Vec::new());
             for (i, (key, v)) in parts.iter().enumerate() {
                 let s = text_of(n, i as u16 + 1, v)?;
-                w.write(key, s.as_bytes()).map_err(|_| bad(n, i as u16 + 1))?;
+                w.write(key, s.as_bytes())
+                    .map_err(|_| bad(n, i as u16 + 1))?;
             }
             Ok((w.into_inner(), Form::Text))
         }

@@ -9,6 +9,7 @@ pub(crate) mod layout;
 mod mask;
 mod mti;
 mod owned;
+mod typed;
 mod view;
 
 pub use builder::{FieldValue, MessageBuilder};
@@ -17,4 +18,5 @@ pub use composite::{SubChars, SubKey, Subfield, SubfieldIter};
 pub use field::{Clear, Field, SmallText, ValueChars};
 pub use mti::{BadMti, Mti};
 pub use owned::Message;
+pub use typed::{BadTypedValue, OriginalData, ProcessingCode};
 pub use view::MessageView;

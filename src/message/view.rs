@@ -11,6 +11,7 @@ use super::field::Field;
 use super::layout::{self, Layout};
 use super::mti::Mti;
 use super::owned::Message;
+use super::typed::{OriginalData, ProcessingCode};
 
 /// A decoded message over borrowed bytes.
 ///
@@ -131,6 +132,16 @@ impl<'a> MessageView<'a> {
             return Ok(None);
         };
         composite::find(field, key)
+    }
+
+    /// DE 3 as a typed processing code.
+    pub fn processing_code(&self) -> Option<ProcessingCode> {
+        ProcessingCode::from_field(&self.field(3)?)
+    }
+
+    /// DE 90 as typed original data elements.
+    pub fn original_data(&self) -> Option<OriginalData> {
+        OriginalData::from_field(&self.field(90)?)
     }
 
     /// Present data elements in number order (bitmaps excluded).
