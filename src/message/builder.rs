@@ -204,6 +204,27 @@ impl<'a> MessageBuilder<'a> {
         Ok(self)
     }
 
+    /// Sets the fixed header from owned bytes (must be the spec's header length).
+    pub fn header_owned(&mut self, header: impl Into<Bytes>) -> Result<&mut Self, EncodeError> {
+        let header: Bytes = header.into();
+        if header.len() != self.spec.header_len() {
+            return Err(EncodeError::new(
+                Location::Header,
+                EncodeErrorKind::BadHeader {
+                    len: header.len(),
+                    expected: self.spec.header_len(),
+                },
+            ));
+        }
+        self.header = Data::Shared(header);
+        Ok(self)
+    }
+
+    /// The MTI set so far.
+    pub fn get_mti(&self) -> Option<Mti> {
+        self.mti
+    }
+
     /// Sets field `n`, checking the value against its class and length now.
     pub fn set(
         &mut self,

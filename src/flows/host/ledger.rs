@@ -1,5 +1,6 @@
 //! The host's ledger: duplicate detection, original matching, settlement.
 
+use crate::flows::host::key::TxnKey;
 use std::collections::BTreeMap;
 
 use crate::flows::host::config::HostConfig;
@@ -116,6 +117,15 @@ impl HostLedger {
             },
         );
         decision
+    }
+
+    /// The key of the approved financial transaction that received retrieval reference
+    /// number `rrn` (how a UnionPay refund names its original).
+    pub fn key_by_rrn(&self, rrn: &str) -> Option<TxnKey> {
+        self.entries.iter().find_map(|((class, _), entry)| {
+            (*class == MsgClass::Financial && entry.decision.rrn.as_deref() == Some(rrn))
+                .then(|| entry.request.key.clone())
+        })
     }
 
     /// Compares a terminal's totals for `batch` with the host's, then marks

@@ -1,0 +1,357 @@
+//! `pos-terminal`: a scripted session between a terminal journal and an in-process host.
+//!
+//! ```text
+//! cargo run --example pos_terminal -- [--profile generic-1987|cup-pos] [--spec NAME|PATH]
+//! ```
+//!
+//! Sign-on; a purchase approved; a purchase whose response is lost, so its reversal goes out
+//! before the next request; a void of the first purchase; a second purchase refunded in two
+//! parts, then a third refund refused for exceeding the original; a balanced settlement.
+//! Every wire message is printed as `>> MTI HEX` (terminal to host) or `<< MTI HEX` (host to
+//! terminal), HEX being the unframed message, followed by a masked readable dump.
+
+use std::process::ExitCode;
+
+use iso8583_wire::flows::journal::{Journal, JournalError, NewTxn, Stan, TxnKind};
+use iso8583_wire::flows::{
+    Card, FlowContext, FlowProfile, HostSimulator, LocalTime, check_response,
+};
+use iso8583_wire::framing::{PosHeader, Tpdu};
+use iso8583_wire::{MessageView, Spec};
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+struct Session {
+    ctx: FlowContext,
+    journal: Journal,
+    host: HostSimulator,
+    clock: u32,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+fn show(dir: &str, spec: &Spec, wire: &[u8]) -> Result<(), AnyError> {
+    let view = MessageView::decode(spec, wire)?;
+    println!("{dir} {} {}", view.mti(), hex(wire));
+    if !view.header().is_empty() {
+        if let Ok(h) = PosHeader::parse(view.header()) {
+            println!("   header: {h}");
+        }
+    }
+    for f in view.fields() {
+        println!("   {:>3} {:<44} {}", f.number(), f.spec().name(), f);
+    }
+    Ok(())
+}
+
+impl Session {
+    fn now(&mut self) -> LocalTime {
+        self.clock += 7;
+        LocalTime {
+            month: 11,
+            day: 22,
+            hour: 9,
+            minute: (self.clock / 60 % 60) as u8,
+            second: (self.clock % 60) as u8,
+        }
+    }
+
+    /// Sends `request` to the host; returns the response bytes (None if `lose` drops it).
+    fn exchange(&mut self, request: &[u8], lose: bool) -> Result<Option<Vec<u8>>, AnyError> {
+        let spec = self.ctx.spec.clone();
+        show(">>", &spec, request)?;
+        let view = MessageView::decode(&spec, request)?;
+        let response = self.host.answer(&view)?.encode_to_vec()?;
+        if lose {
+            println!("   (response lost on the line)");
+            return Ok(None);
+        }
+        show("<<", &spec, &response)?;
+        check_response(
+            &view,
+            &MessageView::decode(&spec, &response)?,
+            &self.ctx.profile,
+        )?;
+        Ok(Some(response))
+    }
+
+    /// Sends any pending reversal first: the journal refuses new work until it is gone.
+    fn flush_reversals(&mut self) -> Result<(), AnyError> {
+        while let Some(job) = self.journal.next_reversal() {
+            println!(
+                "-- pending reversal of STAN {} (reason {}, attempt {})",
+                job.stan,
+                job.reason.code(),
+                job.attempt
+            );
+            let now = self.now();
+            let original = MessageView::decode(&self.ctx.spec, &job.request)?;
+            let wire = self
+                .ctx
+                .reversal(
+                    &original,
+                    job.reason,
+                    job.auth_code.as_deref(),
+                    job.repeat,
+                    &now,
+                )?
+                .encode_to_vec()?;
+            self.journal.on_reversal_sent(job.stan)?;
+            match self.exchange(&wire, false)? {
+                Some(rsp) => {
+                    let code = MessageView::decode(&self.ctx.spec, &rsp)?
+                        .str(39)
+                        .unwrap_or("??")
+                        .to_owned();
+                    self.journal.on_reversal_response(job.stan, &code)?;
+                }
+                None => {
+                    self.journal.on_reversal_no_response(job.stan)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one online transaction through the journal: begin (records the reversal-to-be),
+    /// transmit, then record the outcome.
+    fn online(
+        &mut self,
+        txn: NewTxn,
+        build: impl FnOnce(&FlowContext, Stan, u32) -> Result<Vec<u8>, AnyError>,
+        lose: bool,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, AnyError> {
+        self.flush_reversals()?;
+        let ctx = self.ctx.clone();
+        let ticket = self.journal.begin(txn, |t| build(&ctx, t.stan, t.batch))?;
+        let request = ticket.request.clone();
+        match self.exchange(&request, lose)? {
+            None => {
+                self.journal.on_timeout(ticket.stan)?;
+                println!("-- STAN {} uncertain: reversal queued", ticket.stan);
+                Ok(None)
+            }
+            Some(rsp) => {
+                let v = MessageView::decode(&self.ctx.spec, &rsp)?;
+                let text = |n| v.field(n).map(|f| f.clear().to_string());
+                let state = self.journal.on_response(
+                    ticket.stan,
+                    &text(39).unwrap_or_default(),
+                    text(37),
+                    text(38),
+                )?;
+                println!("-- STAN {} {:?}", ticket.stan, state);
+                Ok(Some((request, rsp)))
+            }
+        }
+    }
+
+    fn txn(&self, kind: TxnKind, amount: u64, mti: &str) -> NewTxn {
+        NewTxn::new(
+            kind,
+            amount,
+            &self.ctx.terminal_id,
+            &self.ctx.merchant_id,
+            mti,
+        )
+    }
+}
+
+fn run(profile_name: &str, spec_name: Option<&str>) -> Result<(), AnyError> {
+    let profile = FlowProfile::builtin(profile_name)
+        .ok_or_else(|| format!("unknown profile {profile_name:?}"))?;
+    let spec_name = spec_name.unwrap_or(if profile.uses_de60 {
+        "cup-pos"
+    } else {
+        "iso87-ascii-bin"
+    });
+    let spec = Spec::load(spec_name)?;
+    let header = (spec.header_len() == PosHeader::LEN).then(|| PosHeader {
+        tpdu: Tpdu::new(0x0003, 0x0000),
+        app_type: 0x61,
+        version: 0x31,
+        terminal_status: 0,
+        processing: 0,
+        app_version: [0x31, 0x01, 0x02],
+    });
+    let ctx = FlowContext {
+        spec,
+        profile: profile.clone(),
+        terminal_id: "TERM0001".into(),
+        merchant_id: "123456789012345".into(),
+        acquirer_id: Some("48020000".into()),
+        header,
+    };
+    let mut s = Session {
+        journal: Journal::new("TERM0001", "123456789012345", profile.journal.clone()),
+        host: HostSimulator::new(profile.clone(), 1_000_000),
+        ctx,
+        clock: 0,
+    };
+    let card = Card::chip(
+        "6222021234567890123",
+        "2912",
+        "001",
+        vec![
+            0x9F, 0x26, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x9F, 0x27, 0x01, 0x80,
+        ],
+    );
+
+    println!("== sign-on ({}, spec {})", profile.name, s.ctx.spec.name());
+    let now = s.now();
+    let signon = s.txn(TxnKind::SignOn, 0, &profile.sign_on.mti);
+    let (_, rsp) = s
+        .online(
+            signon,
+            |c, stan, batch| Ok(c.sign_on(stan, batch, &now)?.encode_to_vec()?),
+            false,
+        )?
+        .ok_or("no sign-on response")?;
+    let batch = MessageView::decode(&s.ctx.spec, &rsp)?
+        .subfield("60.2")
+        .ok()
+        .flatten()
+        .and_then(|b| b.to_u64())
+        .map(|b| b as u32);
+    s.journal.sign_on(batch)?;
+
+    println!("\n== purchase 25.00, approved");
+    let now = s.now();
+    let first = s
+        .online(
+            s.txn(TxnKind::Purchase, 2500, &profile.purchase.mti),
+            |c, stan, b| Ok(c.purchase(stan, b, &card, 2500, &now)?.encode_to_vec()?),
+            false,
+        )?
+        .ok_or("no response")?;
+    let first_stan = s.journal.last_stan().ok_or("no STAN")?;
+
+    println!("\n== purchase 12.00, response lost");
+    let now = s.now();
+    s.online(
+        s.txn(TxnKind::Purchase, 1200, &profile.purchase.mti),
+        |c, stan, b| Ok(c.purchase(stan, b, &card, 1200, &now)?.encode_to_vec()?),
+        true,
+    )?;
+
+    println!("\n== void of the first purchase (the pending reversal goes first)");
+    let now = s.now();
+    let void = s
+        .txn(TxnKind::Void, 2500, &profile.void.mti)
+        .with_original(first_stan);
+    let (orig_req, orig_rsp) = first.clone();
+    s.online(
+        void,
+        |c, stan, b| {
+            let req = MessageView::decode(&c.spec, &orig_req)?;
+            let rsp = MessageView::decode(&c.spec, &orig_rsp)?;
+            Ok(c.void(stan, b, &req, &rsp, &now)?.encode_to_vec()?)
+        },
+        false,
+    )?;
+
+    println!("\n== purchase 80.00, then refunds of 30.00 and 40.00");
+    let now = s.now();
+    let second = s
+        .online(
+            s.txn(TxnKind::Purchase, 8000, &profile.purchase.mti),
+            |c, stan, b| Ok(c.purchase(stan, b, &card, 8000, &now)?.encode_to_vec()?),
+            false,
+        )?
+        .ok_or("no response")?;
+    let second_stan = s.journal.last_stan().ok_or("no STAN")?;
+    for amount in [3000u64, 4000] {
+        let now = s.now();
+        let (req, rsp) = second.clone();
+        let refund = s
+            .txn(TxnKind::Refund, amount, &profile.refund.mti)
+            .with_original(second_stan);
+        s.online(
+            refund,
+            |c, stan, b| {
+                let req = MessageView::decode(&c.spec, &req)?;
+                let rsp = MessageView::decode(&c.spec, &rsp)?;
+                Ok(c.refund(stan, b, &req, &rsp, amount, &now)?
+                    .encode_to_vec()?)
+            },
+            false,
+        )?;
+    }
+    println!("\n== third refund of 20.00 (only 10.00 left)");
+    let refund = s
+        .txn(TxnKind::Refund, 2000, &profile.refund.mti)
+        .with_original(second_stan);
+    match s.journal.begin(refund, |_| Ok::<_, AnyError>(Vec::new())) {
+        Err(e @ JournalError::RefundExceedsOriginal { .. }) => {
+            println!("-- refused by the journal: {e}")
+        }
+        other => return Err(format!("expected a refusal, got {other:?}").into()),
+    }
+
+    println!("\n== settlement");
+    s.flush_reversals()?;
+    let totals = s.journal.settle()?;
+    println!(
+        "-- totals: {} debits {}, {} credits {}",
+        totals.debit_count, totals.debit_amount, totals.credit_count, totals.credit_amount
+    );
+    let now = s.now();
+    let stan = s.journal.peek_stan()?;
+    let batch = s.journal.batch();
+    let wire = s
+        .ctx
+        .settlement(stan, batch, &totals, &now)?
+        .encode_to_vec()?;
+    let rsp = s.exchange(&wire, false)?.ok_or("no settlement response")?;
+    let v = MessageView::decode(&s.ctx.spec, &rsp)?;
+    let balanced = if profile.uses_de60 {
+        v.subfield("48.5")
+            .ok()
+            .flatten()
+            .map(|f| f.clear_string())
+            .as_deref()
+            == Some("1")
+    } else {
+        v.str(39) == Some("00")
+    };
+    let closed = s.journal.close_batch(balanced)?;
+    println!(
+        "-- settlement {}; batch {} closed",
+        if balanced { "balanced" } else { "NOT balanced" },
+        closed.summary.batch
+    );
+    if !balanced {
+        return Err("settlement did not balance".into());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut profile = "generic-1987".to_string();
+    let mut spec = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--profile" => profile = it.next().cloned().unwrap_or_default(),
+            "--spec" => spec = it.next().cloned(),
+            "-h" | "--help" => {
+                println!("usage: pos_terminal [--profile generic-1987|cup-pos] [--spec NAME|PATH]");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("pos_terminal: unknown argument {other:?}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(&profile, spec.as_deref()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pos_terminal: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
