@@ -21,6 +21,9 @@ use iso8583_wire::{MessageView, Spec};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A request and its response, as sent and received.
+type Exchange = (Vec<u8>, Vec<u8>);
+
 struct Session {
     ctx: FlowContext,
     journal: Journal,
@@ -35,10 +38,8 @@ fn hex(b: &[u8]) -> String {
 fn show(dir: &str, spec: &Spec, wire: &[u8]) -> Result<(), AnyError> {
     let view = MessageView::decode(spec, wire)?;
     println!("{dir} {} {}", view.mti(), hex(wire));
-    if !view.header().is_empty() {
-        if let Ok(h) = PosHeader::parse(view.header()) {
-            println!("   header: {h}");
-        }
+    if let (false, Ok(h)) = (view.header().is_empty(), PosHeader::parse(view.header())) {
+        println!("   header: {h}");
     }
     for f in view.fields() {
         println!("   {:>3} {:<44} {}", f.number(), f.spec().name(), f);
@@ -122,7 +123,7 @@ impl Session {
         txn: NewTxn,
         build: impl FnOnce(&FlowContext, Stan, u32) -> Result<Vec<u8>, AnyError>,
         lose: bool,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, AnyError> {
+    ) -> Result<Option<Exchange>, AnyError> {
         self.flush_reversals()?;
         let ctx = self.ctx.clone();
         let ticket = self.journal.begin(txn, |t| build(&ctx, t.stan, t.batch))?;
