@@ -418,7 +418,7 @@ fn responses_are_checked_against_their_request() {
         ),
         Ok(())
     );
-    let mut tamper = |n: u16, v: &str| {
+    let tamper = |n: u16, v: &str| {
         let mut b = response_to(&r, &c.profile, "00").unwrap();
         b.set(n, v.to_owned()).unwrap();
         let w = b.encode_to_vec().unwrap();
