@@ -3,6 +3,9 @@
 //! None of these types ever holds message bytes or field values: an error may
 //! be logged next to a PAN, so it names *where* and *what*, never the data.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use crate::spec::Class;

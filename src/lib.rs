@@ -31,21 +31,29 @@
 //! assert_eq!(MessageBuilder::from_view(&msg).encode_to_vec()?, wire);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+extern crate alloc;
+
+mod prelude;
+
 #[cfg(feature = "pcap")]
 pub mod capture;
 pub mod codec;
 pub mod error;
+#[cfg(feature = "std")]
 pub mod flows;
 pub mod framing;
+#[cfg(feature = "std")]
 pub mod json;
 pub mod message;
 pub mod spec;
 
+#[cfg(feature = "std")]
 #[doc(hidden)]
 pub mod fuzzing;
 

@@ -2,6 +2,9 @@
 //!
 //! Track data (class `z`) also packs the field separator `=` as nibble `D`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::spec::{BcdPad, Class, Side};
 
 /// Why a packed value is rejected; the index is the byte within the packed data.

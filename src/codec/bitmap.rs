@@ -4,6 +4,9 @@
 //! tertiary bitmap, bit 65 announces it (fields 129..=192) and its bytes sit where field 65
 //! would. Each 64-bit map is written as 8 raw bytes, 16 ASCII hex digits or 16 EBCDIC hex digits.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use bitvec::prelude::*;
 
 use crate::spec::BitmapEncoding;

@@ -2,6 +2,9 @@
 //!
 //! Class checks are one table lookup per byte: `CLASS_BITS[byte] & mask != 0`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::spec::Class;
 
 const DIGIT: u8 = 1;

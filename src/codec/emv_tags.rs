@@ -24,6 +24,9 @@
     clippy::indexing_slicing
 )]
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::codec::tlv::Tag;
 
 /// How a tag's value must be treated in logs and displays.

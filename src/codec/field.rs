@@ -3,6 +3,9 @@
 //! `decode` and the encode pair (`prepare`, `write`) sit side by side so each encoding's two
 //! directions can be read together.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Location};
 use crate::spec::{Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 

@@ -1,6 +1,9 @@
 //! Wire primitives, each decode beside its encode: character sets, packed BCD, length
 //! prefixes, bitmaps and whole fields.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 pub(crate) mod bcd;
 pub mod bitmap;
 pub(crate) mod charset;

@@ -1,5 +1,8 @@
 //! Length prefixes (LL, LLL, ... up to six digits) in ASCII, EBCDIC, BCD or big-endian binary.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use nom::bytes::complete::take;
 
 use crate::spec::Encoding;

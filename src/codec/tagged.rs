@@ -34,6 +34,9 @@
     clippy::indexing_slicing
 )]
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use bytes::BufMut;

@@ -42,6 +42,9 @@
     clippy::indexing_slicing
 )]
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 use core::str::FromStr;
 

@@ -1,5 +1,8 @@
 //! Framing configuration: header kind, size limit and error policy.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use bytes::BytesMut;
 
 use crate::framing::encoder::encode_checked;

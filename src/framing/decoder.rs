@@ -1,5 +1,8 @@
 //! Streaming frame decoder over a [`BytesMut`] receive buffer.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::framing::config::{ErrorPolicy, FrameConfig};

@@ -1,5 +1,8 @@
 //! Writing frames: header and payload into one buffer.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use bytes::{BufMut, BytesMut};
 
 use crate::framing::error::{FramingError, FramingErrorKind};

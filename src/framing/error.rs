@@ -1,5 +1,8 @@
 //! Framing errors: what went wrong and at which stream offset.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::framing::header::LengthHeader;
 
 /// A framing failure located in the byte stream.

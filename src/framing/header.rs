@@ -1,7 +1,10 @@
 //! The length header in front of each frame.
 
-use std::fmt;
-use std::str::FromStr;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::fmt;
+use core::str::FromStr;
 
 use bytes::{BufMut, BytesMut};
 

@@ -19,6 +19,9 @@
 //! # }
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod config;
 mod decoder;
 mod encoder;

@@ -5,6 +5,9 @@
 //! high nibble and the host's processing requirement in the low nibble, bytes 4-6 the
 //! application version in BCD.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use super::Tpdu;

@@ -1,5 +1,8 @@
 //! The 5-byte TPDU that prefixes most POS messages (`60 DDDD SSSS`).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// Transport Protocol Data Unit: an id byte (normally `0x60`) and two 2-byte NIIs.

@@ -1,5 +1,8 @@
 //! [`MessageBuilder`]: set fields by number, then encode with computed bitmaps.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::bitmap::Bitmap;

@@ -1,5 +1,8 @@
 //! Writing composite fields: subfield values in, the field's value out.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::codec::bitmap::Bitmap;
 use crate::codec::charset::{HEX_UPPER, first_bad_ascii, hex_value};
 use crate::codec::field::{self as wire, Form};

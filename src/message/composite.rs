@@ -1,6 +1,9 @@
 //! Reading composite fields: iterate subfields or fetch one by path (`"55.9F26"`, `"60.2"`),
 //! without copying (except EMV data carried as hex text, which is decoded once).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use bytes::Bytes;

@@ -1,5 +1,8 @@
 //! [`Field`]: a borrowed data element with typed accessors and masked formatting.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 pub use crate::codec::field::ValueChars;

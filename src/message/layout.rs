@@ -1,6 +1,9 @@
 //! Decoding a whole message into a [`Layout`]: where the header, MTI, bitmaps and each present
 //! field lie. Every byte is looked at once; nothing is copied or allocated.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::codec::bitmap::Bitmap;
 use crate::codec::charset::EBCDIC_TO_LATIN1;
 use crate::codec::field::{self, Span};

@@ -3,6 +3,9 @@
 //! PANs keep their first six and last four digits (PCI DSS display rule); track data keeps the
 //! masked PAN and its separator and hides everything after it; secrets are all `*`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use crate::spec::Mask;

@@ -1,6 +1,9 @@
 //! Messages: the MTI, the borrowed [`MessageView`], the owned [`Message`] and the
 //! [`MessageBuilder`] that encodes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod builder;
 mod compose;
 mod composite;

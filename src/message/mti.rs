@@ -1,5 +1,8 @@
 //! The message type indicator: version, class, function and origin digits.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 /// A four-digit message type indicator, such as `0200`.

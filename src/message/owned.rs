@@ -1,5 +1,8 @@
 //! [`Message`]: a decoded message that owns its bytes in a `bytes::Bytes`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use bytes::Bytes;

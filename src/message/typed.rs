@@ -1,5 +1,8 @@
 //! Typed values of the fields every flow reads: DE 3 processing code and DE 90 original data.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use super::field::Field;

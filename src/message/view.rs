@@ -1,5 +1,8 @@
 //! [`MessageView`]: a decoded message borrowing its bytes; no allocation, no copy.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 use crate::codec::bitmap::Bitmap;

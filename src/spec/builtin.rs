@@ -1,5 +1,9 @@
 //! The specs bundled with the crate, embedded at build time and parsed once on first use.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+#[cfg(feature = "std")]
 use std::sync::OnceLock;
 
 use super::Spec;
@@ -24,6 +28,7 @@ const SOURCES: [&str; 6] = [
     include_str!("../../specs/cup-pos.toml"),
 ];
 
+#[cfg(feature = "std")]
 static CACHE: [OnceLock<Spec>; 6] = [const { OnceLock::new() }; 6];
 
 pub(super) fn get(name: &str) -> Result<Spec, SpecError> {
@@ -41,7 +46,7 @@ pub(super) fn get(name: &str) -> Result<Spec, SpecError> {
                 ),
             )
         })?;
-    let (Some(cell), Some(src)) = (CACHE.get(i), SOURCES.get(i)) else {
+    let Some(src) = SOURCES.get(i) else {
         return Err(SpecError::new(
             name,
             None,
@@ -49,9 +54,19 @@ pub(super) fn get(name: &str) -> Result<Spec, SpecError> {
             "bundled spec table out of step",
         ));
     };
-    if let Some(spec) = cell.get() {
-        return Ok(spec.clone());
+    let parse = || Spec::from_toml_str(src, &format!("specs/{name}.toml"));
+    #[cfg(feature = "std")]
+    {
+        if let Some(spec) = CACHE.get(i).and_then(OnceLock::get) {
+            return Ok(spec.clone());
+        }
+        let spec = parse()?;
+        Ok(match CACHE.get(i) {
+            Some(cell) => cell.get_or_init(|| spec).clone(),
+            None => spec,
+        })
     }
-    let spec = Spec::from_toml_str(src, &format!("specs/{name}.toml"))?;
-    Ok(cell.get_or_init(|| spec).clone())
+    // Without std there is no lazy global: parse on each call (keep the Spec you get).
+    #[cfg(not(feature = "std"))]
+    parse()
 }

@@ -1,5 +1,8 @@
 //! One data element's definition: class × length × prefix × encoding × padding.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 /// ISO 8583 character classes.

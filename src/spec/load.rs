@@ -1,7 +1,10 @@
 //! TOML spec files: the serde shape, defaults, and validation at load.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 
 use serde::Deserialize;
 

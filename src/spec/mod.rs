@@ -6,13 +6,16 @@
 //!
 //! A `Spec` is a cheap handle (an `Arc`): clone it freely, hand it to threads.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod builtin;
 mod field;
 mod load;
 mod subfields;
 mod subfields_load;
 
-use std::sync::Arc;
+use alloc::sync::Arc;
 
 pub use builtin::BUILTIN_NAMES;
 pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
@@ -102,6 +105,7 @@ impl Spec {
     }
 
     /// Loads a spec from a TOML file.
+    #[cfg(feature = "std")]
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Spec, SpecError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
@@ -111,6 +115,7 @@ impl Spec {
     }
 
     /// A bundled spec if `name_or_path` names one, else the TOML file at that path.
+    #[cfg(feature = "std")]
     pub fn load(name_or_path: &str) -> Result<Spec, SpecError> {
         if BUILTIN_NAMES.contains(&name_or_path) {
             Spec::builtin(name_or_path)

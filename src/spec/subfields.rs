@@ -10,6 +10,9 @@
 //! - **tagged**: ASCII tag + decimal length + value, widths from the spec.
 //! - **tlv**: EMV BER-TLV (DE 55).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::codec::tagged::TaggedFormat;
 
 use super::BitmapEncoding;

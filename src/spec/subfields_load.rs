@@ -1,5 +1,8 @@
 //! Reading and validating the subfield part of a field's TOML definition.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::BitmapEncoding;
 use super::field::{Class, Encoding, Mask};
 use super::load::{Ctx, Defaults, RawField, field};
