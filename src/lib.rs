@@ -57,6 +57,11 @@ pub mod spec;
 #[doc(hidden)]
 pub mod fuzzing;
 
+/// The README's code examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use codec::bitmap::Bitmap;
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Location, SpecError};
 pub use message::{Field, FieldValue, Message, MessageBuilder, MessageView, Mti};
