@@ -1,4 +1,4 @@
-//! Capture reading and TCP reassembly tests on synthetic captures.
+//! Capture reading and TCP reassembly tests on synthetic captures (compiled under #[cfg(test)] only).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

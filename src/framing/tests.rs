@@ -1,4 +1,4 @@
-//! Unit and property tests for the framing module.
+//! Unit and property tests for the framing module (compiled under #[cfg(test)] only).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

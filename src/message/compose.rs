@@ -13,6 +13,7 @@ use crate::spec::{BitmapEncoding, Class, FieldSpec, PartLength, Subfields};
 
 /// A subfield value given to [`MessageBuilder::set_subfields`](super::MessageBuilder::set_subfields).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SubValue {
     /// The subfield's text (hex digits for binary and EMV values).
     Text(String),

@@ -133,11 +133,13 @@ impl<'a> Subfield<'a> {
     /// The value's characters (binary values as uppercase hex). Clear text.
     pub fn chars(&self) -> SubChars<'_> {
         match &self.value {
-            Value::Chars { parent, start, len } => SubChars::Field(parent.chars(), *start, *len),
-            Value::Field(f) => SubChars::Field(f.chars(), 0, f.len()),
-            Value::Text(b) => SubChars::Bytes(b.iter(), false, None),
-            Value::Binary(b) => SubChars::Bytes(b.iter(), true, None),
-            Value::Shared(b) => SubChars::Bytes(b.iter(), true, None),
+            Value::Chars { parent, start, len } => {
+                SubChars(CharsInner::Field(parent.chars(), *start, *len))
+            }
+            Value::Field(f) => SubChars(CharsInner::Field(f.chars(), 0, f.len())),
+            Value::Text(b) => SubChars(CharsInner::Bytes(b.iter(), false, None)),
+            Value::Binary(b) => SubChars(CharsInner::Bytes(b.iter(), true, None)),
+            Value::Shared(b) => SubChars(CharsInner::Bytes(b.iter(), true, None)),
         }
     }
 
@@ -195,21 +197,28 @@ impl fmt::Debug for Subfield<'_> {
     }
 }
 
-/// Characters of a subfield value.
-#[derive(Clone, Debug)]
-pub enum SubChars<'s> {
-    #[doc(hidden)]
+/// Characters of a subfield value. Clear text: its `Debug` shows no characters.
+#[derive(Clone)]
+pub struct SubChars<'s>(CharsInner<'s>);
+
+#[derive(Clone)]
+enum CharsInner<'s> {
     Field(super::field::ValueChars<'s>, usize, usize),
-    #[doc(hidden)]
     Bytes(core::slice::Iter<'s, u8>, bool, Option<u8>),
+}
+
+impl fmt::Debug for SubChars<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SubChars(..)")
+    }
 }
 
 impl Iterator for SubChars<'_> {
     type Item = u8;
 
     fn next(&mut self) -> Option<u8> {
-        match self {
-            SubChars::Field(it, skip, left) => {
+        match &mut self.0 {
+            CharsInner::Field(it, skip, left) => {
                 while *skip > 0 {
                     *skip -= 1;
                     it.next()?;
@@ -220,7 +229,7 @@ impl Iterator for SubChars<'_> {
                 *left -= 1;
                 it.next()
             }
-            SubChars::Bytes(it, hex, pending) => {
+            CharsInner::Bytes(it, hex, pending) => {
                 if !*hex {
                     return it.next().copied();
                 }

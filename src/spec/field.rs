@@ -108,6 +108,7 @@ impl Encoding {
 
 /// Fixed or variable length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Length {
     /// Always this many units.
     Fixed(u32),
@@ -132,6 +133,7 @@ impl Length {
 
 /// What a length counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LengthUnit {
     /// Bytes on the wire (characters for text encodings).
     Bytes,
@@ -141,6 +143,7 @@ pub enum LengthUnit {
 
 /// Side of a value that padding goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Side {
     /// Before the value (right-justified value).
     Left,

@@ -51,6 +51,7 @@ impl Subfields {
 
 /// Length of one positional part, in value characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PartLength {
     /// Exactly this many characters.
     Fixed(u32),

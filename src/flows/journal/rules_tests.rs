@@ -1,4 +1,4 @@
-//! One test per business rule: each broken rule yields its error and
+//! One test per business rule (compiled under #[cfg(test)] only): each broken rule yields its error and
 //! leaves the journal unchanged.
 
 use crate::flows::journal::test_support::*;
