@@ -180,6 +180,13 @@ fn copy(
     Ok(())
 }
 
+/// The original's local date (MMDD): from its response, else its request, else `0000`.
+fn original_date(original: &MessageView<'_>, response: &MessageView<'_>) -> String {
+    text(response, 13)
+        .or_else(|| text(original, 13))
+        .unwrap_or_else(|| "0000".into())
+}
+
 fn is_approval(code: &str) -> bool {
     matches!(code, "00" | "10" | "11" | "A2" | "A4" | "A5" | "A6")
 }
@@ -478,9 +485,7 @@ impl FlowContext {
         let mut b = self.follow_up(&self.profile.refund, stan, batch, original, response, now)?;
         self.amount(&mut b, amount)?;
         if self.profile.uses_de60 {
-            let date = text(response, 13)
-                .or_else(|| text(original, 13))
-                .unwrap_or_else(|| "0000".into());
+            let date = original_date(original, response);
             let parts = vec![
                 ("1".to_string(), SubValue::from("000000")),
                 ("2".to_string(), SubValue::from("000000")),
@@ -557,9 +562,7 @@ impl FlowContext {
         response: &MessageView<'_>,
     ) -> Result<(), FlowError> {
         if self.profile.uses_de60 {
-            let date = text(response, 13)
-                .or_else(|| text(original, 13))
-                .unwrap_or_else(|| "0000".into());
+            let date = original_date(original, response);
             b.set_subfields(61, &Self::de61(original, Some(date))?)?;
         } else {
             owned(b, 90, Self::de90(original)?)?;
