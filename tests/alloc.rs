@@ -7,6 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{unhex, vectors};
+use iso8583_wire::message::SubValue;
 use iso8583_wire::{MessageBuilder, MessageView, Spec};
 
 struct Counting;
@@ -85,4 +86,43 @@ fn decode_and_reused_encode_allocate_nothing() {
             assert_eq!(&out[..len], wire.as_slice());
         }
     }
+
+    // Walking EMV data in a binary DE 55, and reading positional subfields, allocate nothing.
+    let spec = Spec::builtin("cup-pos").unwrap();
+    let mut b = MessageBuilder::new(&spec);
+    let parts: Vec<(String, SubValue)> = [
+        ("9F26", "0102030405060708"),
+        ("9F27", "80"),
+        ("95", "0000000000"),
+        ("9F02", "000000002500"),
+    ]
+    .iter()
+    .map(|(t, v)| (t.to_string(), SubValue::from(*v)))
+    .collect();
+    b.header(&[0; 11])
+        .unwrap()
+        .mti("0200")
+        .unwrap()
+        .set_subfields(55, &parts)
+        .unwrap();
+    let de60: Vec<(String, SubValue)> = [("1", "22"), ("2", "000001"), ("3", "000")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), SubValue::from(*v)))
+        .collect();
+    b.set_subfields(60, &de60).unwrap();
+    let wire = b.encode_to_vec().unwrap();
+    let (n, sum) = allocations(|| {
+        let view = MessageView::decode(&spec, &wire).unwrap();
+        let tags: usize = view
+            .subfields(55)
+            .unwrap()
+            .unwrap()
+            .map(|s| s.unwrap().len())
+            .sum();
+        let amount = view.subfield("55.9F02").unwrap().unwrap().to_u64().unwrap();
+        let batch = view.subfield("60.2").unwrap().unwrap().to_u64().unwrap();
+        tags + amount as usize + batch as usize
+    });
+    assert_eq!(n, 0, "TLV walk and positional subfields allocated");
+    assert_eq!(sum, 16 + 2 + 10 + 12 + 2500 + 1);
 }

@@ -323,7 +323,8 @@ impl<'a> MessageBuilder<'a> {
     }
 
     /// Sets one subfield by path (`"60.2"`, `"55.9F26"`, `"48.AB"`), keeping the field's other
-    /// subfields.
+    /// subfields. The result must still be a complete layout: to build a positional field with
+    /// several mandatory parts from nothing, use [`MessageBuilder::set_subfields`].
     pub fn set_path(&mut self, path: &str, value: &str) -> Result<&mut Self, EncodeError> {
         let bad = |n: u16| EncodeError::field(n, EncodeErrorKind::BadSubfield);
         let (n, key) = path
