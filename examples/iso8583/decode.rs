@@ -1,0 +1,291 @@
+//! `iso8583 decode`: the input kinds other than captures, and what they share.
+
+use std::io::{self, BufRead, BufWriter, Read, Write};
+
+use bytes::BytesMut;
+use iso8583_wire::framing::{Decoded, FrameConfig, FrameDecoder, FramingError, LengthHeader};
+use iso8583_wire::json::JsonOptions;
+use iso8583_wire::{MessageView, Spec};
+
+use crate::args::{DecodeArgs, Input};
+use crate::output::{Meta, Printer};
+use crate::progress::Progress;
+use crate::summary::Summary;
+use crate::{AnyError, hexinput, pcap};
+
+/// Input errors echoed on stderr before going quiet (all of them are in the output).
+const STDERR_ERRORS: u64 = 5;
+
+/// Decoding state shared by every input kind.
+pub struct Decoding<'s, W: Write> {
+    pub spec: &'s Spec,
+    pub printer: Printer<W>,
+    pub summary: Summary,
+    /// Name of the input for messages on stderr.
+    pub name: String,
+    input_errors: u64,
+}
+
+impl<W: Write> Decoding<'_, W> {
+    /// Decodes and prints one message.
+    pub fn frame(&mut self, meta: Option<&Meta>, bytes: &[u8]) -> io::Result<()> {
+        self.summary.bytes += bytes.len() as u64;
+        match MessageView::decode(self.spec, bytes) {
+            Ok(view) => {
+                self.summary.message(view.mti());
+                self.printer.message(meta, &view)
+            }
+            Err(e) => {
+                self.summary.error();
+                self.printer
+                    .error(meta, e.field(), Some(e.offset), &e.to_string())
+            }
+        }
+    }
+
+    /// An input problem (bad hex, bad framing): an error record, and a line on stderr for
+    /// the first few.
+    pub fn input_error(
+        &mut self,
+        meta: Option<&Meta>,
+        offset: Option<u64>,
+        msg: &str,
+    ) -> io::Result<()> {
+        self.summary.error();
+        self.input_errors += 1;
+        if self.input_errors <= STDERR_ERRORS {
+            eprintln!("iso8583: {}: {msg}", self.name);
+        } else if self.input_errors == STDERR_ERRORS + 1 {
+            eprintln!(
+                "iso8583: {}: further input errors only in the output",
+                self.name
+            );
+        }
+        let offset = offset.and_then(|o| usize::try_from(o).ok());
+        self.printer.error(meta, None, offset, msg)
+    }
+
+    /// Decodes every complete frame in `buf`; at `eof` also the rest (a partial frame is a
+    /// framing error). Stops at the first framing error and returns it.
+    pub fn cut(
+        &mut self,
+        decoder: &mut FrameDecoder,
+        buf: &mut BytesMut,
+        meta: Option<&Meta>,
+        eof: bool,
+    ) -> io::Result<Result<(), FramingError>> {
+        loop {
+            let step = if eof {
+                decoder
+                    .decode_eof(buf)
+                    .map(|d| d.unwrap_or(Decoded::NeedMore(0)))
+            } else {
+                decoder.decode(buf)
+            };
+            match step {
+                Ok(Decoded::Frame(frame)) => self.frame(meta, &frame)?,
+                Ok(Decoded::Skipped(run)) => self.summary.notes.push(format!(
+                    "{} bytes skipped at stream byte {}: {}",
+                    run.len, run.offset, run.reason
+                )),
+                Ok(_) => return Ok(Ok(())),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    }
+}
+
+fn open(file: &str) -> Result<Box<dyn BufRead>, AnyError> {
+    Ok(if file == "-" {
+        Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
+        Box::new(io::BufReader::with_capacity(1 << 16, f))
+    })
+}
+
+fn file_len(file: &str) -> Option<u64> {
+    (file != "-")
+        .then(|| std::fs::metadata(file).ok().map(|m| m.len()))
+        .flatten()
+}
+
+/// Whether `head` starts like a pcap or pcapng file.
+fn looks_like_capture(head: &[u8]) -> bool {
+    const MAGICS: [[u8; 4]; 5] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    head.first_chunk::<4>().is_some_and(|m| MAGICS.contains(m))
+}
+
+pub fn run(args: &DecodeArgs) -> Result<bool, AnyError> {
+    if args.port.is_some() && !args.input.is_capture() {
+        return Err("--port applies to --input pcap or pcapng".into());
+    }
+    let spec = Spec::load(&args.spec)?;
+    let header = args.length_header();
+    let config = FrameConfig::new(header).with_max_frame(args.max_frame);
+    let stdout = io::stdout();
+    let mut dec = Decoding {
+        spec: &spec,
+        printer: Printer::new(
+            BufWriter::with_capacity(1 << 16, stdout.lock()),
+            args.format,
+            JsonOptions {
+                unmask: args.unmask,
+                expand: args.expand,
+            },
+        ),
+        summary: Summary::new(),
+        name: if args.file == "-" {
+            "stdin".to_owned()
+        } else {
+            args.file.clone()
+        },
+        input_errors: 0,
+    };
+    dec.printer.begin()?;
+    let mut progress = Progress::new(file_len(&args.file));
+    let result = match args.input {
+        Input::Hex => hex(&mut dec, args, config),
+        Input::HexLines => hex_lines(&mut dec, args, config, progress.as_mut()),
+        Input::Raw => raw(&mut dec, args, config, progress.as_mut()),
+        Input::Pcap | Input::Pcapng => pcap::run(&mut dec, args, config, progress.as_mut()),
+    };
+    if let Some(p) = progress.as_mut() {
+        p.finish();
+    }
+    dec.printer.finish()?;
+    if !args.quiet {
+        eprint!("{}", dec.summary.render());
+    }
+    result?;
+    Ok(dec.summary.errors == 0)
+}
+
+/// Cuts `bytes` (one hex message or line) with the framing, or takes it whole.
+fn hex_message<W: Write>(
+    dec: &mut Decoding<'_, W>,
+    config: FrameConfig,
+    bytes: &[u8],
+) -> io::Result<()> {
+    if config.header == LengthHeader::None {
+        return dec.frame(None, bytes);
+    }
+    let mut decoder = FrameDecoder::new(config);
+    let mut buf = BytesMut::from(bytes);
+    if let Err(e) = dec.cut(&mut decoder, &mut buf, None, true)? {
+        dec.input_error(None, Some(e.offset), &e.to_string())?;
+    }
+    Ok(())
+}
+
+fn hex<W: Write>(
+    dec: &mut Decoding<'_, W>,
+    args: &DecodeArgs,
+    config: FrameConfig,
+) -> Result<(), AnyError> {
+    let mut raw = Vec::new();
+    open(&args.file)?.read_to_end(&mut raw)?;
+    if looks_like_capture(&raw) {
+        return Err(format!("{}: this is a capture file; use --input pcap", dec.name).into());
+    }
+    let text = String::from_utf8_lossy(&raw);
+    let mut wire = Vec::new();
+    match hexinput::parse_dump(&text, &mut wire) {
+        Ok(()) => hex_message(dec, config, &wire)?,
+        Err(bad) => dec.input_error(None, Some(bad.at as u64), &format!("input: {bad}"))?,
+    }
+    Ok(())
+}
+
+fn hex_lines<W: Write>(
+    dec: &mut Decoding<'_, W>,
+    args: &DecodeArgs,
+    config: FrameConfig,
+    mut progress: Option<&mut Progress>,
+) -> Result<(), AnyError> {
+    let mut input = open(&args.file)?;
+    if looks_like_capture(input.fill_buf()?) {
+        return Err(format!("{}: this is a capture file; use --input pcap", dec.name).into());
+    }
+    let mut line = Vec::new();
+    let mut wire = Vec::new();
+    let mut read = 0u64;
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let n = input.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        read += n as u64;
+        if let Some(p) = progress.as_deref_mut() {
+            p.update(read);
+        }
+        let Ok(text) = std::str::from_utf8(&line) else {
+            dec.input_error(
+                None,
+                None,
+                &format!(
+                    "input: line {number} is not text (binary input? try --input raw or pcap)"
+                ),
+            )?;
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match hexinput::parse_hex(text, &mut wire) {
+            Ok(()) => hex_message(dec, config, &wire)?,
+            Err(bad) => dec.input_error(
+                None,
+                Some(bad.at as u64),
+                &format!("input: {} at character {}", bad.what, bad.at),
+            )?,
+        }
+    }
+    Ok(())
+}
+
+fn raw<W: Write>(
+    dec: &mut Decoding<'_, W>,
+    args: &DecodeArgs,
+    config: FrameConfig,
+    mut progress: Option<&mut Progress>,
+) -> Result<(), AnyError> {
+    let mut input = open(&args.file)?;
+    if looks_like_capture(input.fill_buf()?) {
+        return Err(format!("{}: this is a capture file; use --input pcap", dec.name).into());
+    }
+    let mut decoder = FrameDecoder::new(config);
+    let mut buf = BytesMut::with_capacity(1 << 17);
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut read = 0u64;
+    loop {
+        let n = input.read(&mut chunk)?;
+        let eof = n == 0;
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        read += n as u64;
+        if let Some(p) = progress.as_deref_mut() {
+            p.update(read);
+        }
+        if let Err(e) = dec.cut(&mut decoder, &mut buf, None, eof)? {
+            dec.input_error(
+                None,
+                Some(e.offset),
+                &format!("{e} (--framing {})", config.header),
+            )?;
+            break;
+        }
+        if eof {
+            break;
+        }
+    }
+    Ok(())
+}

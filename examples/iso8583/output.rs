@@ -1,0 +1,152 @@
+//! Output formats: pretty, JSON array, JSONL.
+//!
+//! JSON objects follow the stable contract `{"mti":..,"fields":{..}}` /
+//! `{"error":{"field":..,"offset":..,"message":..}}`. In pcap mode three keys come first:
+//! `"ts"` (capture time as a string `"<unix seconds>.<9 digits of nanoseconds>"`, exact, for
+//! any JSON parser), `"src"` and `"dst"` (`"ip:port"`, IPv6 as `"[addr]:port"`).
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use iso8583_wire::MessageView;
+use iso8583_wire::capture::{ConnId, Timestamp};
+use iso8583_wire::json::{self, JsonOptions};
+
+use crate::args::Format;
+use crate::pretty;
+
+/// Where a message came from in a capture.
+#[derive(Clone, Copy, Debug)]
+pub struct Meta {
+    pub ts: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub conn: ConnId,
+    /// Sent by the client side of the connection.
+    pub to_server: bool,
+}
+
+/// Output sink shared by the formats.
+pub struct Printer<W: Write> {
+    out: W,
+    format: Format,
+    opts: JsonOptions,
+    count: usize,
+    line: String,
+    scratch: String,
+    last_ts: Option<Timestamp>,
+}
+
+impl<W: Write> Printer<W> {
+    pub fn new(out: W, format: Format, opts: JsonOptions) -> Self {
+        Printer {
+            out,
+            format,
+            opts,
+            count: 0,
+            line: String::new(),
+            scratch: String::new(),
+            last_ts: None,
+        }
+    }
+
+    pub fn begin(&mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.out.write_all(b"[\n")?;
+        }
+        Ok(())
+    }
+
+    fn sep(&mut self) -> io::Result<()> {
+        if self.format == Format::Json && self.count > 0 {
+            self.out.write_all(b",\n")?;
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Starts a JSON object: `{` plus the pcap keys when there is a `meta`.
+    fn open_object(&mut self, meta: Option<&Meta>) {
+        self.line.clear();
+        self.line.push('{');
+        if let Some(m) = meta {
+            self.line.push_str("\"ts\":");
+            json::push_json_str(&mut self.line, &m.ts.to_string());
+            self.line.push_str(",\"src\":");
+            json::push_json_str(&mut self.line, &m.src.to_string());
+            self.line.push_str(",\"dst\":");
+            json::push_json_str(&mut self.line, &m.dst.to_string());
+            self.line.push(',');
+        }
+    }
+
+    /// Appends an object written by the library (which starts with `{`) to the open one.
+    fn close_object(&mut self) -> io::Result<()> {
+        self.line
+            .push_str(self.scratch.strip_prefix('{').unwrap_or(&self.scratch));
+        self.out.write_all(self.line.as_bytes())?;
+        if self.format == Format::Jsonl {
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn pretty_meta(&mut self, meta: Option<&Meta>) {
+        self.line.clear();
+        if let Some(m) = meta {
+            pretty::meta_line(&mut self.line, self.count, m, self.last_ts);
+            self.last_ts = Some(m.ts);
+        }
+    }
+
+    pub fn message(&mut self, meta: Option<&Meta>, view: &MessageView<'_>) -> io::Result<()> {
+        self.sep()?;
+        match self.format {
+            Format::Pretty => {
+                self.pretty_meta(meta);
+                pretty::message(&mut self.line, view, self.opts.unmask);
+                self.out.write_all(self.line.as_bytes())?;
+            }
+            Format::Json | Format::Jsonl => {
+                self.open_object(meta);
+                self.scratch.clear();
+                json::push_message(&mut self.scratch, view, self.opts);
+                self.close_object()?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn error(
+        &mut self,
+        meta: Option<&Meta>,
+        field: Option<u16>,
+        offset: Option<usize>,
+        msg: &str,
+    ) -> io::Result<()> {
+        self.sep()?;
+        match self.format {
+            Format::Pretty => {
+                self.pretty_meta(meta);
+                self.line.push_str("error: ");
+                self.line.push_str(msg);
+                self.line.push_str("\n\n");
+                self.out.write_all(self.line.as_bytes())?;
+            }
+            Format::Json | Format::Jsonl => {
+                self.open_object(meta);
+                self.scratch.clear();
+                json::push_error(&mut self.scratch, field, offset, msg);
+                self.close_object()?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(&mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.out.write_all(b"\n]\n")?;
+        }
+        self.out.flush()
+    }
+}
