@@ -63,7 +63,17 @@ impl Bitmap {
 
     /// Set bit numbers in increasing order (bitmap bits 1 and 65 included).
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
-        self.bits.iter_ones().map(|i| i as u16 + 1)
+        (0..3u16).flat_map(move |w| {
+            let mut bits = u64::from_be_bytes(self.word(usize::from(w)));
+            core::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let lz = bits.leading_zeros() as u16;
+                bits &= !(1u64 << (63 - lz));
+                Some(w * 64 + lz + 1)
+            })
+        })
     }
 
     /// Number of set bits.
@@ -126,7 +136,14 @@ impl Bitmap {
     /// Writes map `index` into `out` (exactly `enc.wire_len()` bytes).
     #[inline]
     pub(crate) fn write_word(&self, index: usize, enc: BitmapEncoding, out: &mut [u8]) {
-        let word = self.word(index);
+        write_raw_word(self.word(index), enc, out);
+    }
+}
+
+/// Writes one 64-bit map (`word`, most significant bit = lowest field) into `out`.
+#[inline]
+pub(crate) fn write_raw_word(word: [u8; 8], enc: BitmapEncoding, out: &mut [u8]) {
+    {
         match enc {
             BitmapEncoding::Binary => {
                 for (slot, b) in out.iter_mut().zip(word) {

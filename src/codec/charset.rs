@@ -95,11 +95,107 @@ pub(crate) fn class_allows(class: Class, c: u8) -> bool {
     CLASS_BITS[usize::from(c)] & class_mask(class) != 0
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `data` at `at` as a little-endian word (zero when out of range).
+#[inline(always)]
+fn word(data: &[u8], at: usize) -> u64 {
+    data.get(at..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+/// SWAR range test: the high bit of each byte of the result is set when that byte of `x` lies
+/// in `lo..=hi`. Exact for bytes below 0x80 (callers reject high bytes separately).
+#[inline(always)]
+const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let ge_lo = x.wrapping_add((0x80 - lo as u64) * ONES);
+    let gt_hi = x.wrapping_add((0x80 - hi as u64 - 1) * ONES);
+    ge_lo & !gt_hi & HIGHS
+}
+
+/// Runs the word test `ok` over `window[..n]` eight bytes at a time (the last word overlapping
+/// the one before). Short fields use one word of the window with the lanes past `n` replaced by
+/// `fill`, a byte the class accepts.
+#[inline(always)]
+fn words_ok(window: &[u8], n: usize, fill: u64, ok: impl Fn(u64) -> bool) -> Option<bool> {
+    let data = window.get(..n)?;
+    if n < 8 {
+        if window.len() < 8 {
+            return None;
+        }
+        let mask = (1u64 << (8 * n)) - 1;
+        return Some(ok((word(window, 0) & mask) | (fill & !mask)));
+    }
+    let mut all = true;
+    let mut at = 0;
+    while at + 8 <= n {
+        all &= ok(word(data, at));
+        at += 8;
+    }
+    if at < n {
+        all &= ok(word(data, n - 8));
+    }
+    Some(all)
+}
+
+#[inline(always)]
+fn ascii7(x: u64) -> bool {
+    x & HIGHS == 0
+}
+
+#[inline(always)]
+fn letters(x: u64) -> u64 {
+    in_range(x | (0x20 * ONES), b'a', b'z')
+}
+
+/// Whether every byte of `window[..n]` belongs to `class`. `window` may extend past the field
+/// (into the rest of the message): short fields are then tested with one masked word.
+#[inline(always)]
+pub(crate) fn ascii_ok(class: Class, window: &[u8], n: usize) -> bool {
+    let digits = 0x30 * ONES;
+    let alpha = 0x41 * ONES;
+    let fast = match class {
+        Class::B => return true,
+        Class::N => words_ok(window, n, digits, |x| {
+            ascii7(x) && in_range(x, b'0', b'9') == HIGHS
+        }),
+        Class::Ans => words_ok(window, n, alpha, |x| {
+            ascii7(x) && in_range(x, 0x20, 0x7E) == HIGHS
+        }),
+        Class::An => words_ok(window, n, alpha, |x| {
+            ascii7(x) && (in_range(x, b'0', b'9') | letters(x)) == HIGHS
+        }),
+        Class::A => words_ok(window, n, alpha, |x| ascii7(x) && letters(x) == HIGHS),
+        Class::Z => words_ok(window, n, digits, |x| {
+            ascii7(x)
+                && (in_range(x, b'0', b'9') | in_range(x, b'=', b'=') | in_range(x, b'D', b'D'))
+                    == HIGHS
+        }),
+        _ => None,
+    };
+    match (fast, window.get(..n)) {
+        (Some(ok), _) => ok,
+        (None, Some(data)) => first_bad_ascii_slow(class, data).is_none(),
+        (None, None) => false,
+    }
+}
+
 /// Index of the first byte of ASCII `data` outside `class`, if any.
 ///
 /// For `x+n` the first byte must be `C` or `D` and the rest digits.
 #[inline]
 pub(crate) fn first_bad_ascii(class: Class, data: &[u8]) -> Option<usize> {
+    if ascii_ok(class, data, data.len()) {
+        return None;
+    }
+    first_bad_ascii_slow(class, data)
+}
+
+/// Finds the offending byte by table, one byte at a time.
+#[inline(never)]
+pub(crate) fn first_bad_ascii_slow(class: Class, data: &[u8]) -> Option<usize> {
     if class == Class::B {
         return None;
     }
@@ -183,6 +279,60 @@ mod tests {
                 class_allows(Class::Z, c),
                 ch.is_ascii_digit() || c == b'=' || c == b'D'
             );
+        }
+    }
+
+    #[test]
+    fn swar_checks_agree_with_the_table_for_every_byte_at_every_position() {
+        for len in [1usize, 7, 8, 9, 16, 17] {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut data = vec![b'5'; len];
+                    data[pos] = b;
+                    assert_eq!(
+                        ascii_ok(Class::N, &data, len),
+                        b.is_ascii_digit(),
+                        "digit {b:02X} at {pos}/{len}"
+                    );
+                    let mut text = vec![b'a'; len];
+                    text[pos] = b;
+                    assert_eq!(
+                        ascii_ok(Class::Ans, &text, len),
+                        (0x20..=0x7E).contains(&b),
+                        "ans {b:02X} at {pos}/{len}"
+                    );
+                    for class in [
+                        Class::An,
+                        Class::A,
+                        Class::Anp,
+                        Class::Z,
+                        Class::N,
+                        Class::Ans,
+                    ] {
+                        let mut v = vec![b'A'; len];
+                        if matches!(class, Class::N | Class::Z) {
+                            v = vec![b'7'; len];
+                        }
+                        v[pos] = b;
+                        let want = v.iter().all(|&c| class_allows(class, c));
+                        assert_eq!(
+                            ascii_ok(class, &v, len),
+                            want,
+                            "{class} {b:02X} at {pos}/{len}"
+                        );
+                        // Bytes after the field (in the window) never matter.
+                        let mut w = v.clone();
+                        w.extend_from_slice(&[0xFF, 0x00, b'!', 0x80, 1, 2, 3, 4]);
+                        assert_eq!(
+                            ascii_ok(class, &w, len),
+                            want,
+                            "{class} window {b:02X} at {pos}/{len}"
+                        );
+                    }
+                    let want = if b.is_ascii_digit() { None } else { Some(pos) };
+                    assert_eq!(first_bad_ascii(Class::N, &data), want);
+                }
+            }
         }
     }
 

@@ -11,9 +11,10 @@ use crate::spec::{Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 
 use super::bcd::{self, BcdFault};
 use super::charset::{
-    EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, first_bad_ascii, first_bad_ebcdic, hex_value,
+    EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, ascii_ok, first_bad_ascii, first_bad_ascii_slow,
+    first_bad_ebcdic, hex_value,
 };
-use super::prefix::{self, PrefixFault};
+use super::prefix;
 
 /// Where a decoded field's data lies: start offset and length in value units
 /// (digits for packed BCD, bytes otherwise).
@@ -33,28 +34,55 @@ pub(crate) fn data_bytes(fs: &FieldSpec, units: usize) -> usize {
     }
 }
 
+/// A decode failure inside one field, before it is given its location.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fault {
+    pub(crate) offset: usize,
+    pub(crate) kind: DecodeErrorKind,
+}
+
+impl Fault {
+    #[cold]
+    #[inline(never)]
+    fn new(offset: usize, kind: DecodeErrorKind) -> Self {
+        Self { offset, kind }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn truncated(offset: usize, needed: usize, buf: &[u8]) -> Self {
+        Self::new(
+            offset,
+            DecodeErrorKind::Truncated {
+                needed,
+                available: buf.len().saturating_sub(offset),
+            },
+        )
+    }
+}
+
 /// Decodes field `fs` at `pos`; returns its span and the position after it.
 #[inline]
 pub(crate) fn decode(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Span, usize), DecodeError> {
-    let loc = Location::Field(fs.number);
-    let err = |offset: usize, kind| DecodeError::new(loc, offset, kind);
-    let rest = buf.get(pos..).unwrap_or_default();
+    decode_fast(fs, buf, pos)
+        .map_err(|f| DecodeError::new(Location::Field(fs.number), f.offset, f.kind))
+}
+
+/// The hot path of [`decode`]: errors are built out of line.
+#[inline(always)]
+pub(crate) fn decode_fast(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Span, usize), Fault> {
     // Length in the spec's unit.
-    let len = match fs.length {
-        Length::Fixed(n) => n as usize,
+    let (len, start) = match fs.length {
+        Length::Fixed(n) => (n as usize, pos),
         Length::Variable { max, .. } => {
-            let len = prefix::decode(rest, fs.prefix_len, fs.prefix).map_err(|f| match f {
-                PrefixFault::Truncated => err(
-                    pos,
-                    DecodeErrorKind::Truncated {
-                        needed: fs.prefix_len,
-                        available: rest.len(),
-                    },
-                ),
-                PrefixFault::NotDecimal => err(pos, DecodeErrorKind::BadLengthPrefix),
-            })?;
+            let width = fs.prefix_len;
+            let raw = buf
+                .get(pos..pos + width)
+                .ok_or_else(|| Fault::truncated(pos, width, buf))?;
+            let len = prefix::decode(raw, width, fs.prefix)
+                .map_err(|_| Fault::new(pos, DecodeErrorKind::BadLengthPrefix))?;
             if len > max as usize {
-                return Err(err(
+                return Err(Fault::new(
                     pos,
                     DecodeErrorKind::LengthOverMax {
                         len,
@@ -62,58 +90,49 @@ pub(crate) fn decode(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Span, us
                     },
                 ));
             }
-            len
+            (len, pos + width)
         }
     };
-    let start = pos + fs.prefix_len;
-    let nbytes = match (fs.encoding, fs.unit) {
-        (Encoding::Bcd, LengthUnit::Digits) => len.div_ceil(2),
-        _ => len,
-    };
+    let packed_digits = fs.packed_digits;
+    let nbytes = if packed_digits { len.div_ceil(2) } else { len };
+    let end = start + nbytes;
     let data = buf
-        .get(start..)
-        .and_then(|d| d.get(..nbytes))
-        .ok_or_else(|| {
-            err(
-                start,
-                DecodeErrorKind::Truncated {
-                    needed: nbytes,
-                    available: buf.len().saturating_sub(start),
-                },
-            )
-        })?;
-    let bad_char = |i: usize| err(start + i, DecodeErrorKind::BadCharacter { class: fs.class });
+        .get(start..end)
+        .ok_or_else(|| Fault::truncated(start, nbytes, buf))?;
     let units = match fs.encoding {
         Encoding::Ascii => {
-            if let Some(i) = first_bad_ascii(fs.class, data) {
-                return Err(bad_char(i));
-            }
-            nbytes
-        }
-        Encoding::Ebcdic => {
-            if let Some(i) = first_bad_ebcdic(fs.class, data) {
-                return Err(bad_char(i));
+            let window = buf.get(start..).unwrap_or_default();
+            if !ascii_ok(fs.class, window, nbytes) {
+                let i = first_bad_ascii_slow(fs.class, data).unwrap_or(0);
+                return Err(bad_char(start + i, fs.class));
             }
             nbytes
         }
         Encoding::Binary => nbytes,
+        Encoding::Ebcdic => {
+            if let Some(i) = first_bad_ebcdic(fs.class, data) {
+                return Err(bad_char(start + i, fs.class));
+            }
+            nbytes
+        }
         Encoding::Hex => {
             if let Some(i) = data.iter().position(|&c| hex_value(c).is_none()) {
-                return Err(err(start + i, DecodeErrorKind::BadHexDigit));
+                return Err(Fault::new(start + i, DecodeErrorKind::BadHexDigit));
             }
             if nbytes % 2 == 1 {
-                return Err(err(start + nbytes, DecodeErrorKind::BadHexDigit));
+                return Err(Fault::new(end, DecodeErrorKind::BadHexDigit));
             }
             nbytes
         }
         Encoding::Bcd => {
-            let digits = match fs.unit {
-                LengthUnit::Digits => len,
-                LengthUnit::Bytes => bcd_digits_in_bytes(fs, data),
+            let digits = if packed_digits {
+                len
+            } else {
+                bcd_digits_in_bytes(fs, data)
             };
             bcd::validate(data, digits, fs.class, fs.bcd_pad).map_err(|f| match f {
-                BcdFault::Nibble(i) => err(start + i, DecodeErrorKind::BadBcdNibble),
-                BcdFault::Pad(i) => err(start + i, DecodeErrorKind::BadPadNibble),
+                BcdFault::Nibble(i) => Fault::new(start + i, DecodeErrorKind::BadBcdNibble),
+                BcdFault::Pad(i) => Fault::new(start + i, DecodeErrorKind::BadPadNibble),
             })?;
             digits
         }
@@ -123,8 +142,14 @@ pub(crate) fn decode(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Span, us
             start: start as u32,
             units: units as u32,
         },
-        start + nbytes,
+        end,
     ))
+}
+
+#[cold]
+#[inline(never)]
+fn bad_char(offset: usize, class: crate::spec::Class) -> Fault {
+    Fault::new(offset, DecodeErrorKind::BadCharacter { class })
 }
 
 /// Digits in a packed value whose prefix counts bytes: a non-digit pad nibble on the pad side
@@ -264,33 +289,42 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
     if !head.is_empty() {
         prefix::encode(prep.prefix_value as usize, fs.prefix, head);
     }
-    if let Form::Wire { .. } = form {
-        for (slot, &b) in data.iter_mut().zip(value) {
-            *slot = b;
-        }
+    let plain_copy = matches!(
+        (fs.encoding, form),
+        (_, Form::Wire { .. })
+            | (Encoding::Ascii | Encoding::Hex, Form::Text)
+            | (Encoding::Binary, Form::Raw)
+    ) || (fs.encoding == Encoding::Ascii && form == Form::Raw);
+    if plain_copy && prep.pad == 0 {
+        copy_into(data, value);
         return;
     }
     // The value's characters with any fixed-field padding applied.
     let pad_byte = fs.padding.map_or(b' ', |p| p.byte);
     let pad_left = fs.padding.is_some_and(|p| p.side == Side::Left);
-    let pads = core::iter::repeat_n(pad_byte, prep.pad as usize);
     let (lead, trail) = if pad_left {
         (prep.pad as usize, 0)
     } else {
         (0, prep.pad as usize)
     };
+    if plain_copy {
+        let (pre, rest) = data.split_at_mut(lead.min(data.len()));
+        pre.fill(pad_byte);
+        let n = value.len().min(rest.len());
+        let (mid, post) = rest.split_at_mut(n);
+        copy_into(mid, value);
+        post.iter_mut().take(trail).for_each(|b| *b = pad_byte);
+        return;
+    }
     let chars = core::iter::repeat_n(pad_byte, lead)
         .chain(value.iter().copied())
         .chain(core::iter::repeat_n(pad_byte, trail));
-    let _ = pads;
     match (fs.encoding, form) {
-        (Encoding::Ascii, _) => fill(data, chars),
         (Encoding::Ebcdic, _) => fill(data, chars.map(|c| LATIN1_TO_EBCDIC[usize::from(c)])),
         (Encoding::Bcd, _) => {
             let count = value.len() + prep.pad as usize;
             bcd::pack(chars, count, fs.bcd_pad, data);
         }
-        (Encoding::Binary, Form::Raw) => fill(data, value.iter().copied()),
         (Encoding::Binary, _) => fill(
             data,
             value.chunks_exact(2).map(|p| {
@@ -308,7 +342,16 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
                 ]
             }),
         ),
-        (Encoding::Hex, _) => fill(data, value.iter().copied()),
+        _ => fill(data, chars),
+    }
+}
+
+/// Copies as much of `src` as fits (memcpy).
+#[inline(always)]
+fn copy_into(dst: &mut [u8], src: &[u8]) {
+    let n = dst.len().min(src.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
     }
 }
 
@@ -373,6 +416,22 @@ impl Iterator for ValueChars<'_> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = self.end.saturating_sub(self.pos);
         (n, Some(n))
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, u8) -> B>(self, init: B, mut f: F) -> B {
+        let plain = self.data.get(self.pos..self.end).unwrap_or_default();
+        match self.kind {
+            CharsKind::Plain => plain.iter().fold(init, |acc, &c| f(acc, c)),
+            CharsKind::Ebcdic => plain
+                .iter()
+                .fold(init, |acc, &c| f(acc, EBCDIC_TO_LATIN1[usize::from(c)])),
+            CharsKind::Nibbles => (self.pos..self.end).fold(init, |acc, i| {
+                let b = self.data.get(i / 2).copied().unwrap_or(0);
+                let nib = if i % 2 == 0 { b >> 4 } else { b & 0x0F };
+                f(acc, HEX_UPPER[usize::from(nib)])
+            }),
+        }
     }
 }
 

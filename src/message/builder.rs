@@ -5,7 +5,7 @@ use crate::prelude::*;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::codec::bitmap::Bitmap;
+use crate::codec::bitmap::{Bitmap, write_raw_word};
 use crate::codec::charset::LATIN1_TO_EBCDIC;
 use crate::codec::field::{self, Form, Prepared};
 use crate::error::{EncodeError, EncodeErrorKind, Location};
@@ -104,6 +104,8 @@ struct Entry<'a> {
     n: u16,
     value: FieldValue<'a>,
     prep: Prepared,
+    /// Bytes on the wire, prefix included.
+    wire: u32,
 }
 
 /// Builds a message field by field, checking each value when it is set.
@@ -158,6 +160,7 @@ impl<'a> MessageBuilder<'a> {
                 b.entries.push(Entry {
                     n: f.number(),
                     value: FieldValue::from(f),
+                    wire: prep.wire_len(f.spec()) as u32,
                     prep,
                 });
             }
@@ -243,7 +246,13 @@ impl<'a> MessageBuilder<'a> {
             .field(n)
             .ok_or(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec))?;
         let prep = field::prepare(fs, value.data.as_slice(), value.form)?;
-        let entry = Entry { n, value, prep };
+        let wire = prep.wire_len(fs) as u32;
+        let entry = Entry {
+            n,
+            value,
+            prep,
+            wire,
+        };
         match self.entries.binary_search_by_key(&n, |e| e.n) {
             Ok(i) => {
                 if let Some(slot) = self.entries.get_mut(i) {
@@ -365,16 +374,34 @@ impl<'a> MessageBuilder<'a> {
         self.entries.iter().map(|e| e.n)
     }
 
-    fn bitmap(&self) -> Bitmap {
-        let mut bm = Bitmap::new();
+    /// The three 64-bit maps, bit 1 and bit 65 included as needed.
+    fn bitmap_words(&self) -> [u64; 3] {
+        let mut words = [0u64; 3];
         for e in &self.entries {
-            bm.set(e.n);
+            let i = usize::from(e.n.saturating_sub(1));
+            if let Some(w) = words.get_mut(i / 64) {
+                *w |= 1u64 << (63 - (i % 64));
+            }
         }
-        if self.entries.iter().any(|e| e.n > 128) {
-            bm.set(65);
+        let top = self.entries.last().map_or(0, |e| e.n);
+        if top > 128 {
+            words[1] |= 1u64 << 63;
         }
-        if self.entries.iter().any(|e| e.n > 64) {
-            bm.set(1);
+        if top > 64 {
+            words[0] |= 1u64 << 63;
+        }
+        words
+    }
+
+    /// The presence bitmap the encoder will write.
+    pub fn bitmap(&self) -> Bitmap {
+        let mut bm = Bitmap::new();
+        for (i, w) in self.bitmap_words().iter().enumerate() {
+            for bit in 0..64u16 {
+                if w & (1u64 << (63 - bit)) != 0 {
+                    bm.set(i as u16 * 64 + bit + 1);
+                }
+            }
         }
         bm
     }
@@ -385,16 +412,10 @@ impl<'a> MessageBuilder<'a> {
             return Err(EncodeError::new(Location::Mti, EncodeErrorKind::BadMti));
         }
         let blen = self.spec.bitmap_encoding().wire_len();
-        let maps = 1
-            + usize::from(self.entries.iter().any(|e| e.n > 64))
-            + usize::from(self.entries.iter().any(|e| e.n > 128));
-        let mut len = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
-        for e in &self.entries {
-            if let Some(fs) = self.spec.field(e.n) {
-                len += e.prep.wire_len(fs);
-            }
-        }
-        Ok(len)
+        let top = self.entries.last().map_or(0, |e| e.n);
+        let maps = 1 + usize::from(top > 64) + usize::from(top > 128);
+        let len = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
+        Ok(len + self.entries.iter().map(|e| e.wire as usize).sum::<usize>())
     }
 
     /// Writes the message into `out` and returns the bytes written; `out` may be larger.
@@ -436,22 +457,22 @@ impl<'a> MessageBuilder<'a> {
                 }
             }
         }
-        let bm = self.bitmap();
+        let [w0, w1, w2] = self.bitmap_words();
         let benc = self.spec.bitmap_encoding();
         let blen = benc.wire_len();
-        bm.write_word(0, benc, w.take(blen));
-        if bm.is_set(1) {
-            bm.write_word(1, benc, w.take(blen));
+        write_raw_word(w0.to_be_bytes(), benc, w.take(blen));
+        if w0 >> 63 != 0 {
+            write_raw_word(w1.to_be_bytes(), benc, w.take(blen));
         }
-        let tertiary = bm.is_set(65) && self.spec.has_tertiary_bitmap();
+        let tertiary = w1 >> 63 != 0 && self.spec.has_tertiary_bitmap();
         let mut tertiary_done = !tertiary;
         for e in &self.entries {
             if !tertiary_done && e.n > 65 {
-                bm.write_word(2, benc, w.take(blen));
+                write_raw_word(w2.to_be_bytes(), benc, w.take(blen));
                 tertiary_done = true;
             }
             if let Some(fs) = self.spec.field(e.n) {
-                let dst = w.take(e.prep.wire_len(fs));
+                let dst = w.take(e.wire as usize);
                 field::write(fs, e.value.data.as_slice(), e.value.form, &e.prep, dst);
             }
         }

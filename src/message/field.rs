@@ -118,11 +118,15 @@ impl<'a> Field<'a> {
         if self.spec.class != Class::N || self.units == 0 || self.units > 19 {
             return None;
         }
-        self.chars().try_fold(0u64, |acc, c| {
-            c.is_ascii_digit()
-                .then(|| acc.checked_mul(10)?.checked_add(u64::from(c - b'0')))
-                .flatten()
-        })
+        // At most 19 digits always fit in a u64: no overflow check needed.
+        let (value, ok) = self.chars().fold((0u64, true), |(acc, ok), c| {
+            let d = c.wrapping_sub(b'0');
+            (
+                acc.wrapping_mul(10).wrapping_add(u64::from(d)),
+                ok & (d < 10),
+            )
+        });
+        ok.then_some(value)
     }
 
     /// The logical bytes of a binary field written into `buf` (raw bytes, or decoded hex text).

@@ -37,30 +37,66 @@ fn truncated(loc: Location, offset: usize, needed: usize, buf: &[u8]) -> DecodeE
     )
 }
 
+impl Layout {
+    /// Nothing decoded yet.
+    #[inline(always)]
+    pub(crate) fn empty() -> Layout {
+        Layout {
+            mti: Mti::FINANCIAL_REQUEST,
+            bitmap: Bitmap::new(),
+            spans: [Span { start: 0, units: 0 }; SLOTS],
+            len: 0,
+        }
+    }
+}
+
 /// Decodes one message that must fill `buf` exactly.
 pub(crate) fn decode_exact(spec: &Spec, buf: &[u8]) -> Result<Layout, DecodeError> {
-    let layout = decode(spec, buf)?;
+    let mut layout = Layout::empty();
+    decode_exact_into(&mut layout, spec, buf)?;
+    Ok(layout)
+}
+
+/// [`decode_exact`] into a layout the caller holds (no copy of the span table).
+#[inline(always)]
+pub(crate) fn decode_exact_into(
+    layout: &mut Layout,
+    spec: &Spec,
+    buf: &[u8],
+) -> Result<(), DecodeError> {
+    decode_into(layout, spec, buf)?;
     if layout.len < buf.len() {
+        return Err(trailing(layout, spec, buf));
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn trailing(layout: &Layout, spec: &Spec, buf: &[u8]) -> DecodeError {
+    {
         let last = layout
             .bitmap
             .iter()
             .filter(|&n| !spec.is_bitmap_field(n))
             .last();
-        return Err(DecodeError::new(
+        DecodeError::new(
             last.map_or(Location::Bitmap, Location::Field),
             layout.len,
             DecodeErrorKind::TrailingBytes {
                 count: buf.len() - layout.len,
             },
-        ));
+        )
     }
-    Ok(layout)
 }
 
-/// Decodes one message from the start of `buf`; bytes after it are left alone.
-pub(crate) fn decode(spec: &Spec, buf: &[u8]) -> Result<Layout, DecodeError> {
+/// Decodes one message from the start of `buf` into a layout the caller holds; bytes after it
+/// are left alone. Only the slots of present fields are written;
+/// the bitmap says which those are.
+#[inline(always)]
+pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Result<(), DecodeError> {
     let inner = &*spec.0;
-    let mut spans = [Span::default(); SLOTS];
+    let spans = &mut layout.spans;
     // Header.
     let hlen = inner.header_len;
     if buf.len() < hlen {
@@ -137,19 +173,18 @@ pub(crate) fn decode(spec: &Spec, buf: &[u8]) -> Result<Layout, DecodeError> {
             let fs = spec.field(n).ok_or_else(|| {
                 DecodeError::new(Location::Field(n), pos, DecodeErrorKind::FieldNotInSpec)
             })?;
-            let (span, next) = field::decode(fs, buf, pos)?;
+            let (span, next) = field::decode_fast(fs, buf, pos)
+                .map_err(|f| DecodeError::new(Location::Field(n), f.offset, f.kind))?;
             if let Some(slot) = spans.get_mut(usize::from(n)) {
                 *slot = span;
             }
             pos = next;
         }
     }
-    Ok(Layout {
-        mti,
-        bitmap,
-        spans,
-        len: pos,
-    })
+    layout.mti = mti;
+    layout.bitmap = bitmap;
+    layout.len = pos;
+    Ok(())
 }
 
 fn read_bitmap(

@@ -43,16 +43,27 @@ pub struct MessageView<'a> {
 
 impl<'a> MessageView<'a> {
     /// Decodes exactly one message filling `buf`; trailing bytes are an error.
+    #[inline]
     pub fn decode(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
-        let layout = layout::decode_exact(spec, buf)?;
-        Ok(Self { spec, buf, layout })
+        let mut view = Self {
+            spec,
+            buf,
+            layout: Layout::empty(),
+        };
+        layout::decode_exact_into(&mut view.layout, spec, buf)?;
+        Ok(view)
     }
 
     /// Decodes one message from the start of `buf`, leaving any bytes after it
     /// (see [`MessageView::encoded_len`] for where it ended).
     pub fn decode_prefix(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
-        let layout = layout::decode(spec, buf)?;
-        Ok(Self { spec, buf, layout })
+        let mut view = Self {
+            spec,
+            buf,
+            layout: Layout::empty(),
+        };
+        layout::decode_into(&mut view.layout, spec, buf)?;
+        Ok(view)
     }
 
     pub(crate) fn from_layout(spec: &'a Spec, buf: &'a [u8], layout: Layout) -> Self {

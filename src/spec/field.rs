@@ -198,6 +198,8 @@ pub struct FieldSpec {
     pub(crate) mask: Mask,
     /// Bytes the prefix takes (0 for fixed fields).
     pub(crate) prefix_len: usize,
+    /// Packed BCD whose length counts digits (derived, for the decoder's hot path).
+    pub(crate) packed_digits: bool,
     /// How the value divides into subfields, if it does.
     pub(crate) subfields: Option<Box<super::subfields::Subfields>>,
 }

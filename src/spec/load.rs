@@ -485,6 +485,7 @@ pub(super) fn field(
         return Err(ctx.err(f, "number/optional/rest", "only allowed on parts"));
     }
     Ok(FieldSpec {
+        packed_digits: encoding == Encoding::Bcd && unit == LengthUnit::Digits,
         subfields,
         number: n,
         name: rf.name.clone(),
