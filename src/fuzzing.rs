@@ -1,12 +1,21 @@
-//! Harness functions shared by the `fuzz/` targets and the corpus-replay test.
-//! Not part of the public API.
+//! Harness functions shared by the `fuzz/` targets and the corpus-replay test
+//! (`tests/fuzz_corpus.rs`). Not part of the public API.
+//!
+//! Each function takes arbitrary bytes, never fails on bad input, and panics only when an
+//! invariant of the crate breaks (that is what the fuzzer looks for).
 
 #![allow(clippy::panic)] // a broken invariant must crash the fuzzer
 
+use bytes::BytesMut;
+
+use crate::codec::{tagged, tlv};
+use crate::framing::{Decoded, ErrorPolicy, FrameConfig, FrameDecoder, LengthHeader, encode_frame};
+use crate::spec::{BUILTIN_NAMES, Class, Encoding, Length};
 use crate::{MessageBuilder, MessageView, Spec};
 
 /// Decodes `data` with the bundled spec `name`; an accepted message must re-encode to the same
-/// bytes, and every field must be readable. Panics (for the fuzzer) when an invariant breaks.
+/// bytes (from the view and from its text values), and every field and subfield must be
+/// readable without a panic.
 pub fn decode_round_trip(name: &str, data: &[u8]) {
     let Ok(spec) = Spec::builtin(name) else {
         return;
@@ -19,12 +28,24 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
         let shown = f.text_into(&mut text).map(str::len);
         assert_eq!(shown, Some(f.len()), "field {} text length", f.number());
         let _ = f.to_u64();
+        let _ = f.to_string();
+        if let Some(Ok(subs)) = view.subfields(f.number()) {
+            for s in subs.take(512) {
+                if let Ok(s) = s {
+                    let _ = s.clear_string();
+                }
+            }
+        }
     }
     let again = MessageBuilder::from_view(&view).encode_to_vec();
     assert_eq!(again.as_deref().ok(), Some(data), "re-encode differs");
-    // Re-encoding through the text form must give the same bytes too.
     let mut b = MessageBuilder::new(&spec);
     b.set_mti(view.mti());
+    b.always_secondary_bitmap(view.bitmap().is_set(1));
+    b.always_tertiary_bitmap(view.bitmap().is_set(65));
+    if b.header(view.header()).is_err() {
+        panic!("decoded header rejected"); // ok: fuzz harness
+    }
     let values: Vec<(u16, String)> = view
         .fields()
         .map(|f| (f.number(), f.clear().to_string()))
@@ -34,9 +55,301 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
             panic!("decoded value rejected by the encoder: {e}"); // ok: fuzz harness
         }
     }
-    assert_eq!(
-        b.encode_to_vec().ok().as_deref(),
-        Some(data),
-        "text re-encode differs"
-    );
+    assert_eq!(b.encode_to_vec().ok().as_deref(), Some(data), "text re-encode differs");
+}
+
+/// Takes bytes from the front of `data` as choices.
+struct Choices<'a>(&'a [u8]);
+
+impl Choices<'_> {
+    fn byte(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((b, rest)) => {
+                self.0 = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (usize::from(self.byte()) << 8 | usize::from(self.byte())) % n
+        }
+    }
+}
+
+/// Builds a valid message for a bundled spec from the choices in `data` (which fields, how
+/// long, which characters), encodes it, decodes it, and checks the values come back.
+pub fn structured_round_trip(data: &[u8]) {
+    let mut c = Choices(data);
+    let Some(name) = BUILTIN_NAMES.get(c.below(BUILTIN_NAMES.len())) else {
+        return;
+    };
+    let Ok(spec) = Spec::builtin(name) else {
+        return;
+    };
+    let numbers: Vec<u16> = spec.fields().map(|f| f.number()).collect();
+    let count = c.below(12);
+    let mut chosen: Vec<u16> = (0..count)
+        .filter_map(|_| numbers.get(c.below(numbers.len())).copied())
+        .collect();
+    chosen.sort_unstable();
+    chosen.dedup();
+    let mut values = Vec::new();
+    for n in chosen {
+        let Some(fs) = spec.field(n) else { continue };
+        let alphabet: &[u8] = match (fs.class(), fs.encoding()) {
+            (Class::N | Class::XN, _) => b"0123456789",
+            (Class::A, _) => b"ABCxyz",
+            (Class::An, _) => b"AZaz09",
+            (Class::Anp, _) => b"Aa0 ",
+            (Class::Z, Encoding::Bcd) => b"0123456789D",
+            (Class::Z, _) => b"0123456789=",
+            (Class::B, _) => b"0123456789ABCDEF",
+            _ => b" !~Az09",
+        };
+        let len = match fs.length() {
+            Length::Fixed(l) => l as usize,
+            Length::Variable { max, .. } => c.below(max.min(64) as usize + 1),
+        };
+        let chars = match (fs.class(), fs.encoding()) {
+            (Class::B, Encoding::Binary) => len * 2,
+            (Class::B, _) => len & !1,
+            _ => len,
+        };
+        let mut v: String = (0..chars)
+            .map(|_| char::from(alphabet.get(c.below(alphabet.len())).copied().unwrap_or(b'0')))
+            .collect();
+        if fs.class() == Class::XN && !v.is_empty() {
+            v.replace_range(0..1, if c.byte() % 2 == 0 { "C" } else { "D" });
+        }
+        values.push((n, v));
+    }
+    let mut b = MessageBuilder::new(&spec);
+    b.set_mti(crate::Mti::FINANCIAL_REQUEST);
+    for (n, v) in &values {
+        if let Err(e) = b.set(*n, v.as_str()) {
+            panic!("generated value for field {n} rejected: {e}"); // ok: fuzz harness
+        }
+    }
+    let Ok(wire) = b.encode_to_vec() else {
+        panic!("valid message failed to encode"); // ok: fuzz harness
+    };
+    let Ok(view) = MessageView::decode(&spec, &wire) else {
+        panic!("encoded message failed to decode"); // ok: fuzz harness
+    };
+    let got: Vec<(u16, String)> = view
+        .fields()
+        .map(|f| (f.number(), f.clear().to_string()))
+        .collect();
+    assert_eq!(got, values, "{name}: values changed in the round trip");
+}
+
+/// Walks `data` as EMV BER-TLV; when it parses, re-encoding from the raw objects and padding
+/// gives back the same bytes.
+pub fn tlv_round_trip(data: &[u8]) {
+    let mut out = Vec::with_capacity(data.len());
+    let mut iter = tlv::TlvIter::new(data);
+    for item in iter.by_ref() {
+        match item {
+            Ok(t) => {
+                out.extend_from_slice(t.padding);
+                out.extend_from_slice(t.raw);
+                let _ = t.children().map(|c| c.count());
+            }
+            Err(e) => {
+                assert!(e.offset <= data.len(), "error offset past the data");
+                return;
+            }
+        }
+    }
+    out.extend_from_slice(iter.trailing_padding());
+    assert_eq!(out, data, "TLV rebuild differs");
+    for item in tlv::walk(data).take(4096) {
+        if item.is_err() {
+            break;
+        }
+    }
+}
+
+/// Reads `data` as tagged (2+3 digit) private data; when it parses, the raw elements give back
+/// the same bytes.
+pub fn tagged_round_trip(data: &[u8]) {
+    let Some(format) = tagged::TaggedFormat::new(2, 3) else {
+        return;
+    };
+    let mut out = Vec::with_capacity(data.len());
+    for item in tagged::TaggedIter::new(data, format) {
+        match item {
+            Ok(t) => out.extend_from_slice(t.raw),
+            Err(e) => {
+                assert!(e.offset <= data.len());
+                return;
+            }
+        }
+    }
+    assert_eq!(out, data, "tagged rebuild differs");
+}
+
+/// Feeds `data` (after a first byte choosing the header kind and chunk size) to the streaming
+/// frame decoder in chunks; the frames must be the same as when fed whole, and re-framing them
+/// must give back the consumed bytes.
+pub fn framing_stream(data: &[u8]) {
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let header = match choice % 4 {
+        0 => LengthHeader::Len2Be,
+        1 => LengthHeader::Len2Le,
+        2 => LengthHeader::Len2Bcd,
+        _ => LengthHeader::Len4Ascii,
+    };
+    let chunk = usize::from(choice / 4 % 16) + 1;
+    let frames = |step: usize| {
+        let config = FrameConfig::new(header).with_policy(ErrorPolicy::Stop);
+        let mut dec = FrameDecoder::new(config);
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for piece in rest.chunks(step) {
+            buf.extend_from_slice(piece);
+            loop {
+                match dec.decode(&mut buf) {
+                    Ok(Decoded::Frame(f)) => out.push(f),
+                    Ok(_) => break,
+                    Err(_) => return out,
+                }
+            }
+        }
+        out
+    };
+    let whole = frames(rest.len().max(1));
+    let chunked = frames(chunk);
+    assert_eq!(whole, chunked, "chunking changed the frames");
+    let mut again = BytesMut::new();
+    for f in &whole {
+        if encode_frame(header, f, &mut again).is_err() {
+            panic!("a decoded frame does not re-frame"); // ok: fuzz harness
+        }
+    }
+    assert_eq!(rest.get(..again.len()), Some(&again[..]), "re-framed bytes differ");
+}
+
+/// Loads `data` as a spec file; a spec that loads must encode and decode an empty 0800.
+pub fn spec_toml(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(spec) = Spec::from_toml_str(text, "fuzz.toml") else {
+        return;
+    };
+    let mut b = MessageBuilder::new(&spec);
+    b.set_mti(crate::Mti::NETWORK_REQUEST);
+    let header = vec![0u8; spec.header_len()];
+    if b.header(&header).is_err() {
+        panic!("spec header length not accepted"); // ok: fuzz harness
+    }
+    let Ok(wire) = b.encode_to_vec() else {
+        panic!("empty message failed to encode"); // ok: fuzz harness
+    };
+    assert!(MessageView::decode(&spec, &wire).is_ok(), "empty message failed to decode");
+}
+
+/// Reads `data` as a pcap/pcapng capture; counters and stream data must be consistent.
+#[cfg(feature = "pcap")]
+pub fn pcap_capture(data: &[u8]) {
+    if let Ok(cap) = crate::capture::read_capture(data, None) {
+        let total: usize = cap.data.iter().map(|d| d.data.len()).sum();
+        assert!(total <= data.len(), "reassembled more bytes than the capture holds");
+    }
+}
+
+/// Runs a sequence of terminal-journal operations chosen by `data` (purchase, response,
+/// timeout, reversal outcome, void, refund, settle, reload from its serde form) under either
+/// profile's policy; the journal's invariants must hold after every step.
+pub fn journal_ops(data: &[u8]) {
+    use crate::flows::journal::{Journal, JournalPolicy, NewTxn, Stan, TxnKind};
+    let mut c = Choices(data);
+    let policy = if c.byte() % 2 == 0 {
+        JournalPolicy::generic_1987()
+    } else {
+        JournalPolicy::cup_pos()
+    };
+    let mut j = Journal::new("TERM0001", "MERCHANT0000001", policy);
+    let _ = j.sign_on(None);
+    let mut stans: Vec<Stan> = Vec::new();
+    for _ in 0..64 {
+        if c.0.is_empty() {
+            break;
+        }
+        let pick = |c: &mut Choices<'_>, stans: &[Stan]| stans.get(c.below(stans.len())).copied();
+        let amount = (c.below(50) as u64 + 1) * 100;
+        match c.byte() % 9 {
+            0 => {
+                let t = NewTxn::new(TxnKind::Purchase, amount, "TERM0001", "MERCHANT0000001", "0200");
+                if let Ok(t) = j.begin(t, |_| Ok::<_, std::io::Error>(vec![0x02, 0x00])) {
+                    stans.push(t.stan);
+                }
+            }
+            1 => {
+                if let Some(s) = pick(&mut c, &stans) {
+                    let code = ["00", "05", "51", "00"][c.below(4)];
+                    let _ = j.on_response(s, code, Some("000000000001".into()), Some("A1B2C3".into()));
+                }
+            }
+            2 => {
+                if let Some(s) = pick(&mut c, &stans) {
+                    let _ = j.on_timeout(s);
+                }
+            }
+            3 => {
+                if let Some(job) = j.next_reversal() {
+                    let _ = j.on_reversal_sent(job.stan);
+                    if c.byte() % 3 == 0 {
+                        let _ = j.on_reversal_no_response(job.stan);
+                    } else {
+                        let _ = j.on_reversal_response(job.stan, "00");
+                    }
+                }
+            }
+            4 | 5 => {
+                if let Some(s) = pick(&mut c, &stans) {
+                    let kind = if c.byte() % 2 == 0 { TxnKind::Void } else { TxnKind::Refund };
+                    let t = NewTxn::new(kind, amount, "TERM0001", "MERCHANT0000001", "0200").with_original(s);
+                    if let Ok(t) = j.begin(t, |_| Ok::<_, std::io::Error>(vec![0x02, 0x00])) {
+                        stans.push(t.stan);
+                    }
+                }
+            }
+            6 => {
+                if j.settle().is_ok() {
+                    let _ = j.close_batch(true);
+                    stans.clear();
+                }
+            }
+            7 => {
+                // Crash and reload: the serde form must carry everything.
+                let Ok(text) = serde_json::to_string(&j) else {
+                    panic!("journal does not serialize"); // ok: fuzz harness
+                };
+                let Ok(back) = serde_json::from_str::<Journal>(&text) else {
+                    panic!("journal does not deserialize"); // ok: fuzz harness
+                };
+                assert_eq!(back, j, "journal changed across a reload");
+                j = back;
+            }
+            _ => {
+                let _ = j.sign_on(None);
+            }
+        }
+        if let Err(e) = j.verify() {
+            panic!("journal invariant broken: {e}"); // ok: fuzz harness
+        }
+    }
+}
+
+/// Every bundled spec name, for targets that cycle through them.
+pub fn spec_names() -> &'static [&'static str] {
+    BUILTIN_NAMES
 }

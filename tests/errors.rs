@@ -306,3 +306,22 @@ fn encode_errors_name_the_field_and_problem() {
     let err = MessageBuilder::new(&t).set(4, "1").map(|_| ()).unwrap_err();
     assert_eq!(err.kind, E::FieldNotInSpec);
 }
+
+/// Found by fuzzing: bit 1 set with an all-zero secondary bitmap must re-encode as received.
+#[test]
+fn an_empty_secondary_bitmap_survives_a_round_trip() {
+    let s = spec("iso87-ascii-bin");
+    let mut wire = b"0800".to_vec();
+    wire.extend_from_slice(&[0x80, 0x20, 0, 0, 0, 0, 0, 0]); // bits 1 and 11
+    wire.extend_from_slice(&[0; 8]); // empty secondary bitmap
+    wire.extend_from_slice(b"000001");
+    let view = MessageView::decode(&s, &wire).unwrap();
+    assert!(view.bitmap().is_set(1));
+    assert_eq!(MessageBuilder::from_view(&view).encode_to_vec().unwrap(), wire);
+    // A fresh builder leaves it out unless asked.
+    let mut b = MessageBuilder::new(&s);
+    b.mti("0800").unwrap().set(11, "000001").unwrap();
+    assert_eq!(b.encode_to_vec().unwrap().len(), wire.len() - 8);
+    b.always_secondary_bitmap(true);
+    assert_eq!(b.encode_to_vec().unwrap(), wire);
+}

@@ -134,6 +134,9 @@ pub struct MessageBuilder<'a> {
     mti: Option<Mti>,
     /// Sorted by field number.
     entries: Vec<Entry<'a>>,
+    /// Write the secondary (and tertiary) bitmap even when no field needs it.
+    keep_secondary: bool,
+    keep_tertiary: bool,
 }
 
 impl<'a> MessageBuilder<'a> {
@@ -144,7 +147,22 @@ impl<'a> MessageBuilder<'a> {
             header: Data::Borrowed(&[]),
             mti: None,
             entries: Vec::with_capacity(24),
+            keep_secondary: false,
+            keep_tertiary: false,
         }
+    }
+
+    /// Always write the secondary bitmap (some hosts send it even when fields 65..=128 are all
+    /// absent); [`MessageBuilder::from_view`] keeps what the decoded message did.
+    pub fn always_secondary_bitmap(&mut self, yes: bool) -> &mut Self {
+        self.keep_secondary = yes;
+        self
+    }
+
+    /// Always write the tertiary bitmap (in specs that have one), even when empty.
+    pub fn always_tertiary_bitmap(&mut self, yes: bool) -> &mut Self {
+        self.keep_tertiary = yes;
+        self
     }
 
     /// A builder holding every field of a decoded message, copied as wire bytes (no re-check).
@@ -154,6 +172,8 @@ impl<'a> MessageBuilder<'a> {
         let mut b = Self::new(view.spec());
         b.header = Data::Borrowed(view.header());
         b.mti = Some(view.mti());
+        b.keep_secondary = view.bitmap().is_set(1);
+        b.keep_tertiary = view.bitmap().is_set(65) && view.spec().has_tertiary_bitmap();
         for f in view.fields() {
             // A decoded field always fits its own spec.
             if let Ok(prep) = field::prepare(f.spec(), f.raw(), FieldValue::from(f).form) {
@@ -176,6 +196,8 @@ impl<'a> MessageBuilder<'a> {
     /// Removes every field, the MTI and the header, keeping the allocation.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.keep_secondary = false;
+        self.keep_tertiary = false;
         self.mti = None;
         self.header = Data::Borrowed(&[]);
     }
@@ -384,10 +406,11 @@ impl<'a> MessageBuilder<'a> {
             }
         }
         let top = self.entries.last().map_or(0, |e| e.n);
-        if top > 128 {
+        let tertiary = top > 128 || (self.keep_tertiary && self.spec.has_tertiary_bitmap());
+        if tertiary {
             words[1] |= 1u64 << 63;
         }
-        if top > 64 {
+        if top > 64 || tertiary || self.keep_secondary {
             words[0] |= 1u64 << 63;
         }
         words
@@ -412,8 +435,8 @@ impl<'a> MessageBuilder<'a> {
             return Err(EncodeError::new(Location::Mti, EncodeErrorKind::BadMti));
         }
         let blen = self.spec.bitmap_encoding().wire_len();
-        let top = self.entries.last().map_or(0, |e| e.n);
-        let maps = 1 + usize::from(top > 64) + usize::from(top > 128);
+        let [w0, w1, _] = self.bitmap_words();
+        let maps = 1 + usize::from(w0 >> 63 != 0) + usize::from(w1 >> 63 != 0);
         let len = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
         Ok(len + self.entries.iter().map(|e| e.wire as usize).sum::<usize>())
     }

@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzz target `decode_cup_pos`: a thin call into the crate's hidden `fuzzing` harness.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    iso8583_wire::fuzzing::decode_round_trip("cup-pos", data);
+});
