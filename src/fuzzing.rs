@@ -108,6 +108,8 @@ pub fn structured_round_trip(data: &[u8]) {
             (Class::Z, Encoding::Bcd) => b"0123456789D",
             (Class::Z, _) => b"0123456789=",
             (Class::B, _) => b"0123456789ABCDEF",
+            (Class::Ns, _) => b"09 !~",
+            (Class::As, _) => b"Az !~",
             _ => b" !~Az09",
         };
         let len = match fs.length() {
