@@ -30,10 +30,8 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
         let _ = f.to_u64();
         let _ = f.to_string();
         if let Some(Ok(subs)) = view.subfields(f.number()) {
-            for s in subs.take(512) {
-                if let Ok(s) = s {
-                    let _ = s.clear_string();
-                }
+            for s in subs.take(512).flatten() {
+                let _ = s.clear_string();
             }
         }
     }
@@ -55,7 +53,11 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
             panic!("decoded value rejected by the encoder: {e}"); // ok: fuzz harness
         }
     }
-    assert_eq!(b.encode_to_vec().ok().as_deref(), Some(data), "text re-encode differs");
+    assert_eq!(
+        b.encode_to_vec().ok().as_deref(),
+        Some(data),
+        "text re-encode differs"
+    );
 }
 
 /// Takes bytes from the front of `data` as choices.
@@ -122,7 +124,14 @@ pub fn structured_round_trip(data: &[u8]) {
             _ => len,
         };
         let mut v: String = (0..chars)
-            .map(|_| char::from(alphabet.get(c.below(alphabet.len())).copied().unwrap_or(b'0')))
+            .map(|_| {
+                char::from(
+                    alphabet
+                        .get(c.below(alphabet.len()))
+                        .copied()
+                        .unwrap_or(b'0'),
+                )
+            })
             .collect();
         if fs.class() == Class::XN && !v.is_empty() {
             v.replace_range(0..1, if c.byte() % 2 == 0 { "C" } else { "D" });
@@ -235,7 +244,11 @@ pub fn framing_stream(data: &[u8]) {
             panic!("a decoded frame does not re-frame"); // ok: fuzz harness
         }
     }
-    assert_eq!(rest.get(..again.len()), Some(&again[..]), "re-framed bytes differ");
+    assert_eq!(
+        rest.get(..again.len()),
+        Some(&again[..]),
+        "re-framed bytes differ"
+    );
 }
 
 /// Loads `data` as a spec file; a spec that loads must encode and decode an empty 0800.
@@ -255,7 +268,10 @@ pub fn spec_toml(data: &[u8]) {
     let Ok(wire) = b.encode_to_vec() else {
         panic!("empty message failed to encode"); // ok: fuzz harness
     };
-    assert!(MessageView::decode(&spec, &wire).is_ok(), "empty message failed to decode");
+    assert!(
+        MessageView::decode(&spec, &wire).is_ok(),
+        "empty message failed to decode"
+    );
 }
 
 /// Reads `data` as a pcap/pcapng capture; counters and stream data must be consistent.
@@ -263,7 +279,10 @@ pub fn spec_toml(data: &[u8]) {
 pub fn pcap_capture(data: &[u8]) {
     if let Ok(cap) = crate::capture::read_capture(data, None) {
         let total: usize = cap.data.iter().map(|d| d.data.len()).sum();
-        assert!(total <= data.len(), "reassembled more bytes than the capture holds");
+        assert!(
+            total <= data.len(),
+            "reassembled more bytes than the capture holds"
+        );
     }
 }
 
@@ -289,7 +308,13 @@ pub fn journal_ops(data: &[u8]) {
         let amount = (c.below(50) as u64 + 1) * 100;
         match c.byte() % 9 {
             0 => {
-                let t = NewTxn::new(TxnKind::Purchase, amount, "TERM0001", "MERCHANT0000001", "0200");
+                let t = NewTxn::new(
+                    TxnKind::Purchase,
+                    amount,
+                    "TERM0001",
+                    "MERCHANT0000001",
+                    "0200",
+                );
                 if let Ok(t) = j.begin(t, |_| Ok::<_, std::io::Error>(vec![0x02, 0x00])) {
                     stans.push(t.stan);
                 }
@@ -297,7 +322,8 @@ pub fn journal_ops(data: &[u8]) {
             1 => {
                 if let Some(s) = pick(&mut c, &stans) {
                     let code = ["00", "05", "51", "00"][c.below(4)];
-                    let _ = j.on_response(s, code, Some("000000000001".into()), Some("A1B2C3".into()));
+                    let _ =
+                        j.on_response(s, code, Some("000000000001".into()), Some("A1B2C3".into()));
                 }
             }
             2 => {
@@ -317,8 +343,13 @@ pub fn journal_ops(data: &[u8]) {
             }
             4 | 5 => {
                 if let Some(s) = pick(&mut c, &stans) {
-                    let kind = if c.byte() % 2 == 0 { TxnKind::Void } else { TxnKind::Refund };
-                    let t = NewTxn::new(kind, amount, "TERM0001", "MERCHANT0000001", "0200").with_original(s);
+                    let kind = if c.byte() % 2 == 0 {
+                        TxnKind::Void
+                    } else {
+                        TxnKind::Refund
+                    };
+                    let t = NewTxn::new(kind, amount, "TERM0001", "MERCHANT0000001", "0200")
+                        .with_original(s);
                     if let Ok(t) = j.begin(t, |_| Ok::<_, std::io::Error>(vec![0x02, 0x00])) {
                         stans.push(t.stan);
                     }

@@ -317,7 +317,10 @@ fn an_empty_secondary_bitmap_survives_a_round_trip() {
     wire.extend_from_slice(b"000001");
     let view = MessageView::decode(&s, &wire).unwrap();
     assert!(view.bitmap().is_set(1));
-    assert_eq!(MessageBuilder::from_view(&view).encode_to_vec().unwrap(), wire);
+    assert_eq!(
+        MessageBuilder::from_view(&view).encode_to_vec().unwrap(),
+        wire
+    );
     // A fresh builder leaves it out unless asked.
     let mut b = MessageBuilder::new(&s);
     b.mti("0800").unwrap().set(11, "000001").unwrap();

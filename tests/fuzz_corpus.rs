@@ -6,13 +6,19 @@ use std::path::Path;
 use iso8583_wire::fuzzing;
 
 fn replay(target: &str, run: impl Fn(&[u8]) + std::panic::RefUnwindSafe) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.unwrap().path();
         let data = std::fs::read(&path).unwrap();
         let result = std::panic::catch_unwind(|| run(&data));
-        assert!(result.is_ok(), "{target}: {} broke an invariant", path.display());
+        assert!(
+            result.is_ok(),
+            "{target}: {} broke an invariant",
+            path.display()
+        );
         n += 1;
     }
     n
@@ -20,7 +26,9 @@ fn replay(target: &str, run: impl Fn(&[u8]) + std::panic::RefUnwindSafe) -> usiz
 
 #[test]
 fn every_target_replays_its_corpus() {
-    let targets = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/targets.txt")).unwrap();
+    let targets =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/targets.txt"))
+            .unwrap();
     for target in targets.lines().filter(|l| !l.is_empty()) {
         let n = match target {
             "roundtrip_structured" => replay(target, fuzzing::structured_round_trip),
@@ -31,8 +39,15 @@ fn every_target_replays_its_corpus() {
             "spec_toml" => replay(target, fuzzing::spec_toml),
             "journal_ops" => replay(target, fuzzing::journal_ops),
             t => {
-                let name = t.strip_prefix("decode_").expect("a decode target").replace('_', "-");
-                let name = fuzzing::spec_names().iter().find(|s| **s == name).copied().expect("a bundled spec");
+                let name = t
+                    .strip_prefix("decode_")
+                    .expect("a decode target")
+                    .replace('_', "-");
+                let name = fuzzing::spec_names()
+                    .iter()
+                    .find(|s| **s == name)
+                    .copied()
+                    .expect("a bundled spec");
                 replay(t, |d| fuzzing::decode_round_trip(name, d))
             }
         };
@@ -44,9 +59,15 @@ fn every_target_replays_its_corpus() {
 /// messages.
 #[test]
 fn vector_seeds_decode() {
-    for (target, spec) in [("decode_iso87_ascii_bin", "iso87-ascii-bin"), ("decode_iso87_bcd", "iso87-bcd"), ("decode_cup_pos", "cup-pos")] {
+    for (target, spec) in [
+        ("decode_iso87_ascii_bin", "iso87-ascii-bin"),
+        ("decode_iso87_bcd", "iso87-bcd"),
+        ("decode_cup_pos", "cup-pos"),
+    ] {
         let spec = iso8583_wire::Spec::builtin(spec).unwrap();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus")
+            .join(target);
         let ok = std::fs::read_dir(dir)
             .unwrap()
             .filter(|e| {

@@ -210,6 +210,16 @@ impl<'a> PacketReader<'a> {
                 return None;
             };
             let number = self.packets.saturating_add(1);
+            // pcap-parser 0.17 underflows on some block types whose length field is below 12
+            // (found by fuzzing): refuse those lengths here, before it sees them.
+            if block_len(self.rem, big_endian).is_some_and(|len| len < 12) {
+                return Some(Err(self.error(
+                    Some(number),
+                    CaptureErrorKind::Malformed {
+                        what: "pcapng block length below 12",
+                    },
+                )));
+            }
             let parsed = if big_endian {
                 parse_block_be(self.rem)
             } else {
@@ -314,6 +324,21 @@ impl<'a> Iterator for PacketReader<'a> {
 }
 
 /// Block data without its padding: the first `len` bytes (all of them if fewer).
+/// The length field of the pcapng block at the start of `rem` (not for section headers, whose
+/// byte order their own header gives).
+fn block_len(rem: &[u8], big_endian: bool) -> Option<u32> {
+    let kind = rem.get(0..4)?;
+    if kind == [0x0A, 0x0D, 0x0D, 0x0A] {
+        return None;
+    }
+    let raw: [u8; 4] = rem.get(4..8)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(raw)
+    } else {
+        u32::from_le_bytes(raw)
+    })
+}
+
 fn unpadded(data: &[u8], len: u32) -> &[u8] {
     usize::try_from(len)
         .ok()
