@@ -124,7 +124,11 @@ impl Bitmap {
                             BitmapEncoding::EbcdicHex => EBCDIC_TO_LATIN1[usize::from(c)],
                             _ => c,
                         };
-                        hex_value(c).ok_or(2 * i + k)
+                        // Uppercase only: the encoder writes uppercase, so anything else
+                        // would not re-encode to the same bytes.
+                        hex_value(c)
+                            .filter(|_| !c.is_ascii_lowercase())
+                            .ok_or(2 * i + k)
                     };
                     *slot = (digit(0)? << 4) | digit(1)?;
                 }
@@ -210,6 +214,11 @@ mod tests {
     #[test]
     fn hex_bitmaps_report_the_bad_digit() {
         let mut bm = Bitmap::new();
+        // Found by fuzzing: lowercase hex decoded but re-encoded in uppercase.
+        assert_eq!(
+            bm.read_word(0, b"F2380000088080c0", BitmapEncoding::Hex),
+            Err(14)
+        );
         assert_eq!(
             bm.read_word(0, b"F23800000G808000", BitmapEncoding::Hex),
             Err(9)
