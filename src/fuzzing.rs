@@ -159,16 +159,24 @@ pub fn structured_round_trip(data: &[u8]) {
 }
 
 /// Walks `data` as EMV BER-TLV; when it parses, re-encoding from the raw objects and padding
-/// gives back the same bytes.
+/// gives back the same bytes, every object's `raw`/`value` sit at its offsets in `data`, an
+/// object with a minimal length re-encodes with [`tlv::TlvWriter::write`] to its `raw`, the
+/// walk's top level is the iterator's sequence, and [`tlv::find`] returns the first object of
+/// each tag the walk meets.
 pub fn tlv_round_trip(data: &[u8]) {
     let mut out = Vec::with_capacity(data.len());
     let mut iter = tlv::TlvIter::new(data);
+    let mut top = Vec::new();
     for item in iter.by_ref() {
         match item {
             Ok(t) => {
+                tlv_object_consistent(data, &t);
                 out.extend_from_slice(t.padding);
                 out.extend_from_slice(t.raw);
-                let _ = t.children().map(|c| c.count());
+                if let Some(children) = t.children() {
+                    let _ = children.count();
+                }
+                top.push(t.offset);
             }
             Err(e) => {
                 assert!(e.offset <= data.len(), "error offset past the data");
@@ -178,23 +186,100 @@ pub fn tlv_round_trip(data: &[u8]) {
     }
     out.extend_from_slice(iter.trailing_padding());
     assert_eq!(out, data, "TLV rebuild differs");
+    let mut walked_top = Vec::new();
+    let mut seen: Vec<(tlv::Tag, usize)> = Vec::new();
     for item in tlv::walk(data).take(4096) {
-        if item.is_err() {
+        let Ok((depth, t)) = item else {
             break;
+        };
+        tlv_object_consistent(data, &t);
+        if depth == 0 {
+            walked_top.push(t.offset);
+        }
+        if seen.len() < 64 && !seen.iter().any(|(tag, _)| *tag == t.tag) {
+            seen.push((t.tag, t.offset));
+        }
+    }
+    assert!(
+        walked_top.len() <= top.len() && top.get(..walked_top.len()) == Some(&walked_top[..]),
+        "walk top level differs from the iterator"
+    );
+    for (tag, offset) in seen {
+        match tlv::find(data, tag) {
+            Ok(Some(hit)) => assert_eq!(hit.offset, offset, "find {tag} not the first"),
+            other => panic!("find {tag} missed an object the walk met: {other:?}"), // ok: fuzz harness
         }
     }
 }
 
-/// Reads `data` as tagged (2+3 digit) private data; when it parses, the raw elements give back
-/// the same bytes.
+/// One object's slices and offsets agree with `data`; a minimal-length object re-encodes.
+fn tlv_object_consistent(data: &[u8], t: &tlv::Tlv<'_>) {
+    let end = t.offset.checked_add(t.raw.len());
+    assert_eq!(
+        end.and_then(|end| data.get(t.offset..end)),
+        Some(t.raw),
+        "raw not at its offset"
+    );
+    let vend = t.value_offset().checked_add(t.value.len());
+    assert_eq!(
+        vend.and_then(|end| data.get(t.value_offset()..end)),
+        Some(t.value),
+        "value not at its offset"
+    );
+    assert_eq!(vend, end, "value does not end the object");
+    if t.has_minimal_length() {
+        let mut w = tlv::TlvWriter::new(Vec::new());
+        if w.write(t.tag, t.value).is_err() {
+            panic!("a read object does not write"); // ok: fuzz harness
+        }
+        assert_eq!(
+            w.get_ref().as_slice(),
+            t.raw,
+            "minimal-length object re-encodes differently"
+        );
+    }
+}
+
+/// Reads `data` as tagged (2+3 digit) private data, then `data[1..]` in a format chosen by
+/// `data[0]` (tag width 1..=8, length width 1..=9); when it parses, the raw elements give back
+/// the same bytes, each element re-writes with [`tagged::TaggedWriter`] to its `raw`, and
+/// [`tagged::find`] returns the first element of each tag.
 pub fn tagged_round_trip(data: &[u8]) {
-    let Some(format) = tagged::TaggedFormat::new(2, 3) else {
-        return;
-    };
+    tagged_check(data, tagged::TaggedFormat::TAG2_LEN3);
+    if let Some((&choice, rest)) = data.split_first() {
+        let tw = usize::from(choice & 0x07) + 1;
+        let lw = usize::from(choice >> 3) % tagged::MAX_LEN_WIDTH + 1;
+        if let Some(format) = tagged::TaggedFormat::new(tw, lw) {
+            tagged_check(rest, format);
+        }
+    }
+}
+
+fn tagged_check(data: &[u8], format: tagged::TaggedFormat) {
     let mut out = Vec::with_capacity(data.len());
+    let mut firsts: Vec<(&str, usize)> = Vec::new();
     for item in tagged::TaggedIter::new(data, format) {
         match item {
-            Ok(t) => out.extend_from_slice(t.raw),
+            Ok(t) => {
+                assert_eq!(
+                    data.get(t.offset..t.offset + t.raw.len()),
+                    Some(t.raw),
+                    "raw not at its offset"
+                );
+                let mut w = tagged::TaggedWriter::new(format, Vec::new());
+                if w.write(t.tag, t.value).is_err() {
+                    panic!("a read element does not write"); // ok: fuzz harness
+                }
+                assert_eq!(
+                    w.get_ref().as_slice(),
+                    t.raw,
+                    "element re-writes differently"
+                );
+                if firsts.len() < 64 && !firsts.iter().any(|(tag, _)| *tag == t.tag) {
+                    firsts.push((t.tag, t.offset));
+                }
+                out.extend_from_slice(t.raw);
+            }
             Err(e) => {
                 assert!(e.offset <= data.len());
                 return;
@@ -202,6 +287,12 @@ pub fn tagged_round_trip(data: &[u8]) {
         }
     }
     assert_eq!(out, data, "tagged rebuild differs");
+    for (tag, offset) in firsts {
+        match tagged::find(data, format, tag) {
+            Ok(Some(hit)) => assert_eq!(hit.offset, offset, "find {tag} not the first"),
+            _ => panic!("find {tag} missed an element the iterator met"), // ok: fuzz harness
+        }
+    }
 }
 
 /// Feeds `data` (after a first byte choosing the header kind and chunk size) to the streaming
