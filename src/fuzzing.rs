@@ -13,16 +13,32 @@ use crate::framing::{Decoded, ErrorPolicy, FrameConfig, FrameDecoder, LengthHead
 use crate::spec::{BUILTIN_NAMES, Class, Encoding, Length};
 use crate::{MessageBuilder, MessageView, Spec};
 
-/// Decodes `data` with the bundled spec `name`; an accepted message must re-encode to the same
-/// bytes (from the view and from its text values), and every field and subfield must be
-/// readable without a panic.
+/// Decodes `data` with the bundled spec `name`; a rejection must point inside `data`; an
+/// accepted message must not decode without its last byte, must re-encode to the same bytes
+/// (from the view and from its text values), and every field and subfield must be readable
+/// without a panic.
 pub fn decode_round_trip(name: &str, data: &[u8]) {
     let Ok(spec) = Spec::builtin(name) else {
         return;
     };
-    let Ok(view) = MessageView::decode(&spec, data) else {
-        return;
+    let view = match MessageView::decode(&spec, data) {
+        Ok(view) => view,
+        Err(e) => {
+            assert!(
+                e.offset <= data.len(),
+                "error offset {} past the {} bytes: {e}",
+                e.offset,
+                data.len()
+            );
+            return;
+        }
     };
+    if let Some((_, shorter)) = data.split_last() {
+        assert!(
+            MessageView::decode(&spec, shorter).is_err(),
+            "the message less its last byte decodes too"
+        );
+    }
     let mut text = [0u8; 2048];
     for f in view.fields() {
         let shown = f.text_into(&mut text).map(str::len);
@@ -116,7 +132,11 @@ pub fn structured_round_trip(data: &[u8]) {
         };
         let len = match fs.length() {
             Length::Fixed(l) => l as usize,
-            Length::Variable { max, .. } => c.below(max.min(64) as usize + 1),
+            // Mostly short values; one in four may use the whole range (LLL lengths past 99).
+            Length::Variable { max, .. } => {
+                let cap = if c.byte() % 4 == 0 { 999 } else { 64 };
+                c.below(max.min(cap) as usize + 1)
+            }
         };
         let chars = match (fs.class(), fs.encoding()) {
             (Class::B, Encoding::Binary) => len * 2,
@@ -138,8 +158,14 @@ pub fn structured_round_trip(data: &[u8]) {
         }
         values.push((n, v));
     }
+    let mti = [
+        "0200", "0100", "0110", "0400", "0420", "0800", "0810", "1200",
+    ][c.below(8)];
     let mut b = MessageBuilder::new(&spec);
-    b.set_mti(crate::Mti::FINANCIAL_REQUEST);
+    if let Err(e) = b.mti(mti) {
+        panic!("MTI {mti} rejected: {e}"); // ok: fuzz harness
+    }
+    b.always_secondary_bitmap(c.byte() % 8 == 0);
     for (n, v) in &values {
         if let Err(e) = b.set(*n, v.as_str()) {
             panic!("generated value for field {n} rejected: {e}"); // ok: fuzz harness
@@ -151,11 +177,22 @@ pub fn structured_round_trip(data: &[u8]) {
     let Ok(view) = MessageView::decode(&spec, &wire) else {
         panic!("encoded message failed to decode"); // ok: fuzz harness
     };
+    assert_eq!(
+        view.mti().to_string(),
+        mti,
+        "{name}: MTI changed in the round trip"
+    );
     let got: Vec<(u16, String)> = view
         .fields()
         .map(|f| (f.number(), f.clear().to_string()))
         .collect();
     assert_eq!(got, values, "{name}: values changed in the round trip");
+    let again = MessageBuilder::from_view(&view).encode_to_vec();
+    assert_eq!(
+        again.as_deref().ok(),
+        Some(&wire[..]),
+        "{name}: re-encode differs"
+    );
 }
 
 /// Walks `data` as EMV BER-TLV; when it parses, re-encoding from the raw objects and padding

@@ -61,7 +61,10 @@ fn every_target_replays_its_corpus() {
 fn vector_seeds_decode() {
     for (target, spec) in [
         ("decode_iso87_ascii_bin", "iso87-ascii-bin"),
+        ("decode_iso87_ascii", "iso87-ascii"),
         ("decode_iso87_bcd", "iso87-bcd"),
+        ("decode_iso87_ebcdic", "iso87-ebcdic"),
+        ("decode_iso93_ascii", "iso93-ascii"),
         ("decode_cup_pos", "cup-pos"),
     ] {
         let spec = iso8583_wire::Spec::builtin(spec).unwrap();
@@ -77,4 +80,44 @@ fn vector_seeds_decode() {
             .count();
         assert!(ok >= 10, "{target}: only {ok} seeds decode");
     }
+}
+
+/// `fuzz/targets.txt` (what this replay and `fuzz/run.sh` iterate over), the `[[bin]]`s of
+/// `fuzz/Cargo.toml` and the files in `fuzz/fuzz_targets/` name the same targets, so a new
+/// target cannot go without a corpus replay.
+#[test]
+fn target_lists_agree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut listed: Vec<String> = std::fs::read_to_string(root.join("targets.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let mut bins: Vec<String> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|b| {
+            let rest = b.split("name = \"").nth(1)?;
+            Some(rest.split('"').next()?.to_owned())
+        })
+        .collect();
+    let mut files: Vec<String> = std::fs::read_dir(root.join("fuzz_targets"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    listed.sort();
+    bins.sort();
+    files.sort();
+    assert!(
+        listed.len() >= 9,
+        "targets.txt lists {} targets",
+        listed.len()
+    );
+    assert_eq!(listed, bins, "targets.txt vs fuzz/Cargo.toml [[bin]]s");
+    assert_eq!(listed, files, "targets.txt vs fuzz/fuzz_targets/*.rs");
 }

@@ -72,7 +72,7 @@ enum Value<'a> {
     Shared(Bytes),
 }
 
-/// One subfield of a composite field. `Display` masks sensitive parts; see [`Subfield::clear`].
+/// One subfield of a composite field. `Display` masks sensitive parts; see [`Subfield::clear_string`].
 #[derive(Clone)]
 pub struct Subfield<'a> {
     key: SubKey<'a>,
