@@ -122,6 +122,14 @@ fn looks_like_capture(head: &[u8]) -> bool {
     head.first_chunk::<4>().is_some_and(|m| MAGICS.contains(m))
 }
 
+/// Refuses a capture file fed to a text or raw input, naming the right flag.
+fn refuse_capture(name: &str, head: &[u8]) -> Result<(), AnyError> {
+    if looks_like_capture(head) {
+        return Err(format!("{name}: this is a capture file; use --input pcap").into());
+    }
+    Ok(())
+}
+
 pub fn run(args: &DecodeArgs) -> Result<bool, AnyError> {
     if args.port.is_some() && !args.input.is_capture() {
         return Err("--port applies to --input pcap or pcapng".into());
@@ -191,9 +199,7 @@ fn hex<W: Write>(
 ) -> Result<(), AnyError> {
     let mut raw = Vec::new();
     open(&args.file)?.read_to_end(&mut raw)?;
-    if looks_like_capture(&raw) {
-        return Err(format!("{}: this is a capture file; use --input pcap", dec.name).into());
-    }
+    refuse_capture(&dec.name, &raw)?;
     let text = String::from_utf8_lossy(&raw);
     let mut wire = Vec::new();
     match hexinput::parse_dump(&text, &mut wire) {
@@ -210,9 +216,7 @@ fn hex_lines<W: Write>(
     mut progress: Option<&mut Progress>,
 ) -> Result<(), AnyError> {
     let mut input = open(&args.file)?;
-    if looks_like_capture(input.fill_buf()?) {
-        return Err(format!("{}: this is a capture file; use --input pcap", dec.name).into());
-    }
+    refuse_capture(&dec.name, input.fill_buf()?)?;
     let mut line = Vec::new();
     let mut wire = Vec::new();
     let mut read = 0u64;
@@ -260,9 +264,7 @@ fn raw<W: Write>(
     mut progress: Option<&mut Progress>,
 ) -> Result<(), AnyError> {
     let mut input = open(&args.file)?;
-    if looks_like_capture(input.fill_buf()?) {
-        return Err(format!("{}: this is a capture file; use --input pcap", dec.name).into());
-    }
+    refuse_capture(&dec.name, input.fill_buf()?)?;
     let mut decoder = FrameDecoder::new(config);
     let mut buf = BytesMut::with_capacity(1 << 17);
     let mut chunk = vec![0u8; 1 << 16];

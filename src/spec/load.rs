@@ -149,6 +149,27 @@ impl Ctx<'_> {
         })
     }
 
+    pub(super) fn mask(
+        &self,
+        field: Option<u16>,
+        setting: &str,
+        m: Option<&str>,
+    ) -> Result<Mask, SpecError> {
+        Ok(match m {
+            None | Some("none") => Mask::None,
+            Some("pan") => Mask::Pan,
+            Some("track") => Mask::Track,
+            Some("full") => Mask::Full,
+            Some(o) => {
+                return Err(self.err(
+                    field,
+                    setting,
+                    format!("{o:?} is not none, pan, track or full"),
+                ));
+            }
+        })
+    }
+
     fn bcd_pad(&self, field: Option<u16>, setting: &str, s: &str) -> Result<BcdPad, SpecError> {
         let bad = || {
             self.err(
@@ -450,15 +471,7 @@ pub(super) fn field(
             format!("pad character is not allowed in class {class}"),
         ));
     }
-    let mask = match rf.mask.as_deref() {
-        None | Some("none") => Mask::None,
-        Some("pan") => Mask::Pan,
-        Some("track") => Mask::Track,
-        Some("full") => Mask::Full,
-        Some(o) => {
-            return Err(ctx.err(f, "mask", format!("{o:?} is not none, pan, track or full")));
-        }
-    };
+    let mask = ctx.mask(f, "mask", rf.mask.as_deref())?;
     let prefix_len = match length {
         Length::Fixed(_) => 0,
         Length::Variable { digits, .. } => match prefix {

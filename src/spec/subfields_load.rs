@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 use super::BitmapEncoding;
-use super::field::{Class, Encoding, Mask};
+use super::field::{Class, Encoding};
 use super::load::{Ctx, Defaults, RawField, field};
 use super::subfields::{Part, PartLength, Subfields};
 use crate::codec::tagged::TaggedFormat;
@@ -61,7 +61,7 @@ pub(super) fn layout(
                     return Err(ctx.err(f, &setting, "only trailing parts may be optional"));
                 }
                 seen_optional |= p.optional;
-                let mask = parse_mask(&ctx, f, &setting, p.mask.as_deref())?;
+                let mask = ctx.mask(f, &setting, p.mask.as_deref())?;
                 out.push(Part {
                     number: (i + 1) as u16,
                     name: p.name.clone(),
@@ -156,25 +156,4 @@ pub(super) fn layout(
             format!("{other:?} is not positional, bitmapped, tagged or tlv"),
         )),
     }
-}
-
-fn parse_mask(
-    ctx: &Ctx<'_>,
-    f: Option<u16>,
-    setting: &str,
-    m: Option<&str>,
-) -> Result<Mask, SpecError> {
-    Ok(match m {
-        None | Some("none") => Mask::None,
-        Some("pan") => Mask::Pan,
-        Some("track") => Mask::Track,
-        Some("full") => Mask::Full,
-        Some(o) => {
-            return Err(ctx.err(
-                f,
-                setting,
-                format!("mask {o:?} is not none, pan, track or full"),
-            ));
-        }
-    })
 }
