@@ -102,6 +102,12 @@ impl<'a> MessageView<'a> {
         if !self.has(n) {
             return None;
         }
+        self.field_at(n)
+    }
+
+    /// Field `n` known to be present (its bit is set and it is not a bitmap position).
+    #[inline(always)]
+    fn field_at(&self, n: u16) -> Option<Field<'a>> {
         let span = self.layout.spans.get(usize::from(n))?;
         Field::new(
             self.spec.field(n)?,
@@ -160,7 +166,12 @@ impl<'a> MessageView<'a> {
 
     /// Present data elements in number order (bitmaps excluded).
     pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + '_ {
-        self.layout.bitmap.iter().filter_map(|n| self.field(n))
+        let tertiary = self.spec.has_tertiary_bitmap();
+        self.layout
+            .bitmap
+            .iter()
+            .filter(move |&n| n != 1 && !(n == 65 && tertiary))
+            .filter_map(|n| self.field_at(n))
     }
 
     /// The whole message as received (header included, trailing bytes excluded).
