@@ -10,7 +10,7 @@ use bytes::BytesMut;
 
 use crate::codec::{tagged, tlv};
 use crate::framing::{Decoded, ErrorPolicy, FrameConfig, FrameDecoder, LengthHeader, encode_frame};
-use crate::spec::{BUILTIN_NAMES, Class, Encoding, Length};
+use crate::spec::{BUILTIN_NAMES, Class, Encoding, FieldSpec, Length};
 use crate::{MessageBuilder, MessageView, Spec};
 
 /// Decodes `data` with the bundled spec `name`; a rejection must point inside `data`; an
@@ -118,64 +118,90 @@ pub fn structured_round_trip(data: &[u8]) {
     let mut values = Vec::new();
     for n in chosen {
         let Some(fs) = spec.field(n) else { continue };
-        let alphabet: &[u8] = match (fs.class(), fs.encoding()) {
-            (Class::N | Class::XN, _) => b"0123456789",
-            (Class::A, _) => b"ABCxyz",
-            (Class::An, _) => b"AZaz09",
-            (Class::Anp, _) => b"Aa0 ",
-            (Class::Z, Encoding::Bcd) => b"0123456789D",
-            (Class::Z, _) => b"0123456789=",
-            (Class::B, _) => b"0123456789ABCDEF",
-            (Class::Ns, _) => b"09 !~",
-            (Class::As, _) => b"Az !~",
-            _ => b" !~Az09",
-        };
-        let len = match fs.length() {
-            Length::Fixed(l) => l as usize,
-            // Mostly short values; one in four may use the whole range (LLL lengths past 99).
-            Length::Variable { max, .. } => {
-                let cap = if c.byte() % 4 == 0 { 999 } else { 64 };
-                c.below(max.min(cap) as usize + 1)
-            }
-        };
-        let chars = match (fs.class(), fs.encoding()) {
-            (Class::B, Encoding::Binary) => len * 2,
-            (Class::B, _) => len & !1,
-            _ => len,
-        };
-        let mut v: String = (0..chars)
-            .map(|_| {
-                char::from(
-                    alphabet
-                        .get(c.below(alphabet.len()))
-                        .copied()
-                        .unwrap_or(b'0'),
-                )
-            })
-            .collect();
-        if fs.class() == Class::XN && !v.is_empty() {
-            v.replace_range(0..1, if c.byte() % 2 == 0 { "C" } else { "D" });
-        }
-        values.push((n, v));
+        values.push((n, valid_value(fs, &mut c)));
     }
     let mti = [
         "0200", "0100", "0110", "0400", "0420", "0800", "0810", "1200",
     ][c.below(8)];
-    let mut b = MessageBuilder::new(&spec);
-    if let Err(e) = b.mti(mti) {
-        panic!("MTI {mti} rejected: {e}"); // ok: fuzz harness
+    let secondary = c.byte().is_multiple_of(8);
+    let header = vec![0u8; spec.header_len()];
+    encode_decode_values(&spec, &header, mti, secondary, &values);
+}
+
+/// A value of `fs`'s class and length, characters and length chosen by `c`: fixed fields get
+/// their full length, variable ones up to 64 characters (or, one time in four, up to 999).
+fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
+    let alphabet: &[u8] = match (fs.class(), fs.encoding()) {
+        (Class::N | Class::XN, _) => b"0123456789",
+        (Class::A, _) => b"ABCxyz",
+        (Class::An, _) => b"AZaz09",
+        (Class::Anp, _) => b"Aa0 ",
+        (Class::Z, Encoding::Bcd) => b"0123456789D",
+        (Class::Z, _) => b"0123456789=",
+        (Class::B, _) => b"0123456789ABCDEF",
+        (Class::Ns, _) => b"09 !~",
+        (Class::As, _) => b"Az !~",
+        _ => b" !~Az09",
+    };
+    let len = match fs.length() {
+        Length::Fixed(l) => l as usize,
+        // Mostly short values; one in four may use the whole range (LLL lengths past 99).
+        Length::Variable { max, .. } => {
+            let cap = if c.byte().is_multiple_of(4) { 999 } else { 64 };
+            c.below(max.min(cap) as usize + 1)
+        }
+    };
+    let chars = match (fs.class(), fs.encoding()) {
+        (Class::B, Encoding::Binary) => len * 2,
+        (Class::B, _) => len & !1,
+        _ => len,
+    };
+    let mut v: String = (0..chars)
+        .map(|_| {
+            char::from(
+                alphabet
+                    .get(c.below(alphabet.len()))
+                    .copied()
+                    .unwrap_or(b'0'),
+            )
+        })
+        .collect();
+    if fs.class() == Class::XN && !v.is_empty() {
+        v.replace_range(0..1, if c.byte().is_multiple_of(2) { "C" } else { "D" });
     }
-    b.always_secondary_bitmap(c.byte() % 8 == 0);
-    for (n, v) in &values {
+    v
+}
+
+/// Encodes `values` (valid for `spec`) under `mti` and `header`, decodes the result, and checks
+/// the MTI and values come back and the view re-encodes to the same bytes.
+fn encode_decode_values(
+    spec: &Spec,
+    header: &[u8],
+    mti: &str,
+    secondary: bool,
+    values: &[(u16, String)],
+) {
+    let name = spec.name();
+    let mut b = MessageBuilder::new(spec);
+    if let Err(e) = b.mti(mti) {
+        panic!("{name}: MTI {mti} rejected: {e}"); // ok: fuzz harness
+    }
+    if let Err(e) = b.header(header) {
+        panic!("{name}: header of the spec's length rejected: {e}"); // ok: fuzz harness
+    }
+    b.always_secondary_bitmap(secondary);
+    for (n, v) in values {
         if let Err(e) = b.set(*n, v.as_str()) {
-            panic!("generated value for field {n} rejected: {e}"); // ok: fuzz harness
+            panic!("{name}: generated value for field {n} rejected: {e}"); // ok: fuzz harness
         }
     }
-    let Ok(wire) = b.encode_to_vec() else {
-        panic!("valid message failed to encode"); // ok: fuzz harness
+    let wire = match b.encode_to_vec() {
+        Ok(wire) => wire,
+        Err(e) => panic!("{name}: valid message failed to encode: {e}"), // ok: fuzz harness
     };
-    let Ok(view) = MessageView::decode(&spec, &wire) else {
-        panic!("encoded message failed to decode"); // ok: fuzz harness
+    let view = match MessageView::decode(spec, &wire) {
+        Ok(view) => view,
+        Err(e) => panic!("{name}: encoded message failed to decode: {e}"), // ok: fuzz harness
     };
     assert_eq!(
         view.mti().to_string(),
@@ -379,7 +405,9 @@ pub fn framing_stream(data: &[u8]) {
     );
 }
 
-/// Loads `data` as a spec file; a spec that loads must encode and decode an empty 0800.
+/// Loads `data` as a spec file; a spec that loads must encode and decode an empty 0800, and a
+/// 0200 with a valid value (chosen from the bytes of `data`) in every field it defines (fields
+/// over 1024 characters aside) must come back with the same values.
 pub fn spec_toml(data: &[u8]) {
     let Ok(text) = core::str::from_utf8(data) else {
         return;
@@ -400,6 +428,18 @@ pub fn spec_toml(data: &[u8]) {
         MessageView::decode(&spec, &wire).is_ok(),
         "empty message failed to decode"
     );
+    let mut c = Choices(data);
+    let values: Vec<(u16, String)> = spec
+        .fields()
+        .filter(|f| {
+            let n = f.number();
+            n != 1
+                && !spec.is_bitmap_field(n)
+                && !matches!(f.length(), Length::Fixed(l) if l > 1024)
+        })
+        .map(|f| (f.number(), valid_value(f, &mut c)))
+        .collect();
+    encode_decode_values(&spec, &header, "0200", false, &values);
 }
 
 /// Reads `data` as a pcap/pcapng capture; counters and stream data must be consistent.
