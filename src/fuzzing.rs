@@ -41,8 +41,10 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
     }
     let mut text = [0u8; 2048];
     for f in view.fields() {
-        let shown = f.text_into(&mut text).map(str::len);
-        assert_eq!(shown, Some(f.len()), "field {} text length", f.number());
+        let chars: Vec<u8> = f.chars().collect();
+        assert_eq!(chars.len(), f.len(), "field {} length", f.number());
+        let shown = f.text_into(&mut text).map(str::as_bytes);
+        assert_eq!(shown, Some(&chars[..]), "field {} text", f.number());
         let _ = f.to_u64();
         let _ = f.to_string();
         if let Some(Ok(subs)) = view.subfields(f.number()) {

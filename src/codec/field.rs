@@ -7,7 +7,8 @@
 use crate::prelude::*;
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Location};
-use crate::spec::{Class, Encoding, FieldSpec, Length, LengthUnit, Side};
+use crate::spec::hot::FieldHot;
+use crate::spec::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 
 use super::bcd::{self, BcdFault};
 use super::charset::{
@@ -64,34 +65,34 @@ impl Fault {
 /// Decodes field `fs` at `pos`; returns its span and the position after it.
 #[inline]
 pub(crate) fn decode(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Span, usize), DecodeError> {
-    decode_fast(fs, buf, pos)
+    decode_fast(&FieldHot::of(fs), buf, pos)
         .map_err(|f| DecodeError::new(Location::Field(fs.number), f.offset, f.kind))
 }
 
-/// The hot path of [`decode`]: errors are built out of line.
+/// The hot path of [`decode`], driven by the spec's compact [`FieldHot`] entry; errors are
+/// built out of line.
 #[inline(always)]
-pub(crate) fn decode_fast(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Span, usize), Fault> {
+pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span, usize), Fault> {
     // Length in the spec's unit.
-    let (len, start) = match fs.length {
-        Length::Fixed(n) => (n as usize, pos),
-        Length::Variable { max, .. } => {
-            let width = fs.prefix_len;
-            let raw = buf
-                .get(pos..pos + width)
-                .ok_or_else(|| Fault::truncated(pos, width, buf))?;
-            let len = prefix::decode(raw, width, fs.prefix)
-                .map_err(|_| Fault::new(pos, DecodeErrorKind::BadLengthPrefix))?;
-            if len > max as usize {
-                return Err(Fault::new(
-                    pos,
-                    DecodeErrorKind::LengthOverMax {
-                        len,
-                        max: max as usize,
-                    },
-                ));
-            }
-            (len, pos + width)
+    let (len, start) = if fs.is_variable() {
+        let width = usize::from(fs.prefix_len);
+        let raw = buf
+            .get(pos..pos + width)
+            .ok_or_else(|| Fault::truncated(pos, width, buf))?;
+        let len = prefix::decode_exact(raw, fs.prefix)
+            .ok_or_else(|| Fault::new(pos, DecodeErrorKind::BadLengthPrefix))?;
+        if len > fs.len as usize {
+            return Err(Fault::new(
+                pos,
+                DecodeErrorKind::LengthOverMax {
+                    len,
+                    max: fs.len as usize,
+                },
+            ));
         }
+        (len, pos + width)
+    } else {
+        (fs.len as usize, pos)
     };
     let packed_digits = fs.packed_digits;
     let nbytes = if packed_digits { len.div_ceil(2) } else { len };
@@ -128,7 +129,7 @@ pub(crate) fn decode_fast(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Spa
             let digits = if packed_digits {
                 len
             } else {
-                bcd_digits_in_bytes(fs, data)
+                bcd_digits_in_bytes(fs.bcd_pad, data)
             };
             bcd::validate(data, digits, fs.class, fs.bcd_pad).map_err(|f| match f {
                 BcdFault::Nibble(i) => Fault::new(start + i, DecodeErrorKind::BadBcdNibble),
@@ -146,6 +147,27 @@ pub(crate) fn decode_fast(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Spa
     ))
 }
 
+/// Value units and data bytes of a field already decoded (so known to be well formed) whose
+/// data starts at `start`: the fixed length, or the length prefix just before `start` read
+/// again. `None` only if `buf` is not the buffer the field was decoded from.
+#[inline(always)]
+pub(crate) fn extent(fs: &FieldHot, buf: &[u8], start: usize) -> Option<(usize, usize)> {
+    let len = if fs.is_variable() {
+        let raw = buf.get(start.checked_sub(usize::from(fs.prefix_len))?..start)?;
+        prefix::decode_exact(raw, fs.prefix)?
+    } else {
+        fs.len as usize
+    };
+    if fs.packed_digits {
+        Some((len, len.div_ceil(2)))
+    } else if fs.encoding == Encoding::Bcd {
+        let data = buf.get(start..)?.get(..len)?;
+        Some((bcd_digits_in_bytes(fs.bcd_pad, data), len))
+    } else {
+        Some((len, len))
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn bad_char(offset: usize, class: crate::spec::Class) -> Fault {
@@ -154,12 +176,12 @@ fn bad_char(offset: usize, class: crate::spec::Class) -> Fault {
 
 /// Digits in a packed value whose prefix counts bytes: a non-digit pad nibble on the pad side
 /// marks an odd count.
-fn bcd_digits_in_bytes(fs: &FieldSpec, data: &[u8]) -> usize {
-    let pad_nibble = match fs.bcd_pad.side {
+fn bcd_digits_in_bytes(pad: BcdPad, data: &[u8]) -> usize {
+    let pad_nibble = match pad.side {
         Side::Left => data.first().map(|b| b >> 4),
         Side::Right => data.last().map(|b| b & 0x0F),
     };
-    let odd = fs.bcd_pad.nibble > 9 && pad_nibble == Some(fs.bcd_pad.nibble);
+    let odd = pad.nibble > 9 && pad_nibble == Some(pad.nibble);
     data.len() * 2 - usize::from(odd)
 }
 
@@ -435,6 +457,42 @@ impl Iterator for ValueChars<'_> {
     }
 }
 
+impl ValueChars<'_> {
+    /// Writes the remaining characters into the start of `out` in one pass (a copy for plain
+    /// text, a table lookup per byte for EBCDIC, two digits per byte for packed BCD and raw
+    /// binary) and returns how many; `None`, writing nothing, if `out` is too short.
+    #[inline]
+    pub fn write_into(self, out: &mut [u8]) -> Option<usize> {
+        let n = self.end.saturating_sub(self.pos);
+        let out = out.get_mut(..n)?;
+        match self.kind {
+            CharsKind::Plain => out.copy_from_slice(self.data.get(self.pos..self.end)?),
+            CharsKind::Ebcdic => {
+                for (slot, &c) in out.iter_mut().zip(self.data.get(self.pos..self.end)?) {
+                    *slot = EBCDIC_TO_LATIN1[usize::from(c)];
+                }
+            }
+            CharsKind::Nibbles => {
+                // `pos` is 0 or 1 (a left pad nibble skipped); write whole bytes' digit pairs
+                // into a view shifted by `pos`, then drop the pad digit.
+                let skip = self.pos;
+                let mut at = 0usize;
+                for &b in self.data {
+                    for nib in [b >> 4, b & 0x0F] {
+                        if at >= skip
+                            && let Some(slot) = out.get_mut(at - skip)
+                        {
+                            *slot = HEX_UPPER[usize::from(nib)];
+                        }
+                        at += 1;
+                    }
+                }
+            }
+        }
+        Some(n)
+    }
+}
+
 /// The value characters of a decoded field (`units` as recorded at decode).
 pub(crate) fn value_chars<'a>(fs: &FieldSpec, data: &'a [u8], units: usize) -> ValueChars<'a> {
     let (kind, pos, end) = match fs.encoding {
@@ -451,5 +509,100 @@ pub(crate) fn value_chars<'a>(fs: &FieldSpec, data: &'a [u8], units: usize) -> V
         kind,
         pos,
         end,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn via_write_into(chars: ValueChars<'_>) -> Option<Vec<u8>> {
+        let mut out = [0u8; 64];
+        let n = chars.write_into(&mut out)?;
+        Some(out[..n].to_vec())
+    }
+
+    #[test]
+    fn write_into_matches_the_iterator_for_every_kind() {
+        let cases: [(ValueChars<'_>, &[u8]); 6] = [
+            // Plain text.
+            (
+                ValueChars {
+                    data: b"TERM0001",
+                    kind: CharsKind::Plain,
+                    pos: 0,
+                    end: 8,
+                },
+                b"TERM0001",
+            ),
+            // EBCDIC digits and letters.
+            (
+                ValueChars {
+                    data: &[0xF0, 0xF4, 0xC1, 0x40],
+                    kind: CharsKind::Ebcdic,
+                    pos: 0,
+                    end: 4,
+                },
+                b"04A ",
+            ),
+            // Packed BCD, odd length, pad nibble on the left (skipped).
+            (
+                ValueChars {
+                    data: &[0x01, 0x23],
+                    kind: CharsKind::Nibbles,
+                    pos: 1,
+                    end: 4,
+                },
+                b"123",
+            ),
+            // Packed BCD, odd length, pad nibble on the right (dropped).
+            (
+                ValueChars {
+                    data: &[0x12, 0x3F],
+                    kind: CharsKind::Nibbles,
+                    pos: 0,
+                    end: 3,
+                },
+                b"123",
+            ),
+            // Track 2 in BCD with a D separator.
+            (
+                ValueChars {
+                    data: &[0x47, 0x61, 0xD2, 0x91],
+                    kind: CharsKind::Nibbles,
+                    pos: 0,
+                    end: 8,
+                },
+                b"4761D291",
+            ),
+            // Raw binary as hex digits.
+            (
+                ValueChars {
+                    data: &[0xA1, 0xB2, 0x0F],
+                    kind: CharsKind::Nibbles,
+                    pos: 0,
+                    end: 6,
+                },
+                b"A1B20F",
+            ),
+        ];
+        for (chars, want) in cases {
+            let iterated: Vec<u8> = chars.clone().collect();
+            assert_eq!(iterated, want);
+            assert_eq!(via_write_into(chars).as_deref(), Some(want));
+        }
+    }
+
+    #[test]
+    fn write_into_refuses_a_short_buffer_and_writes_nothing() {
+        let chars = ValueChars {
+            data: &[0x12, 0x34],
+            kind: CharsKind::Nibbles,
+            pos: 0,
+            end: 4,
+        };
+        let mut out = [b'x'; 3];
+        assert_eq!(chars.write_into(&mut out), None);
+        assert_eq!(&out, b"xxx");
     }
 }

@@ -18,11 +18,18 @@ pub(crate) enum PrefixFault {
     NotDecimal,
 }
 
-/// Reads a `width`-byte prefix holding a decimal length.
-#[inline]
+/// Reads a `width`-byte prefix holding a decimal length from the start of `input` (used where
+/// the input may be shorter than the prefix, as in tagged private data).
 pub(crate) fn decode(input: &[u8], width: usize, enc: Encoding) -> Result<usize, PrefixFault> {
     let (_, raw) =
         take::<_, _, nom::error::Error<&[u8]>>(width)(input).map_err(|_| PrefixFault::Truncated)?;
+    decode_exact(raw, enc).ok_or(PrefixFault::NotDecimal)
+}
+
+/// The length held by `raw`, a whole prefix already cut to its width (the decoder's hot path:
+/// no bounds to check again). `None` when a byte is not a digit of the encoding.
+#[inline(always)]
+pub(crate) fn decode_exact(raw: &[u8], enc: Encoding) -> Option<usize> {
     let mut len = 0usize;
     match enc {
         Encoding::Binary => {
@@ -34,7 +41,7 @@ pub(crate) fn decode(input: &[u8], width: usize, enc: Encoding) -> Result<usize,
             for &b in raw {
                 let (hi, lo) = (b >> 4, b & 0x0F);
                 if hi > 9 || lo > 9 {
-                    return Err(PrefixFault::NotDecimal);
+                    return None;
                 }
                 len = len * 100 + usize::from(hi) * 10 + usize::from(lo);
             }
@@ -42,7 +49,7 @@ pub(crate) fn decode(input: &[u8], width: usize, enc: Encoding) -> Result<usize,
         Encoding::Ebcdic => {
             for &b in raw {
                 if !(0xF0..=0xF9).contains(&b) {
-                    return Err(PrefixFault::NotDecimal);
+                    return None;
                 }
                 len = len * 10 + usize::from(b - 0xF0);
             }
@@ -50,13 +57,14 @@ pub(crate) fn decode(input: &[u8], width: usize, enc: Encoding) -> Result<usize,
         Encoding::Ascii | Encoding::Hex => {
             for &b in raw {
                 if !b.is_ascii_digit() {
-                    return Err(PrefixFault::NotDecimal);
+                    return None;
                 }
-                len = len * 10 + usize::from(b - b'0');
+                // Saturating: tagged data allows nine digits, past a 16-bit usize.
+                len = len.saturating_mul(10).saturating_add(usize::from(b - b'0'));
             }
         }
     }
-    Ok(len)
+    Some(len)
 }
 
 /// Writes `len` as a `width`-byte prefix into `out` (exactly `width` bytes).

@@ -41,6 +41,9 @@ use core::fmt;
 
 use bytes::BufMut;
 
+use super::prefix::{self, PrefixFault};
+use crate::spec::Encoding;
+
 /// Widest tag a [`TaggedFormat`] allows.
 pub const MAX_TAG_WIDTH: usize = 8;
 /// Widest length a [`TaggedFormat`] allows (lengths up to 999 999 999).
@@ -262,19 +265,16 @@ impl<'a> TaggedIter<'a> {
             return Some(Err(err(0, TaggedErrorKind::BadTagChar)));
         };
 
-        let Some((digits, after_len)) = after_tag.split_at_checked(lw) else {
-            return Some(Err(err(tw, TaggedErrorKind::TruncatedLength)));
-        };
-        let mut declared = 0usize;
-        for &d in digits {
-            if !d.is_ascii_digit() {
+        let declared = match prefix::decode(after_tag, lw, Encoding::Ascii) {
+            Ok(n) => n,
+            Err(PrefixFault::Truncated) => {
+                return Some(Err(err(tw, TaggedErrorKind::TruncatedLength)));
+            }
+            Err(PrefixFault::NotDecimal) => {
                 return Some(Err(err(tw, TaggedErrorKind::NonDigitLength)));
             }
-            // At most MAX_LEN_WIDTH digits: saturating keeps 16-bit targets sane.
-            declared = declared
-                .saturating_mul(10)
-                .saturating_add(usize::from(d - b'0'));
-        }
+        };
+        let after_len = after_tag.get(lw..).unwrap_or_default();
         let Some(value) = after_len.get(..declared) else {
             let kind = TaggedErrorKind::LengthPastEnd {
                 declared,

@@ -94,12 +94,8 @@ impl<'a> Field<'a> {
 
     /// Writes the clear value into `buf` and returns it as `&str`; `None` if `buf` is too short.
     pub fn text_into<'b>(&self, buf: &'b mut [u8]) -> Option<&'b str> {
-        let n = self.len();
-        let out = buf.get_mut(..n)?;
-        for (slot, c) in out.iter_mut().zip(self.chars()) {
-            *slot = c;
-        }
-        core::str::from_utf8(out).ok()
+        let n = self.chars().write_into(buf)?;
+        core::str::from_utf8(buf.get(..n)?).ok()
     }
 
     /// The clear value in a small stack buffer (values up to 64 characters), without allocating.

@@ -6,22 +6,26 @@ use crate::prelude::*;
 
 use crate::codec::bitmap::Bitmap;
 use crate::codec::charset::EBCDIC_TO_LATIN1;
-use crate::codec::field::{self, Span};
+use crate::codec::field;
 use crate::error::{DecodeError, DecodeErrorKind, Location};
 use crate::spec::{MtiEncoding, Spec};
 
+use super::field::Field;
 use super::mti::Mti;
 
 /// Field slots: index 0 holds the header, 1 the secondary bitmap, 65 the tertiary bitmap
 /// (in specs that have one), the rest the data elements by number.
-pub(crate) const SLOTS: usize = 193;
+pub(crate) use crate::spec::SLOTS;
 
 /// Positions of everything present in one decoded message.
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
     pub(crate) mti: Mti,
     pub(crate) bitmap: Bitmap,
-    pub(crate) spans: [Span; SLOTS],
+    /// Where each present slot's data starts (after its length prefix). Lengths are not kept:
+    /// [`Layout::field`] reads them back from the spec or the prefix, which keeps the table
+    /// at 4 bytes a slot (it is zeroed and moved with every decoded message).
+    pub(crate) starts: [u32; SLOTS],
     /// Bytes the message took (header included).
     pub(crate) len: usize,
 }
@@ -38,13 +42,28 @@ fn truncated(loc: Location, offset: usize, needed: usize, buf: &[u8]) -> DecodeE
 }
 
 impl Layout {
+    /// Field `n` of `buf` (decoded into this layout with `spec`), without checking that it is
+    /// present: the caller has looked at the bitmap.
+    #[inline(always)]
+    pub(crate) fn field<'a>(&self, spec: &'a Spec, buf: &'a [u8], n: u16) -> Option<Field<'a>> {
+        let i = usize::from(n);
+        let start = *self.starts.get(i)? as usize;
+        let (units, nbytes) = field::extent(spec.0.hot.get(i)?, buf, start)?;
+        Some(Field {
+            spec: spec.field(n)?,
+            data: buf.get(start..start.checked_add(nbytes)?)?,
+            units,
+            offset: start,
+        })
+    }
+
     /// Nothing decoded yet.
     #[inline(always)]
     pub(crate) fn empty() -> Layout {
         Layout {
             mti: Mti::FINANCIAL_REQUEST,
             bitmap: Bitmap::new(),
-            spans: [Span { start: 0, units: 0 }; SLOTS],
+            starts: [0; SLOTS],
             len: 0,
         }
     }
@@ -73,6 +92,12 @@ pub(crate) fn decode_exact_into(
 
 #[cold]
 #[inline(never)]
+fn not_in_spec(n: u16, pos: usize) -> DecodeError {
+    DecodeError::new(Location::Field(n), pos, DecodeErrorKind::FieldNotInSpec)
+}
+
+#[cold]
+#[inline(never)]
 fn trailing(layout: &Layout, spec: &Spec, buf: &[u8]) -> DecodeError {
     {
         let last = layout
@@ -96,16 +121,13 @@ fn trailing(layout: &Layout, spec: &Spec, buf: &[u8]) -> DecodeError {
 #[inline(always)]
 pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Result<(), DecodeError> {
     let inner = &*spec.0;
-    let spans = &mut layout.spans;
+    let starts = &mut layout.starts;
     // Header.
     let hlen = inner.header_len;
     if buf.len() < hlen {
         return Err(truncated(Location::Header, 0, hlen, buf));
     }
-    spans[0] = Span {
-        start: 0,
-        units: hlen as u32,
-    };
+    starts[0] = 0;
     let mut pos = hlen;
 
     // MTI.
@@ -142,10 +164,7 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
     pos += blen;
     if bitmap.is_set(1) {
         read_bitmap(&mut bitmap, 1, buf, pos, benc, true)?;
-        spans[1] = Span {
-            start: pos as u32,
-            units: blen as u32,
-        };
+        starts[1] = pos as u32;
         pos += blen;
     }
 
@@ -163,20 +182,18 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
             if n == 65 && inner.tertiary {
                 read_bitmap(&mut bitmap, 2, buf, pos, benc, false)
                     .map_err(|e| DecodeError::new(Location::Field(65), e.offset, e.kind))?;
-                spans[65] = Span {
-                    start: pos as u32,
-                    units: blen as u32,
-                };
+                starts[65] = pos as u32;
                 pos += blen;
                 continue;
             }
-            let fs = spec.field(n).ok_or_else(|| {
-                DecodeError::new(Location::Field(n), pos, DecodeErrorKind::FieldNotInSpec)
-            })?;
+            let fs = match inner.hot.get(usize::from(n)) {
+                Some(fs) if fs.defined => fs,
+                _ => return Err(not_in_spec(n, pos)),
+            };
             let (span, next) = field::decode_fast(fs, buf, pos)
                 .map_err(|f| DecodeError::new(Location::Field(n), f.offset, f.kind))?;
-            if let Some(slot) = spans.get_mut(usize::from(n)) {
-                *slot = span;
+            if let Some(slot) = starts.get_mut(usize::from(n)) {
+                *slot = span.start;
             }
             pos = next;
         }

@@ -22,4 +22,4 @@ pub use field::{Clear, Field, SmallText, ValueChars};
 pub use mti::{BadMti, Mti};
 pub use owned::Message;
 pub use typed::{BadTypedValue, OriginalData, ProcessingCode};
-pub use view::MessageView;
+pub use view::{Fields, MessageView};

@@ -74,13 +74,7 @@ impl Message {
         if !self.layout.bitmap.is_set(n) || self.spec.is_bitmap_field(n) {
             return None;
         }
-        let span = self.layout.spans.get(usize::from(n))?;
-        Field::new(
-            self.spec.field(n)?,
-            &self.bytes,
-            span.start as usize,
-            span.units as usize,
-        )
+        self.layout.field(&self.spec, &self.bytes, n)
     }
 
     /// Field `n`'s wire data as a `Bytes` slice of the message (no copy).

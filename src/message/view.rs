@@ -45,25 +45,34 @@ impl<'a> MessageView<'a> {
     /// Decodes exactly one message filling `buf`; trailing bytes are an error.
     #[inline]
     pub fn decode(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut view = Self {
+        // Built in the return slot and decoded in place: the span table is not copied out.
+        let mut out = Ok(Self {
             spec,
             buf,
             layout: Layout::empty(),
-        };
-        layout::decode_exact_into(&mut view.layout, spec, buf)?;
-        Ok(view)
+        });
+        if let Ok(view) = &mut out
+            && let Err(e) = layout::decode_exact_into(&mut view.layout, spec, buf)
+        {
+            out = Err(e);
+        }
+        out
     }
 
     /// Decodes one message from the start of `buf`, leaving any bytes after it
     /// (see [`MessageView::encoded_len`] for where it ended).
     pub fn decode_prefix(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut view = Self {
+        let mut out = Ok(Self {
             spec,
             buf,
             layout: Layout::empty(),
-        };
-        layout::decode_into(&mut view.layout, spec, buf)?;
-        Ok(view)
+        });
+        if let Ok(view) = &mut out
+            && let Err(e) = layout::decode_into(&mut view.layout, spec, buf)
+        {
+            out = Err(e);
+        }
+        out
     }
 
     pub(crate) fn from_layout(spec: &'a Spec, buf: &'a [u8], layout: Layout) -> Self {
@@ -108,13 +117,7 @@ impl<'a> MessageView<'a> {
     /// Field `n` known to be present (its bit is set and it is not a bitmap position).
     #[inline(always)]
     fn field_at(&self, n: u16) -> Option<Field<'a>> {
-        let span = self.layout.spans.get(usize::from(n))?;
-        Field::new(
-            self.spec.field(n)?,
-            self.buf,
-            span.start as usize,
-            span.units as usize,
-        )
+        self.layout.field(self.spec, self.buf, n)
     }
 
     /// The clear value of field `n` as `&str`, when its wire form is text (see [`Field::as_str`]).
@@ -165,13 +168,21 @@ impl<'a> MessageView<'a> {
     }
 
     /// Present data elements in number order (bitmaps excluded).
-    pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + '_ {
-        let tertiary = self.spec.has_tertiary_bitmap();
-        self.layout
-            .bitmap
-            .iter()
-            .filter(move |&n| n != 1 && !(n == 65 && tertiary))
-            .filter_map(|n| self.field_at(n))
+    pub fn fields(&self) -> Fields<'_, 'a> {
+        let mut words = [0u64; 3];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = u64::from_be_bytes(self.layout.bitmap.word(i));
+        }
+        // Bitmap positions are not data elements.
+        words[0] &= !(1u64 << 63);
+        if self.spec.has_tertiary_bitmap() {
+            words[1] &= !(1u64 << 63);
+        }
+        Fields {
+            view: self,
+            words,
+            word: 0,
+        }
     }
 
     /// The whole message as received (header included, trailing bytes excluded).
@@ -191,6 +202,44 @@ impl<'a> MessageView<'a> {
             bytes::Bytes::copy_from_slice(self.as_bytes()),
             self.layout,
         )
+    }
+}
+
+/// Iterator over the present data elements of a [`MessageView`], from [`MessageView::fields`].
+#[derive(Clone)]
+pub struct Fields<'v, 'a> {
+    view: &'v MessageView<'a>,
+    /// Presence bits not yet handed out, one word per bitmap.
+    words: [u64; 3],
+    /// The word being walked.
+    word: usize,
+}
+
+impl<'a> Iterator for Fields<'_, 'a> {
+    type Item = Field<'a>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Field<'a>> {
+        loop {
+            let bits = self.words.get_mut(self.word)?;
+            if *bits == 0 {
+                self.word += 1;
+                continue;
+            }
+            let lz = bits.leading_zeros();
+            *bits &= !(1u64 << (63 - lz));
+            let n = (self.word as u16) * 64 + lz as u16 + 1;
+            if let Some(f) = self.view.field_at(n) {
+                return Some(f);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Fields<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let left: u32 = self.words.iter().map(|w| w.count_ones()).sum();
+        write!(f, "Fields({left} left)")
     }
 }
 

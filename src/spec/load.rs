@@ -318,6 +318,7 @@ pub(super) fn from_toml_str(text: &str, source: &str) -> Result<Spec, SpecError>
         bitmap,
         tertiary: raw.message.tertiary_bitmap,
         header_len: raw.message.header_length,
+        hot: super::hot::table(&fields),
         fields,
     })))
 }

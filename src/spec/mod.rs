@@ -11,6 +11,7 @@ use crate::prelude::*;
 
 mod builtin;
 mod field;
+pub(crate) mod hot;
 mod load;
 mod subfields;
 mod subfields_load;
@@ -70,6 +71,9 @@ impl BitmapEncoding {
 /// The highest data element number a spec may define (fields 129..=192 need the tertiary bitmap).
 pub const MAX_FIELD: u16 = 192;
 
+/// Entries in per-field-number tables (0 and the bitmap positions included).
+pub(crate) const SLOTS: usize = MAX_FIELD as usize + 1;
+
 #[derive(Debug)]
 pub(crate) struct SpecInner {
     pub(crate) name: String,
@@ -80,6 +84,8 @@ pub(crate) struct SpecInner {
     pub(crate) header_len: usize,
     /// Indexed by field number; entry 0 and bitmap fields are `None`.
     pub(crate) fields: Vec<Option<FieldSpec>>,
+    /// The decoder's compact copy of `fields`.
+    pub(crate) hot: [hot::FieldHot; SLOTS],
 }
 
 /// A validated dialect description. Cheap to clone.
