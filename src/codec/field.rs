@@ -311,12 +311,7 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
     if !head.is_empty() {
         prefix::encode(prep.prefix_value as usize, fs.prefix, head);
     }
-    let plain_copy = matches!(
-        (fs.encoding, form),
-        (_, Form::Wire { .. })
-            | (Encoding::Ascii | Encoding::Hex, Form::Text)
-            | (Encoding::Binary, Form::Raw)
-    ) || (fs.encoding == Encoding::Ascii && form == Form::Raw);
+    let plain_copy = is_plain_copy(fs, form);
     if plain_copy && prep.pad == 0 {
         copy_into(data, value);
         return;
@@ -368,9 +363,25 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
     }
 }
 
+/// Whether the value's bytes are the wire data's bytes (before any padding).
+#[inline]
+fn is_plain_copy(fs: &FieldSpec, form: Form) -> bool {
+    matches!(
+        (fs.encoding, form),
+        (_, Form::Wire { .. })
+            | (Encoding::Ascii | Encoding::Hex, Form::Text)
+            | (Encoding::Binary, Form::Raw)
+    ) || (fs.encoding == Encoding::Ascii && form == Form::Raw)
+}
+
+/// Whether [`write`] would only copy the value after the prefix (no padding, no conversion).
+pub(crate) fn is_direct(fs: &FieldSpec, form: Form, prep: &Prepared) -> bool {
+    is_plain_copy(fs, form) && prep.pad == 0
+}
+
 /// Copies as much of `src` as fits (memcpy).
 #[inline(always)]
-fn copy_into(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_into(dst: &mut [u8], src: &[u8]) {
     let n = dst.len().min(src.len());
     if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
         d.copy_from_slice(s);

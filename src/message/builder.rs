@@ -9,7 +9,7 @@ use crate::codec::bitmap::{Bitmap, write_raw_word};
 use crate::codec::charset::LATIN1_TO_EBCDIC;
 use crate::codec::field::{self, Form, Prepared};
 use crate::error::{EncodeError, EncodeErrorKind, Location};
-use crate::spec::{MtiEncoding, Spec};
+use crate::spec::{FieldSpec, MtiEncoding, Spec};
 
 use super::compose::{SubValue, compose};
 use super::composite::SubfieldIter;
@@ -106,6 +106,20 @@ struct Entry<'a> {
     prep: Prepared,
     /// Bytes on the wire, prefix included.
     wire: u32,
+    /// The value goes on the wire as it is, with no prefix and no padding: encoding is one copy.
+    direct: bool,
+}
+
+impl<'a> Entry<'a> {
+    fn new(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared) -> Self {
+        Entry {
+            n: fs.number(),
+            direct: fs.prefix_len == 0 && field::is_direct(fs, value.form, &prep),
+            wire: prep.wire_len(fs) as u32,
+            value,
+            prep,
+        }
+    }
 }
 
 /// Builds a message field by field, checking each value when it is set.
@@ -134,6 +148,10 @@ pub struct MessageBuilder<'a> {
     mti: Option<Mti>,
     /// Sorted by field number.
     entries: Vec<Entry<'a>>,
+    /// Presence bits of `entries` (bitmap positions left to the encoder), kept as they change.
+    words: [u64; 3],
+    /// Wire bytes of `entries`, kept as they change.
+    data_len: usize,
     /// Write the secondary (and tertiary) bitmap even when no field needs it.
     keep_secondary: bool,
     keep_tertiary: bool,
@@ -147,6 +165,8 @@ impl<'a> MessageBuilder<'a> {
             header: Data::Borrowed(&[]),
             mti: None,
             entries: Vec::with_capacity(24),
+            words: [0; 3],
+            data_len: 0,
             keep_secondary: false,
             keep_tertiary: false,
         }
@@ -177,12 +197,9 @@ impl<'a> MessageBuilder<'a> {
         for f in view.fields() {
             // A decoded field always fits its own spec.
             if let Ok(prep) = field::prepare(f.spec(), f.raw(), FieldValue::from(f).form) {
-                b.entries.push(Entry {
-                    n: f.number(),
-                    value: FieldValue::from(f),
-                    wire: prep.wire_len(f.spec()) as u32,
-                    prep,
-                });
+                let entry = Entry::new(f.spec(), FieldValue::from(f), prep);
+                b.count_in(&entry);
+                b.entries.push(entry);
             }
         }
         b
@@ -196,6 +213,8 @@ impl<'a> MessageBuilder<'a> {
     /// Removes every field, the MTI and the header, keeping the allocation.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.words = [0; 3];
+        self.data_len = 0;
         self.keep_secondary = false;
         self.keep_tertiary = false;
         self.mti = None;
@@ -268,16 +287,12 @@ impl<'a> MessageBuilder<'a> {
             .field(n)
             .ok_or(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec))?;
         let prep = field::prepare(fs, value.data.as_slice(), value.form)?;
-        let wire = prep.wire_len(fs) as u32;
-        let entry = Entry {
-            n,
-            value,
-            prep,
-            wire,
-        };
+        let entry = Entry::new(fs, value, prep);
+        self.count_in(&entry);
         match self.entries.binary_search_by_key(&n, |e| e.n) {
             Ok(i) => {
                 if let Some(slot) = self.entries.get_mut(i) {
+                    self.data_len -= slot.wire as usize;
                     *slot = entry;
                 }
             }
@@ -382,8 +397,24 @@ impl<'a> MessageBuilder<'a> {
 
     /// Removes field `n`.
     pub fn remove(&mut self, n: u16) -> &mut Self {
-        self.entries.retain(|e| e.n != n);
+        if let Ok(i) = self.entries.binary_search_by_key(&n, |e| e.n) {
+            let gone = self.entries.remove(i);
+            self.data_len -= gone.wire as usize;
+            let bit = usize::from(n.saturating_sub(1));
+            if let Some(w) = self.words.get_mut(bit / 64) {
+                *w &= !(1u64 << (63 - (bit % 64)));
+            }
+        }
         self
+    }
+
+    /// Adds `entry`'s presence bit and size to the running totals.
+    fn count_in(&mut self, entry: &Entry<'_>) {
+        self.data_len += entry.wire as usize;
+        let bit = usize::from(entry.n.saturating_sub(1));
+        if let Some(w) = self.words.get_mut(bit / 64) {
+            *w |= 1u64 << (63 - (bit % 64));
+        }
     }
 
     /// Whether field `n` is set.
@@ -398,13 +429,7 @@ impl<'a> MessageBuilder<'a> {
 
     /// The three 64-bit maps, bit 1 and bit 65 included as needed.
     fn bitmap_words(&self) -> [u64; 3] {
-        let mut words = [0u64; 3];
-        for e in &self.entries {
-            let i = usize::from(e.n.saturating_sub(1));
-            if let Some(w) = words.get_mut(i / 64) {
-                *w |= 1u64 << (63 - (i % 64));
-            }
-        }
+        let mut words = self.words;
         let top = self.entries.last().map_or(0, |e| e.n);
         let tertiary = top > 128 || (self.keep_tertiary && self.spec.has_tertiary_bitmap());
         if tertiary {
@@ -438,7 +463,7 @@ impl<'a> MessageBuilder<'a> {
         let [w0, w1, _] = self.bitmap_words();
         let maps = 1 + usize::from(w0 >> 63 != 0) + usize::from(w1 >> 63 != 0);
         let len = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
-        Ok(len + self.entries.iter().map(|e| e.wire as usize).sum::<usize>())
+        Ok(len + self.data_len)
     }
 
     /// Writes the message into `out` and returns the bytes written; `out` may be larger.
@@ -494,8 +519,10 @@ impl<'a> MessageBuilder<'a> {
                 write_raw_word(w2.to_be_bytes(), benc, w.take(blen));
                 tertiary_done = true;
             }
-            if let Some(fs) = self.spec.field(e.n) {
-                let dst = w.take(e.wire as usize);
+            let dst = w.take(e.wire as usize);
+            if e.direct {
+                field::copy_into(dst, e.value.data.as_slice());
+            } else if let Some(fs) = self.spec.field(e.n) {
                 field::write(fs, e.value.data.as_slice(), e.value.form, &e.prep, dst);
             }
         }
@@ -542,5 +569,51 @@ impl Cursor<'_> {
         let end = (start + n).min(self.out.len());
         self.pos = end;
         self.out.get_mut(start..end).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MessageView;
+
+    /// The running size and bitmap agree with a fresh builder holding the same fields.
+    fn assert_same_as_fresh(b: &MessageBuilder<'_>, fields: &[(u16, &str)]) {
+        let mut fresh = MessageBuilder::new(b.spec());
+        fresh.mti("0200").unwrap();
+        for &(n, v) in fields {
+            fresh.set(n, v).unwrap();
+        }
+        let wire = b.encode_to_vec().unwrap();
+        assert_eq!(b.encoded_len().unwrap(), wire.len());
+        assert_eq!(wire, fresh.encode_to_vec().unwrap());
+        let view = MessageView::decode(b.spec(), &wire).unwrap();
+        let present: Vec<u16> = view.fields().map(|f| f.number()).collect();
+        let want: Vec<u16> = fields.iter().map(|&(n, _)| n).collect();
+        assert_eq!(present, want);
+    }
+
+    #[test]
+    fn size_and_bitmap_follow_set_replace_remove_and_clear() {
+        let spec = Spec::builtin("iso87-ascii").unwrap();
+        let mut b = MessageBuilder::new(&spec);
+        b.mti("0200").unwrap();
+        b.set(2, "4761739001010119").unwrap();
+        b.set(4, "1500").unwrap();
+        b.set(70, "301").unwrap();
+        assert_same_as_fresh(&b, &[(2, "4761739001010119"), (4, "1500"), (70, "301")]);
+        // Replacing a variable field with a shorter value shrinks the message.
+        b.set(2, "476173900101").unwrap();
+        assert_same_as_fresh(&b, &[(2, "476173900101"), (4, "1500"), (70, "301")]);
+        // Removing the only field above 64 drops the secondary bitmap.
+        b.remove(70);
+        assert_same_as_fresh(&b, &[(2, "476173900101"), (4, "1500")]);
+        b.remove(70).remove(3);
+        assert_same_as_fresh(&b, &[(2, "476173900101"), (4, "1500")]);
+        b.clear();
+        b.mti("0200").unwrap();
+        assert_same_as_fresh(&b, &[]);
+        b.set(11, "42").unwrap();
+        assert_same_as_fresh(&b, &[(11, "42")]);
     }
 }
