@@ -150,6 +150,124 @@ fn letters(x: u64) -> u64 {
     in_range(x | (0x20 * ONES), b'a', b'z')
 }
 
+/// How the decoder checks one field's data: the field's encoding and class folded into one
+/// choice, made when the spec is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Raw binary: anything goes.
+    Nothing,
+    /// ASCII class `n`.
+    Digits,
+    /// ASCII class `ans`.
+    Printable,
+    /// ASCII class `an`.
+    AlphaNum,
+    /// ASCII class `a`.
+    Alpha,
+    /// ASCII class `z` (digits, `=`, `D`).
+    Track,
+    /// Any other ASCII class, by table.
+    AsciiTable,
+    /// EBCDIC text.
+    Ebcdic,
+    /// Hex text of binary data.
+    Hex,
+    /// Packed BCD.
+    Bcd,
+}
+
+impl Check {
+    /// The check for data of `class` written in `encoding`.
+    pub(crate) fn of(encoding: crate::spec::Encoding, class: Class) -> Check {
+        use crate::spec::Encoding;
+        match (encoding, class) {
+            (Encoding::Binary, _) | (Encoding::Ascii, Class::B) => Check::Nothing,
+            (Encoding::Ascii, Class::N) => Check::Digits,
+            (Encoding::Ascii, Class::Ans) => Check::Printable,
+            (Encoding::Ascii, Class::An) => Check::AlphaNum,
+            (Encoding::Ascii, Class::A) => Check::Alpha,
+            (Encoding::Ascii, Class::Z) => Check::Track,
+            (Encoding::Ascii, _) => Check::AsciiTable,
+            (Encoding::Ebcdic, _) => Check::Ebcdic,
+            (Encoding::Hex, _) => Check::Hex,
+            (Encoding::Bcd, _) => Check::Bcd,
+        }
+    }
+}
+
+/// Runs the word test `ok` over the `n` bytes of `buf` at `start` (in bounds: the caller has
+/// checked). A field of up to eight bytes is one word read from `buf` with the lanes past the
+/// field replaced by `fill` (a byte the class accepts); longer fields go eight bytes at a time,
+/// the last word overlapping the one before. `None` when a short field sits so close to the
+/// end of `buf` that no whole word can be read: the caller checks it byte by byte.
+#[inline(always)]
+fn span_ok(
+    buf: &[u8],
+    start: usize,
+    n: usize,
+    fill: u64,
+    ok: impl Fn(u64) -> bool,
+) -> Option<bool> {
+    if n <= 8 {
+        let w = u64::from_le_bytes(*buf.get(start..)?.first_chunk::<8>()?);
+        let keep = u64::MAX.checked_shr(8 * (8 - n) as u32).unwrap_or(0);
+        return Some(ok((w & keep) | (fill & !keep)));
+    }
+    let data = buf.get(start..start + n)?;
+    let mut all = true;
+    let mut at = 0;
+    while at + 8 < n {
+        all &= ok(word(data, at));
+        at += 8;
+    }
+    Some(all & ok(word(data, n - 8)))
+}
+
+/// Word tests of the ASCII classes the decoder checks eight bytes at a time: `span_*` says
+/// whether the `n` bytes of `buf` at `start` (in bounds) belong to the class; `None` when the
+/// field is too near the end of `buf` for a whole word (check it with
+/// [`first_bad_ascii_slow`]).
+#[inline(always)]
+pub(crate) fn span_digits(buf: &[u8], start: usize, n: usize) -> Option<bool> {
+    span_ok(buf, start, n, 0x30 * ONES, |x| {
+        ascii7(x) && in_range(x, b'0', b'9') == HIGHS
+    })
+}
+
+/// Class `ans` (see [`span_digits`]).
+#[inline(always)]
+pub(crate) fn span_printable(buf: &[u8], start: usize, n: usize) -> Option<bool> {
+    span_ok(buf, start, n, 0x41 * ONES, |x| {
+        ascii7(x) && in_range(x, 0x20, 0x7E) == HIGHS
+    })
+}
+
+/// Class `an` (see [`span_digits`]).
+#[inline(always)]
+pub(crate) fn span_alphanum(buf: &[u8], start: usize, n: usize) -> Option<bool> {
+    span_ok(buf, start, n, 0x41 * ONES, |x| {
+        ascii7(x) && (in_range(x, b'0', b'9') | letters(x)) == HIGHS
+    })
+}
+
+/// Class `a` (see [`span_digits`]).
+#[inline(always)]
+pub(crate) fn span_alpha(buf: &[u8], start: usize, n: usize) -> Option<bool> {
+    span_ok(buf, start, n, 0x41 * ONES, |x| {
+        ascii7(x) && letters(x) == HIGHS
+    })
+}
+
+/// Class `z`: digits, `=` and `D` (see [`span_digits`]).
+#[inline(always)]
+pub(crate) fn span_track(buf: &[u8], start: usize, n: usize) -> Option<bool> {
+    span_ok(buf, start, n, 0x30 * ONES, |x| {
+        ascii7(x)
+            && (in_range(x, b'0', b'9') | in_range(x, b'=', b'=') | in_range(x, b'D', b'D'))
+                == HIGHS
+    })
+}
+
 /// Whether every byte of `window[..n]` belongs to `class`. `window` may extend past the field
 /// (into the rest of the message): short fields are then tested with one masked word.
 #[inline(always)]

@@ -12,8 +12,9 @@ use crate::spec::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 
 use super::bcd::{self, BcdFault};
 use super::charset::{
-    EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, ascii_ok, first_bad_ascii, first_bad_ascii_slow,
-    first_bad_ebcdic, hex_value,
+    Check, EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, first_bad_ascii, first_bad_ascii_slow,
+    first_bad_ebcdic, hex_value, span_alpha, span_alphanum, span_digits, span_printable,
+    span_track,
 };
 use super::prefix;
 
@@ -73,8 +74,9 @@ pub(crate) fn decode(fs: &FieldSpec, buf: &[u8], pos: usize) -> Result<(Span, us
 /// built out of line.
 #[inline(always)]
 pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span, usize), Fault> {
-    // Length in the spec's unit.
-    let (len, start) = if fs.is_variable() {
+    // Length in the spec's unit, and in bytes.
+    let packed_digits = fs.packed_digits;
+    let (len, nbytes, start) = if fs.is_variable() {
         let width = usize::from(fs.prefix_len);
         let raw = buf
             .get(pos..pos + width)
@@ -90,33 +92,30 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
                 },
             ));
         }
-        (len, pos + width)
+        let nbytes = if packed_digits { len.div_ceil(2) } else { len };
+        (len, nbytes, pos + width)
     } else {
-        (fs.len as usize, pos)
+        (fs.len as usize, fs.fixed_bytes as usize, pos)
     };
-    let packed_digits = fs.packed_digits;
-    let nbytes = if packed_digits { len.div_ceil(2) } else { len };
     let end = start + nbytes;
     let data = buf
         .get(start..end)
         .ok_or_else(|| Fault::truncated(start, nbytes, buf))?;
-    let units = match fs.encoding {
-        Encoding::Ascii => {
-            let window = buf.get(start..).unwrap_or_default();
-            if !ascii_ok(fs.class, window, nbytes) {
-                let i = first_bad_ascii_slow(fs.class, data).unwrap_or(0);
-                return Err(bad_char(start + i, fs.class));
-            }
-            nbytes
-        }
-        Encoding::Binary => nbytes,
-        Encoding::Ebcdic => {
+    let units = match fs.check {
+        Check::Nothing => nbytes,
+        Check::Digits => ascii(span_digits(buf, start, nbytes), fs, data, start)?,
+        Check::Printable => ascii(span_printable(buf, start, nbytes), fs, data, start)?,
+        Check::AlphaNum => ascii(span_alphanum(buf, start, nbytes), fs, data, start)?,
+        Check::Alpha => ascii(span_alpha(buf, start, nbytes), fs, data, start)?,
+        Check::Track => ascii(span_track(buf, start, nbytes), fs, data, start)?,
+        Check::AsciiTable => ascii(None, fs, data, start)?,
+        Check::Ebcdic => {
             if let Some(i) = first_bad_ebcdic(fs.class, data) {
                 return Err(bad_char(start + i, fs.class));
             }
             nbytes
         }
-        Encoding::Hex => {
+        Check::Hex => {
             if let Some(i) = data.iter().position(|&c| hex_value(c).is_none()) {
                 return Err(Fault::new(start + i, DecodeErrorKind::BadHexDigit));
             }
@@ -125,7 +124,7 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
             }
             nbytes
         }
-        Encoding::Bcd => {
+        Check::Bcd => {
             let digits = if packed_digits {
                 len
             } else {
@@ -165,6 +164,25 @@ pub(crate) fn extent(fs: &FieldHot, buf: &[u8], start: usize) -> Option<(usize, 
         Some((bcd_digits_in_bytes(fs.bcd_pad, data), len))
     } else {
         Some((len, len))
+    }
+}
+
+/// The verdict of a word test on ASCII `data` (at `start` in the message): its length when it
+/// passed; when it failed, or could not run (`None`), the byte-by-byte check finds the culprit.
+#[inline(always)]
+fn ascii(fast: Option<bool>, fs: &FieldHot, data: &[u8], start: usize) -> Result<usize, Fault> {
+    if fast == Some(true) {
+        return Ok(data.len());
+    }
+    ascii_slow(fs.class, data, start)
+}
+
+#[cold]
+#[inline(never)]
+fn ascii_slow(class: crate::spec::Class, data: &[u8], start: usize) -> Result<usize, Fault> {
+    match first_bad_ascii_slow(class, data) {
+        Some(i) => Err(bad_char(start + i, class)),
+        None => Ok(data.len()),
     }
 }
 

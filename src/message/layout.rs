@@ -174,18 +174,18 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
         let mut bits = u64::from_be_bytes(bitmap.word(word_index));
         if word_index == 0 {
             bits &= !(1u64 << 63);
+        } else if word_index == 1 && inner.tertiary && bits >> 63 != 0 {
+            // Field 65 is the tertiary bitmap: read it here, ahead of fields 66..
+            bits &= !(1u64 << 63);
+            read_bitmap(&mut bitmap, 2, buf, pos, benc, false)
+                .map_err(|e| DecodeError::new(Location::Field(65), e.offset, e.kind))?;
+            starts[65] = pos as u32;
+            pos += blen;
         }
         while bits != 0 {
             let lz = bits.leading_zeros();
             bits &= !(1u64 << (63 - lz));
             let n = (word_index as u16) * 64 + lz as u16 + 1;
-            if n == 65 && inner.tertiary {
-                read_bitmap(&mut bitmap, 2, buf, pos, benc, false)
-                    .map_err(|e| DecodeError::new(Location::Field(65), e.offset, e.kind))?;
-                starts[65] = pos as u32;
-                pos += blen;
-                continue;
-            }
             let fs = match inner.hot.get(usize::from(n)) {
                 Some(fs) if fs.defined => fs,
                 _ => return Err(not_in_spec(n, pos)),

@@ -4,12 +4,15 @@
 //! the decode loop walks this table instead, so one field costs one small load.
 
 use super::field::{BcdPad, Class, Encoding, FieldSpec, Length, Side};
+use crate::codec::charset::Check;
 
 /// What decoding one field needs to know, and nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct FieldHot {
     /// Fixed length, or the maximum of a variable field, in the spec's length units.
     pub(crate) len: u32,
+    /// Wire bytes of a fixed field's data (0 for variable fields).
+    pub(crate) fixed_bytes: u32,
     /// Bytes of the length prefix; 0 for a fixed field.
     pub(crate) prefix_len: u8,
     /// Whether the spec defines the field at all.
@@ -24,12 +27,15 @@ pub(crate) struct FieldHot {
     pub(crate) class: Class,
     /// Pad nibble of odd-length packed BCD.
     pub(crate) bcd_pad: BcdPad,
+    /// How the data is checked (encoding and class together).
+    pub(crate) check: Check,
 }
 
 impl FieldHot {
     /// The entry of a number the spec does not define.
     pub(crate) const UNDEFINED: FieldHot = FieldHot {
         len: 0,
+        fixed_bytes: 0,
         prefix_len: 0,
         defined: false,
         packed_digits: false,
@@ -40,6 +46,7 @@ impl FieldHot {
             side: Side::Left,
             nibble: 0,
         },
+        check: Check::Nothing,
     };
 
     /// The entry for `fs`.
@@ -48,8 +55,14 @@ impl FieldHot {
             Length::Fixed(n) => n,
             Length::Variable { max, .. } => max,
         };
+        let fixed_bytes = match fs.length {
+            Length::Fixed(n) if fs.packed_digits => n.div_ceil(2),
+            Length::Fixed(n) => n,
+            Length::Variable { .. } => 0,
+        };
         FieldHot {
             len,
+            fixed_bytes,
             // Prefixes are at most six digits wide (checked at load).
             prefix_len: u8::try_from(fs.prefix_len).unwrap_or(u8::MAX),
             defined: true,
@@ -58,6 +71,7 @@ impl FieldHot {
             encoding: fs.encoding,
             class: fs.class,
             bcd_pad: fs.bcd_pad,
+            check: Check::of(fs.encoding, fs.class),
         }
     }
 
