@@ -5,8 +5,8 @@
 //! - `encode/<spec>[/de55]`: a prepared `MessageBuilder` encoding into a reused buffer.
 //! - `encode_build/<spec>`: clear + MTI + every field set from `&str` + `encode_into`,
 //!   reusing the builder (values checked at `set`, as an application would build them).
-//! - `decode_read_all/<spec>`: decode, then every field's clear text into a reused buffer
-//!   and the amount (DE 4) as `u64`.
+//! - `decode_read_all/<spec>`: decode, then every field's clear text copied into a reused
+//!   byte buffer and the amount (DE 4) as `u64`.
 //! - `decode_checksum_chars/<spec>`: decode, then every character of every field through a
 //!   serial checksum, and the amount.
 //!
@@ -99,16 +99,18 @@ fn fill<'a>(b: &mut MessageBuilder<'a>, mti: &str, fields: &'a [(u16, String)]) 
 }
 
 /// Reads every field as an application filling its own record does: the clear text of each
-/// into a reused stack buffer (a copy for ASCII text, unpacked digits for BCD, hex digits for
-/// binary), keeping its length and last character, and the amount (DE 4) as `u64`.
+/// copied into a reused byte buffer with `ValueChars::write_into` (a copy for ASCII text,
+/// unpacked digits for BCD, hex digits for binary), keeping its length and last character,
+/// and the amount (DE 4) as `u64`. (`Field::text_into` does the same and then checks the bytes
+/// are UTF-8 to hand out a `&str`, which costs about as much again.)
 #[inline]
 fn read_all(msg: &MessageView<'_>) -> u64 {
     let mut text = [0u8; 128];
     let mut sum = 0u64;
     for f in msg.fields() {
-        if let Some(t) = f.text_into(&mut text) {
-            let last = t.as_bytes().last().copied().unwrap_or(0);
-            sum = sum.wrapping_add(t.len() as u64 ^ u64::from(last));
+        if let Some(n) = f.chars().write_into(&mut text) {
+            let last = n.checked_sub(1).map_or(0, |i| text[i]);
+            sum = sum.wrapping_add(n as u64 ^ u64::from(last));
         }
     }
     if let Some(amount) = msg.field(4).and_then(|f| f.to_u64()) {

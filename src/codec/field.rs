@@ -523,6 +523,7 @@ impl ValueChars<'_> {
 }
 
 /// The value characters of a decoded field (`units` as recorded at decode).
+#[inline]
 pub(crate) fn value_chars<'a>(fs: &FieldSpec, data: &'a [u8], units: usize) -> ValueChars<'a> {
     let (kind, pos, end) = match fs.encoding {
         Encoding::Bcd => {

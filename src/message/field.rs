@@ -88,6 +88,7 @@ impl<'a> Field<'a> {
 
     /// The value's characters: text, digits (packed BCD unpacked, `D` for a track separator),
     /// or uppercase hex for raw binary fields. Clear text: handle with care.
+    #[inline]
     pub fn chars(&self) -> ValueChars<'a> {
         value_chars(self.spec, self.data, self.units)
     }
