@@ -1,0 +1,128 @@
+//! The POS flow builders: how long it takes a terminal to build (and encode) each message of a
+//! purchase's life, per flow profile.
+//!
+//! Groups `flows/<profile>/<message>`, each building the message from the `FlowContext` and
+//! encoding it into a reused buffer:
+//! - `purchase`: card (chip on UnionPay, keyed otherwise), amount, time;
+//! - `void`, `refund`: from the decoded original request and its approving response;
+//! - `reversal`: from the decoded original request (timeout).
+//!
+//! Run: `cargo bench --bench flows`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use iso8583_wire::flows::journal::{ReversalReason, Stan};
+use iso8583_wire::flows::{Card, FlowContext, FlowProfile, LocalTime, response_to};
+use iso8583_wire::framing::{PosHeader, Tpdu};
+use iso8583_wire::{MessageView, Spec};
+
+const NOW: LocalTime = LocalTime {
+    month: 11,
+    day: 22,
+    hour: 9,
+    minute: 30,
+    second: 0,
+};
+
+fn context(spec: &str, profile: FlowProfile) -> FlowContext {
+    let spec = Spec::builtin(spec).expect("bundled spec");
+    let header = (spec.header_len() == PosHeader::LEN).then(|| PosHeader {
+        tpdu: Tpdu::new(0x0003, 0x0000),
+        app_type: 0x61,
+        version: 0x31,
+        terminal_status: 0,
+        processing: 0,
+        app_version: [0x31, 0x01, 0x02],
+    });
+    FlowContext {
+        spec,
+        profile,
+        terminal_id: "TERM0001".into(),
+        merchant_id: "123456789012345".into(),
+        acquirer_id: Some("48020000".into()),
+        header,
+    }
+}
+
+fn card(chip: bool) -> Card {
+    if chip {
+        Card::chip(
+            "6222021234567890123",
+            "2912",
+            "001",
+            vec![
+                0x9F, 0x26, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x9F, 0x27, 0x01, 0x80, 0x9F, 0x36, 0x02,
+                0x00, 0x2A,
+            ],
+        )
+    } else {
+        Card::keyed("4761739001010119", "2912")
+    }
+}
+
+fn bench_flows(c: &mut Criterion) {
+    let stan = Stan::new(42).expect("valid STAN");
+    let follow = Stan::new(43).expect("valid STAN");
+    for (spec, profile, chip) in [
+        ("iso87-ascii-bin", FlowProfile::generic_1987(), false),
+        ("cup-pos", FlowProfile::cup_pos(), true),
+    ] {
+        let name = profile.name.clone();
+        let ctx = context(spec, profile);
+        let card = card(chip);
+        // The original purchase and an approving response with RRN and auth code.
+        let original = ctx
+            .purchase(stan, 1, &card, 2500, &NOW)
+            .and_then(|b| Ok(b.encode_to_vec()?))
+            .expect("purchase encodes");
+        let request = MessageView::decode(&ctx.spec, &original).expect("purchase decodes");
+        let mut rsp = response_to(&request, &ctx.profile, "00").expect("response builds");
+        rsp.set(37, "332609000042")
+            .and_then(|b| b.set(38, "A1B2C3"))
+            .expect("RRN and auth code fit");
+        let rsp = rsp.encode_to_vec().expect("response encodes");
+        let response = MessageView::decode(&ctx.spec, &rsp).expect("response decodes");
+
+        let mut g = c.benchmark_group(format!("flows/{name}"));
+        g.measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_secs(1))
+            .sample_size(50);
+        let mut out = vec![0u8; 2048];
+        g.bench_function("purchase", |b| {
+            b.iter(|| {
+                let m = ctx.purchase(stan, 1, black_box(&card), 2500, &NOW)?;
+                Ok::<_, Box<dyn std::error::Error>>(m.encode_into(&mut out)?)
+            })
+        });
+        g.bench_function("void", |b| {
+            b.iter(|| {
+                let m = ctx.void(follow, 1, black_box(&request), &response, &NOW)?;
+                Ok::<_, Box<dyn std::error::Error>>(m.encode_into(&mut out)?)
+            })
+        });
+        g.bench_function("refund", |b| {
+            b.iter(|| {
+                let m = ctx.refund(follow, 1, black_box(&request), &response, 1000, &NOW)?;
+                Ok::<_, Box<dyn std::error::Error>>(m.encode_into(&mut out)?)
+            })
+        });
+        g.bench_function("reversal", |b| {
+            b.iter(|| {
+                let m = ctx.reversal(
+                    black_box(&request),
+                    ReversalReason::Timeout,
+                    Some("A1B2C3"),
+                    false,
+                    &NOW,
+                )?;
+                Ok::<_, Box<dyn std::error::Error>>(m.encode_into(&mut out)?)
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench_flows);
+criterion_main!(benches);
