@@ -461,7 +461,9 @@ impl<'a> MessageBuilder<'a> {
         }
         let blen = self.spec.bitmap_encoding().wire_len();
         let [w0, w1, _] = self.bitmap_words();
-        let maps = 1 + usize::from(w0 >> 63 != 0) + usize::from(w1 >> 63 != 0);
+        // Bit 65 means a third bitmap only in specs that have one; elsewhere it is field 65.
+        let tertiary = w1 >> 63 != 0 && self.spec.has_tertiary_bitmap();
+        let maps = 1 + usize::from(w0 >> 63 != 0) + usize::from(tertiary);
         let len = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
         Ok(len + self.data_len)
     }
