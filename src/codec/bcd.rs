@@ -90,6 +90,41 @@ pub(crate) fn pack(chars: impl Iterator<Item = u8>, count: usize, pad: BcdPad, o
     }
 }
 
+/// Packs the ASCII digits of `value`, exactly as many as it has (no padding characters), into
+/// `out` (`value.len().div_ceil(2)` bytes), with `pad`'s nibble on its side for odd counts.
+/// The common case of [`pack`], two digits a byte without an iterator chain.
+#[inline]
+pub(crate) fn pack_exact(value: &[u8], pad: BcdPad, out: &mut [u8]) {
+    let (first, body, last) = match (value.len() % 2 == 1, pad.side) {
+        (false, _) => (None, value, None),
+        (true, Side::Left) => match value.split_first() {
+            Some((&c, rest)) => (Some((pad.nibble << 4) | nibble_of(c)), rest, None),
+            None => (None, value, None),
+        },
+        (true, Side::Right) => match value.split_last() {
+            Some((&c, rest)) => (None, rest, Some((nibble_of(c) << 4) | (pad.nibble & 0x0F))),
+            None => (None, value, None),
+        },
+    };
+    let mut slots = out.iter_mut();
+    if let Some(b) = first
+        && let Some(slot) = slots.next()
+    {
+        *slot = b;
+    }
+    // The digit pairs drive the zip, so a slot is not taken once they run out.
+    for (pair, slot) in body.chunks_exact(2).zip(&mut slots) {
+        if let [hi, lo] = pair {
+            *slot = (nibble_of(*hi) << 4) | nibble_of(*lo);
+        }
+    }
+    if let Some(b) = last
+        && let Some(slot) = slots.next()
+    {
+        *slot = b;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +137,29 @@ mod tests {
         side: Side::Right,
         nibble: 0xF,
     };
+
+    #[test]
+    fn pack_exact_agrees_with_pack_for_every_length_and_pad() {
+        let value = b"4761739001D10119=2912";
+        for pad in [
+            LEFT0,
+            RIGHTF,
+            BcdPad {
+                side: Side::Left,
+                nibble: 0xF,
+            },
+        ] {
+            for n in 0..=value.len() {
+                let v = &value[..n];
+                let mut slow = [0xEEu8; 12];
+                let mut fast = [0xEEu8; 12];
+                let bytes = n.div_ceil(2);
+                pack(v.iter().copied(), n, pad, &mut slow[..bytes]);
+                pack_exact(v, pad, &mut fast[..bytes]);
+                assert_eq!(fast, slow, "length {n}, pad {pad:?}");
+            }
+        }
+    }
 
     #[test]
     fn every_byte_is_valid_bcd_exactly_when_both_nibbles_are_digits() {

@@ -334,6 +334,22 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
         copy_into(data, value);
         return;
     }
+    // Text that needs no padding: convert it in one pass.
+    if prep.pad == 0 && form == Form::Text {
+        match fs.encoding {
+            Encoding::Ebcdic => {
+                for (slot, &c) in data.iter_mut().zip(value) {
+                    *slot = LATIN1_TO_EBCDIC[usize::from(c)];
+                }
+                return;
+            }
+            Encoding::Bcd => {
+                bcd::pack_exact(value, fs.bcd_pad, data);
+                return;
+            }
+            _ => {}
+        }
+    }
     // The value's characters with any fixed-field padding applied.
     let pad_byte = fs.padding.map_or(b' ', |p| p.byte);
     let pad_left = fs.padding.is_some_and(|p| p.side == Side::Left);
