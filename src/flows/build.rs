@@ -162,7 +162,7 @@ fn owned(b: &mut MessageBuilder<'static>, n: u16, v: impl Into<String>) -> Resul
 
 /// The clear value of field `n` of `v`.
 fn text(v: &MessageView<'_>, n: u16) -> Option<String> {
-    Some(v.field(n)?.clear().to_string())
+    Some(v.field(n)?.clear_string())
 }
 
 fn required(v: &MessageView<'_>, n: u16) -> Result<String, FlowError> {
@@ -597,7 +597,7 @@ impl FlowContext {
                     if DROP.contains(&f.number()) {
                         continue;
                     }
-                    b.set(f.number(), f.clear().to_string())?;
+                    b.set(f.number(), f.clear_string())?;
                 }
                 if let (Some(pan), false) = (text(original, 35), original.has(2)) {
                     let pan: String = pan.chars().take_while(char::is_ascii_digit).collect();

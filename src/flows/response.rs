@@ -41,7 +41,7 @@ pub fn response_to(
     }
     for &n in &profile.response_echo {
         if let Some(f) = request.field(n) {
-            b.set(n, f.clear().to_string())?;
+            b.set(n, f.clear_string())?;
         }
     }
     // Network management and settlement echo their own codes too.
@@ -50,7 +50,7 @@ pub fn response_to(
         if let (Some(f), false, true) =
             (request.field(n), profile.response_echo.contains(&n), wanted)
         {
-            b.set(n, f.clear().to_string())?;
+            b.set(n, f.clear_string())?;
         }
     }
     if spec.field(39).is_some() {

@@ -37,7 +37,7 @@ pub struct HostSimulator {
 }
 
 fn text(v: &MessageView<'_>, n: u16) -> Option<String> {
-    Some(v.field(n)?.clear().to_string())
+    Some(v.field(n)?.clear_string())
 }
 
 fn sub(v: &MessageView<'_>, path: &str) -> Option<String> {
@@ -169,7 +169,7 @@ impl HostSimulator {
             if self.profile.uses_de60 && mti.as_str() == "0800" {
                 // Sign-on: adopt batch and send fresh working keys (test keys).
                 if let Some(v) = request.field(60) {
-                    b.set(60, v.clear().to_string())?;
+                    b.set(60, v.clear_string())?;
                 }
                 let keys: Vec<u8> = (0u8..40).collect();
                 b.set(62, crate::message::FieldValue::binary_owned(keys))?;

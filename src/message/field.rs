@@ -155,6 +155,23 @@ impl<'a> Field<'a> {
         Clear(*self)
     }
 
+    /// The clear value as a new `String` (what `field.clear().to_string()` gives, without the
+    /// formatting machinery). Clear text: handle with care.
+    ///
+    /// ```
+    /// use iso8583_wire::{MessageBuilder, MessageView, Spec};
+    /// let spec = Spec::builtin("iso87-bcd")?;
+    /// let mut b = MessageBuilder::new(&spec);
+    /// b.mti("0200")?.set(2, "4761739001010119")?;
+    /// let wire = b.encode_to_vec()?;
+    /// let pan = MessageView::decode(&spec, &wire)?.field(2).unwrap().clear_string();
+    /// assert_eq!(pan, "4761739001010119");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn clear_string(&self) -> String {
+        self.chars().map(char::from).collect()
+    }
+
     /// Writes the value to `out`, masked unless `unmask` is set.
     pub fn write_value(&self, out: &mut dyn fmt::Write, unmask: bool) -> fmt::Result {
         let mask = if unmask {
