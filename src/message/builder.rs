@@ -528,6 +528,11 @@ impl<'a> MessageBuilder<'a> {
                 field::write(fs, e.value.data.as_slice(), e.value.form, &e.prep, dst);
             }
         }
+        if !tertiary_done {
+            // No field above 65: the tertiary bitmap (kept, or all zero) still goes in its
+            // place, after the fields of the first map.
+            write_raw_word(w2.to_be_bytes(), benc, w.take(blen));
+        }
         Ok(w.pos)
     }
 
@@ -593,6 +598,34 @@ mod tests {
         let present: Vec<u16> = view.fields().map(|f| f.number()).collect();
         let want: Vec<u16> = fields.iter().map(|&(n, _)| n).collect();
         assert_eq!(present, want);
+    }
+
+    #[test]
+    fn a_kept_tertiary_bitmap_is_written_when_no_field_follows_it() {
+        // Found by fuzzing (decode_iso93_ascii): secondary and tertiary bitmaps, no field
+        // above 64. The tertiary bitmap was left out and the message ended in zero bytes.
+        let spec = Spec::builtin("iso93-ascii").unwrap();
+        for fields in [&[][..], &[(11u16, "000042")][..]] {
+            let mut b = MessageBuilder::new(&spec);
+            b.mti("1804").unwrap().always_tertiary_bitmap(true);
+            for &(n, v) in fields {
+                b.set(n, v).unwrap();
+            }
+            let wire = b.encode_to_vec().unwrap();
+            assert_eq!(wire.len(), b.encoded_len().unwrap());
+            // After the MTI, two bitmaps and the fields of the first map, at the end.
+            assert_eq!(
+                &wire[wire.len() - 16..],
+                b"0000000000000000",
+                "tertiary bitmap"
+            );
+            let view = MessageView::decode(&spec, &wire).unwrap();
+            assert!(view.bitmap().is_set(65));
+            assert_eq!(
+                MessageBuilder::from_view(&view).encode_to_vec().unwrap(),
+                wire
+            );
+        }
     }
 
     #[test]
