@@ -115,31 +115,6 @@ const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
     ge_lo & !gt_hi & HIGHS
 }
 
-/// Runs the word test `ok` over `window[..n]` eight bytes at a time (the last word overlapping
-/// the one before). Short fields use one word of the window with the lanes past `n` replaced by
-/// `fill`, a byte the class accepts.
-#[inline(always)]
-fn words_ok(window: &[u8], n: usize, fill: u64, ok: impl Fn(u64) -> bool) -> Option<bool> {
-    let data = window.get(..n)?;
-    if n < 8 {
-        if window.len() < 8 {
-            return None;
-        }
-        let mask = (1u64 << (8 * n)) - 1;
-        return Some(ok((word(window, 0) & mask) | (fill & !mask)));
-    }
-    let mut all = true;
-    let mut at = 0;
-    while at + 8 <= n {
-        all &= ok(word(data, at));
-        at += 8;
-    }
-    if at < n {
-        all &= ok(word(data, n - 8));
-    }
-    Some(all)
-}
-
 #[inline(always)]
 fn ascii7(x: u64) -> bool {
     x & HIGHS == 0
@@ -272,25 +247,13 @@ pub(crate) fn span_track(buf: &[u8], start: usize, n: usize) -> Option<bool> {
 /// (into the rest of the message): short fields are then tested with one masked word.
 #[inline(always)]
 pub(crate) fn ascii_ok(class: Class, window: &[u8], n: usize) -> bool {
-    let digits = 0x30 * ONES;
-    let alpha = 0x41 * ONES;
     let fast = match class {
         Class::B => return true,
-        Class::N => words_ok(window, n, digits, |x| {
-            ascii7(x) && in_range(x, b'0', b'9') == HIGHS
-        }),
-        Class::Ans => words_ok(window, n, alpha, |x| {
-            ascii7(x) && in_range(x, 0x20, 0x7E) == HIGHS
-        }),
-        Class::An => words_ok(window, n, alpha, |x| {
-            ascii7(x) && (in_range(x, b'0', b'9') | letters(x)) == HIGHS
-        }),
-        Class::A => words_ok(window, n, alpha, |x| ascii7(x) && letters(x) == HIGHS),
-        Class::Z => words_ok(window, n, digits, |x| {
-            ascii7(x)
-                && (in_range(x, b'0', b'9') | in_range(x, b'=', b'=') | in_range(x, b'D', b'D'))
-                    == HIGHS
-        }),
+        Class::N => span_digits(window, 0, n),
+        Class::Ans => span_printable(window, 0, n),
+        Class::An => span_alphanum(window, 0, n),
+        Class::A => span_alpha(window, 0, n),
+        Class::Z => span_track(window, 0, n),
         _ => None,
     };
     match (fast, window.get(..n)) {

@@ -110,6 +110,12 @@ struct Entry<'a> {
     direct: bool,
 }
 
+/// Which of the three bitmap words holds field `n`'s presence bit, and the bit in it.
+fn presence_bit(n: u16) -> (usize, u64) {
+    let i = usize::from(n.saturating_sub(1));
+    (i / 64, 1u64 << (63 - (i % 64)))
+}
+
 impl<'a> Entry<'a> {
     fn new(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared) -> Self {
         Entry {
@@ -400,9 +406,9 @@ impl<'a> MessageBuilder<'a> {
         if let Ok(i) = self.entries.binary_search_by_key(&n, |e| e.n) {
             let gone = self.entries.remove(i);
             self.data_len -= gone.wire as usize;
-            let bit = usize::from(n.saturating_sub(1));
-            if let Some(w) = self.words.get_mut(bit / 64) {
-                *w &= !(1u64 << (63 - (bit % 64)));
+            let (word, bit) = presence_bit(n);
+            if let Some(w) = self.words.get_mut(word) {
+                *w &= !bit;
             }
         }
         self
@@ -411,9 +417,9 @@ impl<'a> MessageBuilder<'a> {
     /// Adds `entry`'s presence bit and size to the running totals.
     fn count_in(&mut self, entry: &Entry<'_>) {
         self.data_len += entry.wire as usize;
-        let bit = usize::from(entry.n.saturating_sub(1));
-        if let Some(w) = self.words.get_mut(bit / 64) {
-            *w |= 1u64 << (63 - (bit % 64));
+        let (word, bit) = presence_bit(entry.n);
+        if let Some(w) = self.words.get_mut(word) {
+            *w |= bit;
         }
     }
 

@@ -45,30 +45,30 @@ impl<'a> MessageView<'a> {
     /// Decodes exactly one message filling `buf`; trailing bytes are an error.
     #[inline]
     pub fn decode(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
-        // Built in the return slot and decoded in place: the span table is not copied out.
-        let mut out = Ok(Self {
-            spec,
-            buf,
-            layout: Layout::empty(),
-        });
-        if let Ok(view) = &mut out
-            && let Err(e) = layout::decode_exact_into(&mut view.layout, spec, buf)
-        {
-            out = Err(e);
-        }
-        out
+        Self::decode_in_place(spec, buf, layout::decode_exact_into)
     }
 
     /// Decodes one message from the start of `buf`, leaving any bytes after it
     /// (see [`MessageView::encoded_len`] for where it ended).
     pub fn decode_prefix(spec: &'a Spec, buf: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_in_place(spec, buf, layout::decode_into)
+    }
+
+    /// Builds the view in the return slot and runs `decode` on its layout there, so the span
+    /// table is not copied out afterwards.
+    #[inline(always)]
+    fn decode_in_place(
+        spec: &'a Spec,
+        buf: &'a [u8],
+        decode: fn(&mut Layout, &Spec, &[u8]) -> Result<(), DecodeError>,
+    ) -> Result<Self, DecodeError> {
         let mut out = Ok(Self {
             spec,
             buf,
             layout: Layout::empty(),
         });
         if let Ok(view) = &mut out
-            && let Err(e) = layout::decode_into(&mut view.layout, spec, buf)
+            && let Err(e) = decode(&mut view.layout, spec, buf)
         {
             out = Err(e);
         }
