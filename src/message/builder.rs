@@ -106,8 +106,24 @@ struct Entry<'a> {
     prep: Prepared,
     /// Bytes on the wire, prefix included.
     wire: u32,
-    /// The value goes on the wire as it is, with no prefix and no padding: encoding is one copy.
-    direct: bool,
+    /// How the encoder writes it, decided when it was set.
+    plan: Plan,
+}
+
+/// Wire forms of at most this many bytes (prefix included) are prepared when the field is
+/// set, so encoding them is one small copy. It covers every fixed field of the bundled specs
+/// up to 24 bytes and a full 19-digit PAN with its prefix.
+const READY: usize = 24;
+
+/// How [`MessageBuilder::encode_into`] writes one entry.
+#[derive(Clone, Debug)]
+enum Plan {
+    /// The whole wire form (prefix, padding, conversion done), in the first `wire` bytes.
+    Ready([u8; READY]),
+    /// The value goes on the wire as it is, after a prefix prepared here (`len` bytes).
+    Prefixed { head: [u8; 8], len: u8 },
+    /// Padded or converted at encode time (long values that are not plain copies).
+    Write,
 }
 
 /// Which of the three bitmap words holds field `n`'s presence bit, and the bit in it.
@@ -118,10 +134,31 @@ fn presence_bit(n: u16) -> (usize, u64) {
 
 impl<'a> Entry<'a> {
     fn new(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared) -> Self {
+        let wire = prep.wire_len(fs);
+        let data = value.data.as_slice();
+        let plan = if wire <= READY {
+            let mut ready = [0u8; READY];
+            if let Some(dst) = ready.get_mut(..wire) {
+                field::write(fs, data, value.form, &prep, dst);
+            }
+            Plan::Ready(ready)
+        } else if field::is_direct(fs, value.form, &prep) {
+            let mut head = [0u8; 8];
+            let len = fs.prefix_len.min(head.len());
+            if let Some(dst) = head.get_mut(..len) {
+                field::write_prefix(fs, &prep, dst);
+            }
+            Plan::Prefixed {
+                head,
+                len: len as u8,
+            }
+        } else {
+            Plan::Write
+        };
         Entry {
             n: fs.number(),
-            direct: fs.prefix_len == 0 && field::is_direct(fs, value.form, &prep),
-            wire: prep.wire_len(fs) as u32,
+            wire: wire as u32,
+            plan,
             value,
             prep,
         }
@@ -520,26 +557,41 @@ impl<'a> MessageBuilder<'a> {
         if w0 >> 63 != 0 {
             write_raw_word(w1.to_be_bytes(), benc, w.take(blen));
         }
-        let tertiary = w1 >> 63 != 0 && self.spec.has_tertiary_bitmap();
-        let mut tertiary_done = !tertiary;
-        for e in &self.entries {
-            if !tertiary_done && e.n > 65 {
-                write_raw_word(w2.to_be_bytes(), benc, w.take(blen));
-                tertiary_done = true;
-            }
-            let dst = w.take(e.wire as usize);
-            if e.direct {
-                field::copy_into(dst, e.value.data.as_slice());
-            } else if let Some(fs) = self.spec.field(e.n) {
-                field::write(fs, e.value.data.as_slice(), e.value.form, &e.prep, dst);
-            }
-        }
-        if !tertiary_done {
-            // No field above 65: the tertiary bitmap (kept, or all zero) still goes in its
-            // place, after the fields of the first map.
+        if w1 >> 63 != 0 && self.spec.has_tertiary_bitmap() {
+            // The tertiary bitmap goes where field 65 would be, after the fields below it
+            // (written even when no field above 65 follows: it was kept, or is all zero).
+            let below = self.entries.partition_point(|e| e.n < 65);
+            let (low, high) = self.entries.split_at(below);
+            self.write_entries(low, &mut w);
             write_raw_word(w2.to_be_bytes(), benc, w.take(blen));
+            self.write_entries(high, &mut w);
+        } else {
+            self.write_entries(&self.entries, &mut w);
         }
         Ok(w.pos)
+    }
+
+    /// Writes `entries` in order at the cursor.
+    #[inline(always)]
+    fn write_entries(&self, entries: &[Entry<'_>], w: &mut Cursor<'_>) {
+        for e in entries {
+            let wire = e.wire as usize;
+            match &e.plan {
+                Plan::Ready(ready) => w.put_ready(ready, wire),
+                Plan::Prefixed { head, len } => {
+                    let dst = w.take(wire);
+                    let (h, d) = dst.split_at_mut(usize::from(*len).min(dst.len()));
+                    field::copy_into(h, head);
+                    field::copy_into(d, e.value.data.as_slice());
+                }
+                Plan::Write => {
+                    let dst = w.take(wire);
+                    if let Some(fs) = self.spec.field(e.n) {
+                        field::write(fs, e.value.data.as_slice(), e.value.form, &e.prep, dst);
+                    }
+                }
+            }
+        }
     }
 
     /// Encodes into a new `Vec<u8>` of exactly the right size.
@@ -582,6 +634,24 @@ impl Cursor<'_> {
         let end = (start + n).min(self.out.len());
         self.pos = end;
         self.out.get_mut(start..end).unwrap_or_default()
+    }
+
+    /// Writes the first `n` bytes of `ready` (`n <= READY`). Away from the end of the output
+    /// the whole block is stored in one go: the bytes past `n` land where the next entries
+    /// go and are overwritten by them (everything up to the end is written in order).
+    #[inline(always)]
+    fn put_ready(&mut self, ready: &[u8; READY], n: usize) {
+        match self
+            .out
+            .get_mut(self.pos..)
+            .and_then(|r| r.first_chunk_mut::<READY>())
+        {
+            Some(block) => {
+                *block = *ready;
+                self.pos += n;
+            }
+            None => field::copy_into(self.take(n), ready),
+        }
     }
 }
 
@@ -631,6 +701,50 @@ mod tests {
                 MessageBuilder::from_view(&view).encode_to_vec().unwrap(),
                 wire
             );
+        }
+    }
+
+    #[test]
+    fn encode_into_writes_exactly_its_bytes_whatever_each_field_needs() {
+        // Short fields prepared at `set` (stored as whole blocks, the tail overwritten by the
+        // next field), long plain copies after a prepared prefix, long padded and converted
+        // values written at encode time, and a short field last (no room for a whole block).
+        // Packed BCD carries the track 2 separator as nibble D; EBCDIC converts every
+        // character (long ones at encode time).
+        for (name, track2) in [
+            ("iso87-bcd", "4761739001010119D29122011143804400000"),
+            ("iso87-ebcdic", "4761739001010119=29122011143804400000"),
+        ] {
+            let spec = Spec::builtin(name).unwrap();
+            let long_text = "ACME COFFEE ROASTERS LTD SAN FRANCISCOUS";
+            let mut b = MessageBuilder::new(&spec);
+            b.mti("0200").unwrap();
+            b.set(2, "4761739001010119").unwrap(); // LL n..19, BCD
+            b.set(4, "2500").unwrap(); // n12 padded, BCD
+            b.set(35, "4761739001010119=29122011143804400000").unwrap(); // long track 2
+            b.set(43, long_text).unwrap(); // ans40, plain copy
+            b.set(44, "AB").unwrap(); // LL ans..25
+            b.set(48, "X".repeat(30)).unwrap(); // LLL ans..999, long
+            b.set(49, "840").unwrap();
+            let len = b.encoded_len().unwrap();
+            let mut out = vec![0xEEu8; len + 40];
+            assert_eq!(b.encode_into(&mut out).unwrap(), len);
+            assert!(
+                out[len..].iter().all(|&x| x == 0xEE),
+                "wrote past the message"
+            );
+            let wire = out[..len].to_vec();
+            // An exactly sized buffer gives the same bytes.
+            let mut exact = vec![0u8; len];
+            b.encode_into(&mut exact).unwrap();
+            assert_eq!(exact, wire);
+            let view = MessageView::decode(&spec, &wire).unwrap();
+            assert_eq!(view.field(4).and_then(|f| f.to_u64()), Some(2500));
+            assert_eq!(view.field(43).unwrap().clear_string(), long_text);
+            assert_eq!(view.field(44).unwrap().clear_string(), "AB");
+            assert_eq!(view.field(48).unwrap().clear_string(), "X".repeat(30));
+            assert_eq!(view.field(49).unwrap().clear_string(), "840");
+            assert_eq!(view.field(35).unwrap().clear_string(), track2);
         }
     }
 
