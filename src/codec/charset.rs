@@ -98,14 +98,6 @@ pub(crate) fn class_allows(class: Class, c: u8) -> bool {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// The eight bytes of `data` at `at` as a little-endian word (zero when out of range).
-#[inline(always)]
-fn word(data: &[u8], at: usize) -> u64 {
-    data.get(at..)
-        .and_then(<[u8]>::first_chunk::<8>)
-        .map_or(0, |w| u64::from_le_bytes(*w))
-}
-
 /// SWAR range test: the high bit of each byte of the result is set when that byte of `x` lies
 /// in `lo..=hi`. Exact for bytes below 0x80 (callers reject high bytes separately).
 #[inline(always)]
@@ -172,9 +164,12 @@ impl Check {
 
 /// Runs the word test `ok` over the `n` bytes of `buf` at `start` (in bounds: the caller has
 /// checked). A field of up to eight bytes is one word read from `buf` with the lanes past the
-/// field replaced by `fill` (a byte the class accepts); longer fields go eight bytes at a time,
-/// the last word overlapping the one before. `None` when a short field sits so close to the
-/// end of `buf` that no whole word can be read: the caller checks it byte by byte.
+/// field replaced by `fill` (a byte the class accepts). Longer fields go sixteen bytes at a
+/// time through the byte test `byte_ok`, written so that the compiler turns each block into a
+/// handful of vector instructions; the last block ends at the field's end (overlapping the one
+/// before, or reaching back into the bytes before a field of fewer than sixteen, which are
+/// masked off). `None` when a short field sits so close to the end of `buf` that no whole word
+/// can be read: the caller checks it byte by byte.
 #[inline(always)]
 fn span_ok(
     buf: &[u8],
@@ -182,20 +177,69 @@ fn span_ok(
     n: usize,
     fill: u64,
     ok: impl Fn(u64) -> bool,
+    byte_ok: impl Fn(u8) -> bool + Copy,
 ) -> Option<bool> {
     if n <= 8 {
         let w = u64::from_le_bytes(*buf.get(start..)?.first_chunk::<8>()?);
         let keep = u64::MAX.checked_shr(8 * (8 - n) as u32).unwrap_or(0);
         return Some(ok((w & keep) | (fill & !keep)));
     }
-    let data = buf.get(start..start + n)?;
-    let mut all = true;
-    let mut at = 0;
-    while at + 8 < n {
-        all &= ok(word(data, at));
-        at += 8;
+    let end = start.checked_add(n)?;
+    if n < 16 {
+        let (block, mask) = match end.checked_sub(16) {
+            // The last n lanes of the block ending at `end`.
+            Some(from) => (block(buf, from)?, LANE_MASKS.get(n..)?),
+            // Too near the start of `buf`: the first n lanes of the block at `start`.
+            None => (block(buf, start)?, LANE_MASKS.get(32 - n..)?),
+        };
+        return Some(!block_bad(block, Some(mask.first_chunk::<16>()?), byte_ok));
     }
-    Some(all & ok(word(data, n - 8)))
+    let last = block(buf, end.checked_sub(16)?)?;
+    let mut bad = block_bad(last, None, byte_ok);
+    let mut at = start;
+    while at + 16 < end {
+        bad |= block_bad(block(buf, at)?, None, byte_ok);
+        at += 16;
+    }
+    Some(!bad)
+}
+
+/// Sixteen zero bytes, sixteen `0xFF`, sixteen zero bytes: `LANE_MASKS[n..n + 16]` selects
+/// the last `n` lanes of a block, `LANE_MASKS[32 - n..48 - n]` the first `n`.
+const LANE_MASKS: [u8; 48] = {
+    let mut t = [0u8; 48];
+    let mut i = 16;
+    while i < 32 {
+        t[i] = 0xFF;
+        i += 1;
+    }
+    t
+};
+
+/// The sixteen bytes of `buf` at `at`.
+#[inline(always)]
+fn block(buf: &[u8], at: usize) -> Option<&[u8; 16]> {
+    buf.get(at..)?.first_chunk::<16>()
+}
+
+/// Whether any byte of `block` (in the lanes `mask` selects, if given) fails `ok`. Branch-free
+/// over the lanes, so it vectorizes.
+#[inline(always)]
+fn block_bad(block: &[u8; 16], mask: Option<&[u8; 16]>, ok: impl Fn(u8) -> bool) -> bool {
+    let mut bad = 0u8;
+    match mask {
+        Some(mask) => {
+            for (&c, &m) in block.iter().zip(mask) {
+                bad |= if ok(c) { 0 } else { m };
+            }
+        }
+        None => {
+            for &c in block {
+                bad |= if ok(c) { 0 } else { 0xFF };
+            }
+        }
+    }
+    bad != 0
 }
 
 /// Word tests of the ASCII classes the decoder checks eight bytes at a time: `span_*` says
@@ -204,43 +248,70 @@ fn span_ok(
 /// [`first_bad_ascii_slow`]).
 #[inline(always)]
 pub(crate) fn span_digits(buf: &[u8], start: usize, n: usize) -> Option<bool> {
-    span_ok(buf, start, n, 0x30 * ONES, |x| {
-        ascii7(x) && in_range(x, b'0', b'9') == HIGHS
-    })
+    span_ok(
+        buf,
+        start,
+        n,
+        0x30 * ONES,
+        |x| ascii7(x) && in_range(x, b'0', b'9') == HIGHS,
+        |c| c.is_ascii_digit(),
+    )
 }
 
 /// Class `ans` (see [`span_digits`]).
 #[inline(always)]
 pub(crate) fn span_printable(buf: &[u8], start: usize, n: usize) -> Option<bool> {
-    span_ok(buf, start, n, 0x41 * ONES, |x| {
-        ascii7(x) && in_range(x, 0x20, 0x7E) == HIGHS
-    })
+    span_ok(
+        buf,
+        start,
+        n,
+        0x41 * ONES,
+        |x| ascii7(x) && in_range(x, 0x20, 0x7E) == HIGHS,
+        |c| (0x20..=0x7E).contains(&c),
+    )
 }
 
 /// Class `an` (see [`span_digits`]).
 #[inline(always)]
 pub(crate) fn span_alphanum(buf: &[u8], start: usize, n: usize) -> Option<bool> {
-    span_ok(buf, start, n, 0x41 * ONES, |x| {
-        ascii7(x) && (in_range(x, b'0', b'9') | letters(x)) == HIGHS
-    })
+    span_ok(
+        buf,
+        start,
+        n,
+        0x41 * ONES,
+        |x| ascii7(x) && (in_range(x, b'0', b'9') | letters(x)) == HIGHS,
+        |c| c.is_ascii_alphanumeric(),
+    )
 }
 
 /// Class `a` (see [`span_digits`]).
 #[inline(always)]
 pub(crate) fn span_alpha(buf: &[u8], start: usize, n: usize) -> Option<bool> {
-    span_ok(buf, start, n, 0x41 * ONES, |x| {
-        ascii7(x) && letters(x) == HIGHS
-    })
+    span_ok(
+        buf,
+        start,
+        n,
+        0x41 * ONES,
+        |x| ascii7(x) && letters(x) == HIGHS,
+        |c| c.is_ascii_alphabetic(),
+    )
 }
 
 /// Class `z`: digits, `=` and `D` (see [`span_digits`]).
 #[inline(always)]
 pub(crate) fn span_track(buf: &[u8], start: usize, n: usize) -> Option<bool> {
-    span_ok(buf, start, n, 0x30 * ONES, |x| {
-        ascii7(x)
-            && (in_range(x, b'0', b'9') | in_range(x, b'=', b'=') | in_range(x, b'D', b'D'))
-                == HIGHS
-    })
+    span_ok(
+        buf,
+        start,
+        n,
+        0x30 * ONES,
+        |x| {
+            ascii7(x)
+                && (in_range(x, b'0', b'9') | in_range(x, b'=', b'=') | in_range(x, b'D', b'D'))
+                    == HIGHS
+        },
+        |c| c.is_ascii_digit() || c == b'=' || c == b'D',
+    )
 }
 
 /// Whether every byte of `window[..n]` belongs to `class`. `window` may extend past the field
@@ -412,6 +483,48 @@ mod tests {
                     }
                     let want = if b.is_ascii_digit() { None } else { Some(pos) };
                     assert_eq!(first_bad_ascii(Class::N, &data), want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn block_checks_ignore_the_bytes_around_the_field_at_any_offset() {
+        // Fields read sixteen bytes at a time reach back before their start (short ones) or
+        // overlap themselves (long ones): bytes outside the field must never count, and every
+        // bad byte inside it must.
+        type SpanTest = fn(&[u8], usize, usize) -> Option<bool>;
+        let tests: [(Class, SpanTest, u8); 5] = [
+            (Class::N, span_digits, b'7'),
+            (Class::Ans, span_printable, b'a'),
+            (Class::An, span_alphanum, b'A'),
+            (Class::A, span_alpha, b'A'),
+            (Class::Z, span_track, b'7'),
+        ];
+        let around = [0xFF, 0x00, b'!', 0x80, b'=', b' ', 0x7F, b'z'];
+        for (class, span, good) in tests {
+            for len in [8usize, 9, 12, 15, 16, 17, 31, 32, 33, 37, 40] {
+                for offset in [0usize, 1, 7, 16, 21] {
+                    let mut buf: Vec<u8> = around.iter().cycle().take(offset).copied().collect();
+                    buf.extend(std::iter::repeat_n(good, len));
+                    buf.extend_from_slice(&around);
+                    assert_eq!(
+                        span(&buf, offset, len),
+                        Some(true),
+                        "{class} {offset}+{len}"
+                    );
+                    for pos in 0..len {
+                        for bad in [0x00u8, b'!', b'~', 0x80, 0xFF, b'D', b'='] {
+                            let mut b = buf.clone();
+                            b[offset + pos] = bad;
+                            let want = class_allows(class, bad);
+                            assert_eq!(
+                                span(&b, offset, len),
+                                Some(want),
+                                "{class} {bad:02X} at {pos} of {offset}+{len}"
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -545,7 +545,7 @@ impl ValueChars<'_> {
     /// Writes the remaining characters into the start of `out` in one pass (a copy for plain
     /// text, a table lookup per byte for EBCDIC, two digits per byte for packed BCD and raw
     /// binary) and returns how many; `None`, writing nothing, if `out` is too short.
-    #[inline]
+    #[inline(always)]
     pub fn write_into(self, out: &mut [u8]) -> Option<usize> {
         let n = self.end.saturating_sub(self.pos);
         let out = out.get_mut(..n)?;
@@ -557,23 +557,44 @@ impl ValueChars<'_> {
                 }
             }
             CharsKind::Nibbles => {
-                // `pos` is 0 or 1 (a left pad nibble skipped); write whole bytes' digit pairs
-                // into a view shifted by `pos`, then drop the pad digit.
-                let skip = self.pos;
-                let mut at = 0usize;
-                for &b in self.data {
-                    for nib in [b >> 4, b & 0x0F] {
-                        if at >= skip
-                            && let Some(slot) = out.get_mut(at - skip)
-                        {
-                            *slot = HEX_UPPER[usize::from(nib)];
-                        }
-                        at += 1;
-                    }
+                // Whole bytes from the one holding nibble `pos`; a first low nibble alone.
+                let bytes = self.data.get(self.pos / 2..)?;
+                if self.pos % 2 == 1
+                    && let (Some((first, rest)), Some((&b, more))) =
+                        (out.split_first_mut(), bytes.split_first())
+                {
+                    *first = HEX_UPPER[usize::from(b & 0x0F)];
+                    hex_pairs_into(rest, more);
+                } else {
+                    hex_pairs_into(out, bytes);
                 }
             }
         }
         Some(n)
+    }
+}
+
+/// Both hex digits of every byte value, high nibble first.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX_UPPER[i >> 4], HEX_UPPER[i & 0x0F]];
+        i += 1;
+    }
+    t
+};
+
+/// Fills `out` with the hex digits of `bytes`, two per byte (the last byte's high nibble only
+/// when `out` is odd in length).
+#[inline]
+fn hex_pairs_into(out: &mut [u8], bytes: &[u8]) {
+    let (pairs, tail) = out.as_chunks_mut::<2>();
+    for (pair, &b) in pairs.iter_mut().zip(bytes) {
+        *pair = HEX_PAIRS[usize::from(b)];
+    }
+    if let ([last], Some(&b)) = (tail, bytes.get(pairs.len())) {
+        *last = HEX_UPPER[usize::from(b >> 4)];
     }
 }
 
@@ -605,6 +626,39 @@ mod tests {
         let mut out = [0u8; 64];
         let n = chars.write_into(&mut out)?;
         Some(out[..n].to_vec())
+    }
+
+    #[test]
+    fn write_into_after_any_number_of_next_matches_the_rest_of_the_iteration() {
+        let data = [0x12, 0xA3, 0x4F, 0xD5, 0x60];
+        for kind in [CharsKind::Nibbles, CharsKind::Plain, CharsKind::Ebcdic] {
+            let units = if matches!(kind, CharsKind::Nibbles) {
+                10
+            } else {
+                5
+            };
+            for start in 0..=1 {
+                for end in start..=units {
+                    for taken in 0..=(end - start) {
+                        let mut chars = ValueChars {
+                            data: &data,
+                            kind,
+                            pos: start,
+                            end,
+                        };
+                        for _ in 0..taken {
+                            chars.next();
+                        }
+                        let rest: Vec<u8> = chars.clone().collect();
+                        assert_eq!(
+                            via_write_into(chars).as_deref(),
+                            Some(&rest[..]),
+                            "{kind:?} {start}..{end} after {taken}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
