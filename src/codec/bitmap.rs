@@ -82,6 +82,7 @@ impl Bitmap {
     }
 
     /// The 8 raw bytes of map `index` (0 primary, 1 secondary, 2 tertiary).
+    #[inline]
     pub fn word(&self, index: usize) -> [u8; 8] {
         let mut out = [0u8; 8];
         if let Some(src) = self.bits.as_raw_slice().get(index * 8..index * 8 + 8) {

@@ -135,7 +135,9 @@ pub(crate) enum Check {
     Track,
     /// Any other ASCII class, by table.
     AsciiTable,
-    /// EBCDIC text.
+    /// EBCDIC class `n` (bytes `F0`..=`F9`).
+    EbcdicDigits,
+    /// Other EBCDIC text, by table.
     Ebcdic,
     /// Hex text of binary data.
     Hex,
@@ -155,6 +157,7 @@ impl Check {
             (Encoding::Ascii, Class::A) => Check::Alpha,
             (Encoding::Ascii, Class::Z) => Check::Track,
             (Encoding::Ascii, _) => Check::AsciiTable,
+            (Encoding::Ebcdic, Class::N) => Check::EbcdicDigits,
             (Encoding::Ebcdic, _) => Check::Ebcdic,
             (Encoding::Hex, _) => Check::Hex,
             (Encoding::Bcd, _) => Check::Bcd,
@@ -181,7 +184,7 @@ fn span_ok(
 ) -> Option<bool> {
     if n <= 8 {
         let w = u64::from_le_bytes(*buf.get(start..)?.first_chunk::<8>()?);
-        let keep = u64::MAX.checked_shr(8 * (8 - n) as u32).unwrap_or(0);
+        let keep = *KEEP_LOW.get(n)?;
         return Some(ok((w & keep) | (fill & !keep)));
     }
     let end = start.checked_add(n)?;
@@ -203,6 +206,17 @@ fn span_ok(
     }
     Some(!bad)
 }
+
+/// `KEEP_LOW[n]` keeps the low `n` bytes of a little-endian word.
+const KEEP_LOW: [u64; 9] = {
+    let mut t = [0u64; 9];
+    let mut n = 1;
+    while n <= 8 {
+        t[n] = u64::MAX >> (8 * (8 - n));
+        n += 1;
+    }
+    t
+};
 
 /// Sixteen zero bytes, sixteen `0xFF`, sixteen zero bytes: `LANE_MASKS[n..n + 16]` selects
 /// the last `n` lanes of a block, `LANE_MASKS[32 - n..48 - n]` the first `n`.
@@ -311,6 +325,23 @@ pub(crate) fn span_track(buf: &[u8], start: usize, n: usize) -> Option<bool> {
                     == HIGHS
         },
         |c| c.is_ascii_digit() || c == b'=' || c == b'D',
+    )
+}
+
+/// EBCDIC class `n`: bytes `F0`..=`F9` (see [`span_digits`]; the word test flips the top bit
+/// so the range falls where the ASCII range test is exact).
+#[inline(always)]
+pub(crate) fn span_ebcdic_digits(buf: &[u8], start: usize, n: usize) -> Option<bool> {
+    span_ok(
+        buf,
+        start,
+        n,
+        0xF0 * ONES,
+        |x| {
+            let y = x ^ HIGHS;
+            ascii7(y) && in_range(y, 0x70, 0x79) == HIGHS
+        },
+        |c| (0xF0..=0xF9).contains(&c),
     )
 }
 
@@ -524,6 +555,30 @@ mod tests {
                                 "{class} {bad:02X} at {pos} of {offset}+{len}"
                             );
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ebcdic_digit_spans_accept_exactly_f0_to_f9() {
+        let around = [0xF5, 0x00, 0xFF, 0x40, 0xC1, 0x7F, 0x80, 0xFA];
+        for len in [1usize, 5, 8, 9, 15, 16, 17, 33] {
+            for offset in [0usize, 3, 20] {
+                let mut buf: Vec<u8> = around.iter().cycle().take(offset).copied().collect();
+                buf.extend(std::iter::repeat_n(0xF7, len));
+                buf.extend_from_slice(&around);
+                assert_eq!(span_ebcdic_digits(&buf, offset, len), Some(true));
+                for pos in 0..len {
+                    for b in 0..=255u8 {
+                        let mut v = buf.clone();
+                        v[offset + pos] = b;
+                        assert_eq!(
+                            span_ebcdic_digits(&v, offset, len),
+                            Some((0xF0..=0xF9).contains(&b)),
+                            "{b:02X} at {pos} of {offset}+{len}"
+                        );
                     }
                 }
             }

@@ -13,8 +13,8 @@ use crate::spec::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 use super::bcd::{self, BcdFault};
 use super::charset::{
     Check, EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, first_bad_ascii, first_bad_ascii_slow,
-    first_bad_ebcdic, hex_value, span_alpha, span_alphanum, span_digits, span_printable,
-    span_track,
+    first_bad_ebcdic, hex_value, span_alpha, span_alphanum, span_digits, span_ebcdic_digits,
+    span_printable, span_track,
 };
 use super::prefix;
 
@@ -109,7 +109,8 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
         Check::Alpha => ascii(span_alpha(buf, start, nbytes), fs, data, start)?,
         Check::Track => ascii(span_track(buf, start, nbytes), fs, data, start)?,
         Check::AsciiTable => ascii(None, fs, data, start)?,
-        Check::Ebcdic => {
+        Check::EbcdicDigits if span_ebcdic_digits(buf, start, nbytes) == Some(true) => nbytes,
+        Check::Ebcdic | Check::EbcdicDigits => {
             if let Some(i) = first_bad_ebcdic(fs.class, data) {
                 return Err(bad_char(start + i, fs.class));
             }

@@ -204,6 +204,7 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
     Ok(())
 }
 
+#[inline]
 fn read_bitmap(
     bitmap: &mut Bitmap,
     index: usize,

@@ -72,6 +72,7 @@ pub struct BadMti;
 
 impl Mti {
     /// Builds an MTI from four ASCII digits.
+    #[inline]
     pub fn from_digits(d: [u8; 4]) -> Result<Mti, BadMti> {
         if d.iter().all(u8::is_ascii_digit) {
             Ok(Mti(d))
