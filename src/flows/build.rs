@@ -155,9 +155,42 @@ pub struct FlowContext {
     pub header: Option<PosHeader>,
 }
 
-fn owned(b: &mut MessageBuilder<'static>, n: u16, v: impl Into<String>) -> Result<(), EncodeError> {
-    b.set(n, v.into())?;
+fn owned(b: &mut MessageBuilder<'static>, n: u16, v: impl AsRef<str>) -> Result<(), EncodeError> {
+    b.set_copied(n, v.as_ref())?;
     Ok(())
+}
+
+/// `v` as `N` decimal digits, zero-padded on the left (the high digits dropped if it has
+/// more): a field value built on the stack.
+fn zero_padded<const N: usize>(mut v: u64) -> Digits<N> {
+    let mut out = [b'0'; N];
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    Digits(out)
+}
+
+/// Two digits for each of `parts` (each below 100), e.g. MMDDhhmmss.
+fn two_digit_groups<const N: usize>(parts: &[u8]) -> Digits<N> {
+    let mut out = [b'0'; N];
+    for (pair, &p) in out.chunks_exact_mut(2).zip(parts) {
+        if let [hi, lo] = pair {
+            *hi = b'0' + (p / 10) % 10;
+            *lo = b'0' + p % 10;
+        }
+    }
+    Digits(out)
+}
+
+/// ASCII digits built on the stack.
+struct Digits<const N: usize>([u8; N]);
+
+impl<const N: usize> AsRef<str> for Digits<N> {
+    fn as_ref(&self) -> &str {
+        // Only ASCII digits are ever written.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// The clear value of field `n` of `v`.
@@ -174,10 +207,25 @@ fn copy(
     from: &MessageView<'_>,
     n: u16,
 ) -> Result<(), EncodeError> {
-    if let Some(v) = text(from, n) {
-        b.set(n, v)?;
+    if let Some(f) = from.field(n) {
+        match f.to_small() {
+            Some(small) => b.set_copied(n, small.as_str())?,
+            None => b.set(n, f.clear_string())?,
+        };
     }
     Ok(())
+}
+
+/// [`copy`] for a field the original must have.
+fn copy_required(
+    b: &mut MessageBuilder<'static>,
+    from: &MessageView<'_>,
+    n: u16,
+) -> Result<(), FlowError> {
+    if !from.has(n) {
+        return Err(FlowError::MissingOriginalField { field: n });
+    }
+    Ok(copy(b, from, n)?)
 }
 
 /// The original's local date (MMDD): from its response, else its request, else `0000`.
@@ -210,7 +258,7 @@ impl FlowContext {
         if let Some(pc) = &codes.processing_code {
             owned(&mut b, 3, pc.as_str())?;
         }
-        owned(&mut b, 11, stan.to_string())?;
+        owned(&mut b, 11, zero_padded::<6>(u64::from(u32::from(stan))))?;
         if let Some(cc) = &codes.condition_code {
             owned(&mut b, 25, cc.as_str())?;
         }
@@ -250,9 +298,14 @@ impl FlowContext {
         if self.profile.uses_de60 {
             return Ok(()); // UnionPay terminals let the host stamp date and time
         }
-        owned(b, 7, now.mmddhhmmss())?;
-        owned(b, 12, now.hhmmss())?;
-        owned(b, 13, now.mmdd())?;
+        let t = now;
+        owned(
+            b,
+            7,
+            two_digit_groups::<10>(&[t.month, t.day, t.hour, t.minute, t.second]),
+        )?;
+        owned(b, 12, two_digit_groups::<6>(&[t.hour, t.minute, t.second]))?;
+        owned(b, 13, two_digit_groups::<4>(&[t.month, t.day]))?;
         Ok(())
     }
 
@@ -283,7 +336,7 @@ impl FlowContext {
     }
 
     fn amount(&self, b: &mut MessageBuilder<'static>, amount: u64) -> Result<(), EncodeError> {
-        owned(b, 4, format!("{amount:012}"))?;
+        owned(b, 4, zero_padded::<12>(amount))?;
         owned(b, 49, self.profile.currency.as_str())?;
         Ok(())
     }
@@ -460,7 +513,7 @@ impl FlowContext {
         now: &LocalTime,
     ) -> Result<MessageBuilder<'static>, FlowError> {
         let mut b = self.follow_up(codes, stan, batch, original, response, now)?;
-        owned(&mut b, 4, required(original, 4)?)?;
+        copy_required(&mut b, original, 4)?;
         copy(&mut b, original, 49)?;
         copy(&mut b, response, 38)?;
         if self.profile.uses_de60 {
@@ -523,9 +576,9 @@ impl FlowContext {
             response,
             now,
         )?;
-        owned(&mut b, 4, required(original, 4)?)?;
+        copy_required(&mut b, original, 4)?;
         copy(&mut b, original, 49)?;
-        owned(&mut b, 38, required(response, 38)?)?;
+        copy_required(&mut b, response, 38)?;
         self.original_ref(&mut b, original, response)?;
         Ok(b)
     }
@@ -550,7 +603,7 @@ impl FlowContext {
             now,
         )?;
         self.amount(&mut b, amount)?;
-        owned(&mut b, 38, required(response, 38)?)?;
+        copy_required(&mut b, response, 38)?;
         self.original_ref(&mut b, original, response)?;
         Ok(b)
     }

@@ -17,13 +17,31 @@ use super::field::Field;
 use super::mti::Mti;
 
 /// A field value handed to the builder: borrowed or shared bytes, read as text or raw.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the form and length only: values may be card data.
+#[derive(Clone)]
 pub struct FieldValue<'a> {
     data: Data<'a>,
     form: Form,
 }
 
-#[derive(Clone, Debug)]
+impl core::fmt::Debug for FieldValue<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FieldValue")
+            .field("form", &self.form)
+            .field("len", &self.data.as_slice().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Length only (see [`FieldValue`]).
+impl core::fmt::Debug for Data<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} bytes", self.as_slice().len())
+    }
+}
+
+#[derive(Clone)]
 enum Data<'a> {
     Borrowed(&'a [u8]),
     Shared(Bytes),
@@ -99,7 +117,7 @@ impl<'a> From<Field<'a>> for FieldValue<'a> {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Entry<'a> {
     n: u16,
     value: FieldValue<'a>,
@@ -115,8 +133,15 @@ struct Entry<'a> {
 /// up to 24 bytes and a full 19-digit PAN with its prefix.
 const READY: usize = 24;
 
+/// Field number and size only: the value may be card data.
+impl core::fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "DE {} ({} bytes)", self.n, self.wire)
+    }
+}
+
 /// How [`MessageBuilder::encode_into`] writes one entry.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Plan {
     /// The whole wire form (prefix, padding, conversion done), in the first `wire` bytes.
     Ready([u8; READY]),
@@ -322,15 +347,77 @@ impl<'a> MessageBuilder<'a> {
         value: impl Into<FieldValue<'a>>,
     ) -> Result<&mut Self, EncodeError> {
         let value = value.into();
+        let fs = self.settable(n)?;
+        let prep = field::prepare(fs, value.data.as_slice(), value.form)?;
+        let entry = Entry::new(fs, value, prep);
+        self.put(entry);
+        Ok(self)
+    }
+
+    /// Sets field `n` to a copy of the text `value`, which need not outlive the builder (a
+    /// value formatted into a stack buffer, say). A value whose wire form takes at most 24
+    /// bytes (length prefix included: amounts, dates, codes, a PAN) is kept inside the builder
+    /// without allocating; a longer one is copied into an owned buffer. Checked as
+    /// [`MessageBuilder::set`] checks.
+    ///
+    /// ```
+    /// use iso8583_wire::{MessageBuilder, MessageView, Spec};
+    /// let spec = Spec::builtin("iso87-ascii")?;
+    /// let mut b = MessageBuilder::new(&spec);
+    /// b.mti("0200")?;
+    /// {
+    ///     let stan = format!("{:06}", 42); // dropped at the end of this block
+    ///     b.set_copied(11, &stan)?;
+    /// }
+    /// let wire = b.encode_to_vec()?;
+    /// assert_eq!(MessageView::decode(&spec, &wire)?.str(11), Some("000042"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_copied(&mut self, n: u16, value: &str) -> Result<&mut Self, EncodeError> {
+        let fs = self.settable(n)?;
+        let prep = field::prepare(fs, value.as_bytes(), Form::Text)?;
+        let borrowed = FieldValue::text(value);
+        let entry = match Entry::new(fs, borrowed, prep) {
+            // The wire form is in the entry: the value itself is not needed again.
+            Entry {
+                plan: plan @ Plan::Ready(_),
+                n,
+                prep,
+                wire,
+                ..
+            } => Entry {
+                n,
+                value: FieldValue::text(""),
+                prep,
+                wire,
+                plan,
+            },
+            _ => Entry::new(
+                fs,
+                FieldValue {
+                    data: Data::Shared(Bytes::copy_from_slice(value.as_bytes())),
+                    form: Form::Text,
+                },
+                prep,
+            ),
+        };
+        self.put(entry);
+        Ok(self)
+    }
+
+    /// The definition of field `n`, if a value may be set for it.
+    fn settable(&self, n: u16) -> Result<&FieldSpec, EncodeError> {
         if self.spec.is_bitmap_field(n) {
             return Err(EncodeError::field(n, EncodeErrorKind::ComputedField));
         }
-        let fs = self
-            .spec
+        self.spec
             .field(n)
-            .ok_or(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec))?;
-        let prep = field::prepare(fs, value.data.as_slice(), value.form)?;
-        let entry = Entry::new(fs, value, prep);
+            .ok_or(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec))
+    }
+
+    /// Adds `entry`, replacing any entry for the same field.
+    fn put(&mut self, entry: Entry<'a>) {
+        let n = entry.n;
         self.count_in(&entry);
         match self.entries.binary_search_by_key(&n, |e| e.n) {
             Ok(i) => {
@@ -341,7 +428,6 @@ impl<'a> MessageBuilder<'a> {
             }
             Err(i) => self.entries.insert(i, entry),
         }
-        Ok(self)
     }
 
     /// Sets composite field `n` from its subfields (keys: positions, bit numbers, ASCII tags or
@@ -387,14 +473,7 @@ impl<'a> MessageBuilder<'a> {
         let Some(entry) = self.entries.iter().find(|e| e.n == n) else {
             return Ok(Vec::new());
         };
-        let mut wire = vec![0u8; entry.prep.wire_len(fs)];
-        field::write(
-            fs,
-            entry.value.data.as_slice(),
-            entry.value.form,
-            &entry.prep,
-            &mut wire,
-        );
+        let wire = self.wire_of(fs, entry);
         let bad = || EncodeError::field(n, EncodeErrorKind::BadSubfield);
         let (span, _) = field::decode(fs, &wire, 0).map_err(|_| bad())?;
         let f = Field::new(fs, &wire, span.start as usize, span.units as usize).ok_or_else(bad)?;
@@ -571,6 +650,23 @@ impl<'a> MessageBuilder<'a> {
         Ok(w.pos)
     }
 
+    /// The wire form (prefix included) of `entry`, defined by `fs`.
+    fn wire_of(&self, fs: &FieldSpec, entry: &Entry<'_>) -> Vec<u8> {
+        let len = entry.wire as usize;
+        if let Plan::Ready(ready) = &entry.plan {
+            return ready.get(..len).unwrap_or_default().to_vec();
+        }
+        let mut wire = vec![0u8; len];
+        field::write(
+            fs,
+            entry.value.data.as_slice(),
+            entry.value.form,
+            &entry.prep,
+            &mut wire,
+        );
+        wire
+    }
+
     /// Writes `entries` in order at the cursor.
     #[inline(always)]
     fn write_entries(&self, entries: &[Entry<'_>], w: &mut Cursor<'_>) {
@@ -745,6 +841,64 @@ mod tests {
             assert_eq!(view.field(48).unwrap().clear_string(), "X".repeat(30));
             assert_eq!(view.field(49).unwrap().clear_string(), "840");
             assert_eq!(view.field(35).unwrap().clear_string(), track2);
+        }
+    }
+
+    #[test]
+    fn set_copied_matches_set_for_short_and_long_values_and_keeps_subfields() {
+        let spec = Spec::builtin("cup-pos").unwrap();
+        let values = [
+            (2u16, "6212345678901234"),
+            (4, "2500"),
+            (11, "42"),
+            (35, "6212345678901234=29122011143804400000"),
+            (60, "22000001000"),
+        ];
+        let mut by_ref = MessageBuilder::new(&spec);
+        let mut copied = MessageBuilder::new(&spec);
+        by_ref.mti("0200").unwrap();
+        copied.mti("0200").unwrap();
+        for (n, v) in values {
+            by_ref.set(n, v).unwrap();
+            // A value that outlives nothing: the String is dropped right after the call.
+            let temporary = String::from(v);
+            copied.set_copied(n, &temporary).unwrap();
+            drop(temporary);
+        }
+        assert_eq!(
+            copied.encode_to_vec().unwrap(),
+            by_ref.encode_to_vec().unwrap()
+        );
+        // A composite prepared in the entry still gives its subfields back.
+        assert_eq!(
+            copied.subfields_of(60).unwrap(),
+            by_ref.subfields_of(60).unwrap()
+        );
+        copied.set_path("60.2", "000002").unwrap();
+        let wire = copied.encode_to_vec().unwrap();
+        let view = MessageView::decode(&spec, &wire).unwrap();
+        assert_eq!(view.subfield("60.2").unwrap().unwrap().to_u64(), Some(2));
+        // Checked like `set`.
+        let err = copied.set_copied(4, "12AB").unwrap_err();
+        assert_eq!(err.location, Location::Field(4));
+    }
+
+    #[test]
+    fn debug_shows_no_field_values() {
+        let spec = Spec::builtin("iso87-ascii").unwrap();
+        let mut b = MessageBuilder::new(&spec);
+        b.mti("0200").unwrap();
+        b.set(2, "4761739001010119").unwrap();
+        b.set_copied(35, "4761739001010119=2912").unwrap();
+        b.set(
+            52,
+            FieldValue::binary(&[0xA1, 0xB2, 0xC3, 0xD4, 0, 0, 0, 0]),
+        )
+        .unwrap();
+        let shown = format!("{b:?}");
+        assert!(shown.contains("DE 2 (18 bytes)"), "{shown}");
+        for leak in ["4761", "52, 55, 54", "161", "A1B2"] {
+            assert!(!shown.contains(leak), "{leak} in {shown}");
         }
     }
 
