@@ -125,4 +125,36 @@ fn decode_and_reused_encode_allocate_nothing() {
     });
     assert_eq!(n, 0, "TLV walk and positional subfields allocated");
     assert_eq!(sum, 16 + 2 + 10 + 12 + 2500 + 1);
+
+    // Short values formatted on the stack and set with `set_copied` are kept in the builder:
+    // building and encoding a purchase from them allocates nothing once the builder is warm.
+    let spec = Spec::builtin("iso87-ascii-bin").unwrap();
+    let mut b = MessageBuilder::new(&spec);
+    let mut out = vec![0u8; 512];
+    let mut build = |b: &mut MessageBuilder<'_>, stan: u32, amount: u64| {
+        let mut digits = [0u8; 12];
+        b.clear();
+        b.mti("0200").unwrap();
+        b.set_copied(2, "4761739001010119").unwrap();
+        b.set_copied(3, "000000").unwrap();
+        for (n, value, width) in [(4u16, amount, 12usize), (11, u64::from(stan), 6)] {
+            let field = &mut digits[..width];
+            let mut v = value;
+            for slot in field.iter_mut().rev() {
+                *slot = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            b.set_copied(n, std::str::from_utf8(field).unwrap())
+                .unwrap();
+        }
+        b.set_copied(41, "TERM0001").unwrap();
+        b.set_copied(42, "MERCHANT0000001").unwrap();
+        b.encode_into(&mut out).unwrap()
+    };
+    let _ = build(&mut b, 1, 100); // warm-up: the entry list grows once
+    let (n, len) = allocations(|| build(&mut b, 42, 2500));
+    assert_eq!(n, 0, "set_copied of short values allocated");
+    let view = MessageView::decode(&spec, &out[..len]).unwrap();
+    assert_eq!(view.field(4).and_then(|f| f.to_u64()), Some(2500));
+    assert_eq!(view.str(11), Some("000042"));
 }
