@@ -166,13 +166,14 @@ impl Check {
 }
 
 /// Runs the word test `ok` over the `n` bytes of `buf` at `start` (in bounds: the caller has
-/// checked). A field of up to eight bytes is one word read from `buf` with the lanes past the
-/// field replaced by `fill` (a byte the class accepts). Longer fields go sixteen bytes at a
-/// time through the byte test `byte_ok`, written so that the compiler turns each block into a
-/// handful of vector instructions; the last block ends at the field's end (overlapping the one
-/// before, or reaching back into the bytes before a field of fewer than sixteen, which are
-/// masked off). `None` when a short field sits so close to the end of `buf` that no whole word
-/// can be read: the caller checks it byte by byte.
+/// checked; `None` otherwise). A field of up to eight bytes is one word read from `buf` (or
+/// copied out, at the very end of `buf`) with the lanes past the field replaced by `fill`, a
+/// byte the class accepts. Longer fields go sixteen bytes at a time through the byte test
+/// `byte_ok`, written so that the compiler turns each block into a handful of vector
+/// instructions; the last block ends at the field's end (overlapping the one before, or
+/// reaching back into the bytes before a field of fewer than sixteen, which are masked off).
+/// A field of nine to fifteen bytes too near the start of `buf` for that (a value checked on
+/// its own) is two overlapping words.
 #[inline(always)]
 fn span_ok(
     buf: &[u8],
@@ -183,19 +184,30 @@ fn span_ok(
     byte_ok: impl Fn(u8) -> bool + Copy,
 ) -> Option<bool> {
     if n <= 8 {
-        let w = u64::from_le_bytes(*buf.get(start..)?.first_chunk::<8>()?);
+        let w = match buf.get(start..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(w) => u64::from_le_bytes(*w),
+            None => {
+                // Too near the end of `buf` (a value checked on its own): copy it out.
+                let mut w = fill.to_le_bytes();
+                crate::codec::field::copy_into(&mut w, buf.get(start..start.checked_add(n)?)?);
+                u64::from_le_bytes(w)
+            }
+        };
         let keep = *KEEP_LOW.get(n)?;
         return Some(ok((w & keep) | (fill & !keep)));
     }
     let end = start.checked_add(n)?;
+    if n < 16 && end < 16 {
+        // Too near the start of `buf` for a block ending at `end`: two words that overlap.
+        let first = buf.get(start..)?.first_chunk::<8>()?;
+        let last = buf.get(..end)?.last_chunk::<8>()?;
+        return Some(ok(u64::from_le_bytes(*first)) & ok(u64::from_le_bytes(*last)));
+    }
     if n < 16 {
-        let (block, mask) = match end.checked_sub(16) {
-            // The last n lanes of the block ending at `end`.
-            Some(from) => (block(buf, from)?, LANE_MASKS.get(n..)?),
-            // Too near the start of `buf`: the first n lanes of the block at `start`.
-            None => (block(buf, start)?, LANE_MASKS.get(32 - n..)?),
-        };
-        return Some(!block_bad(block, Some(mask.first_chunk::<16>()?), byte_ok));
+        // The last n lanes of the block ending at `end`.
+        let block = block(buf, end.checked_sub(16)?)?;
+        let mask = LANE_MASKS.get(n..)?.first_chunk::<16>()?;
+        return Some(!block_bad(block, Some(mask), byte_ok));
     }
     let last = block(buf, end.checked_sub(16)?)?;
     let mut bad = block_bad(last, None, byte_ok);
@@ -218,10 +230,10 @@ const KEEP_LOW: [u64; 9] = {
     t
 };
 
-/// Sixteen zero bytes, sixteen `0xFF`, sixteen zero bytes: `LANE_MASKS[n..n + 16]` selects
-/// the last `n` lanes of a block, `LANE_MASKS[32 - n..48 - n]` the first `n`.
-const LANE_MASKS: [u8; 48] = {
-    let mut t = [0u8; 48];
+/// Sixteen zero bytes, then sixteen `0xFF`: `LANE_MASKS[n..n + 16]` selects the last `n`
+/// lanes of a block.
+const LANE_MASKS: [u8; 32] = {
+    let mut t = [0u8; 32];
     let mut i = 16;
     while i < 32 {
         t[i] = 0xFF;

@@ -161,13 +161,21 @@ impl<'a> Entry<'a> {
     fn new(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared) -> Self {
         let wire = prep.wire_len(fs);
         let data = value.data.as_slice();
+        let direct = field::is_direct(fs, value.form, &prep);
         let plan = if wire <= READY {
             let mut ready = [0u8; READY];
             if let Some(dst) = ready.get_mut(..wire) {
-                field::write(fs, data, value.form, &prep, dst);
+                if direct {
+                    // Prefix, then the value as it is.
+                    let (head, rest) = dst.split_at_mut(fs.prefix_len.min(wire));
+                    field::write_prefix(fs, &prep, head);
+                    field::copy_into(rest, data);
+                } else {
+                    field::write(fs, data, value.form, &prep, dst);
+                }
             }
             Plan::Ready(ready)
-        } else if field::is_direct(fs, value.form, &prep) {
+        } else if direct {
             let mut head = [0u8; 8];
             let len = fs.prefix_len.min(head.len());
             if let Some(dst) = head.get_mut(..len) {
@@ -419,6 +427,11 @@ impl<'a> MessageBuilder<'a> {
     fn put(&mut self, entry: Entry<'a>) {
         let n = entry.n;
         self.count_in(&entry);
+        // Fields are usually set in number order: then the entry goes at the end.
+        if self.entries.last().is_none_or(|last| last.n < n) {
+            self.entries.push(entry);
+            return;
+        }
         match self.entries.binary_search_by_key(&n, |e| e.n) {
             Ok(i) => {
                 if let Some(slot) = self.entries.get_mut(i) {
