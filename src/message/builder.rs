@@ -159,19 +159,38 @@ fn presence_bit(n: u16) -> (usize, u64) {
 
 impl<'a> Entry<'a> {
     fn new(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared) -> Self {
+        let plan = Plan::of(fs, value.data.as_slice(), value.form, &prep);
+        Entry::with_plan(fs, value, prep, plan)
+    }
+
+    #[inline(always)]
+    fn with_plan(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared, plan: Plan) -> Self {
+        Entry {
+            n: fs.number(),
+            wire: prep.wire_len(fs) as u32,
+            plan,
+            value,
+            prep,
+        }
+    }
+}
+
+impl Plan {
+    /// How to write `data` (in `form`, prepared as `prep`) for `fs`.
+    #[inline(always)]
+    fn of(fs: &FieldSpec, data: &[u8], form: Form, prep: &Prepared) -> Plan {
         let wire = prep.wire_len(fs);
-        let data = value.data.as_slice();
-        let direct = field::is_direct(fs, value.form, &prep);
-        let plan = if wire <= READY {
+        let direct = field::is_direct(fs, form, prep);
+        if wire <= READY {
             let mut ready = [0u8; READY];
             if let Some(dst) = ready.get_mut(..wire) {
                 if direct {
                     // Prefix, then the value as it is.
                     let (head, rest) = dst.split_at_mut(fs.prefix_len.min(wire));
-                    field::write_prefix(fs, &prep, head);
+                    field::write_prefix(fs, prep, head);
                     field::copy_into(rest, data);
                 } else {
-                    field::write(fs, data, value.form, &prep, dst);
+                    field::write(fs, data, form, prep, dst);
                 }
             }
             Plan::Ready(ready)
@@ -179,7 +198,7 @@ impl<'a> Entry<'a> {
             let mut head = [0u8; 8];
             let len = fs.prefix_len.min(head.len());
             if let Some(dst) = head.get_mut(..len) {
-                field::write_prefix(fs, &prep, dst);
+                field::write_prefix(fs, prep, dst);
             }
             Plan::Prefixed {
                 head,
@@ -187,13 +206,6 @@ impl<'a> Entry<'a> {
             }
         } else {
             Plan::Write
-        };
-        Entry {
-            n: fs.number(),
-            wire: wire as u32,
-            plan,
-            value,
-            prep,
         }
     }
 }
@@ -384,29 +396,18 @@ impl<'a> MessageBuilder<'a> {
     pub fn set_copied(&mut self, n: u16, value: &str) -> Result<&mut Self, EncodeError> {
         let fs = self.settable(n)?;
         let prep = field::prepare(fs, value.as_bytes(), Form::Text)?;
-        let borrowed = FieldValue::text(value);
-        let entry = match Entry::new(fs, borrowed, prep) {
-            // The wire form is in the entry: the value itself is not needed again.
-            Entry {
-                plan: plan @ Plan::Ready(_),
-                n,
-                prep,
-                wire,
-                ..
-            } => Entry {
-                n,
-                value: FieldValue::text(""),
-                prep,
-                wire,
-                plan,
-            },
-            _ => Entry::new(
+        let entry = match Plan::of(fs, value.as_bytes(), Form::Text, &prep) {
+            // The whole wire form is in the entry: the value is not needed again.
+            ready @ Plan::Ready(_) => Entry::with_plan(fs, FieldValue::text(""), prep, ready),
+            // Longer: the value is kept, as owned bytes (the plan does not depend on where).
+            plan => Entry::with_plan(
                 fs,
                 FieldValue {
                     data: Data::Shared(Bytes::copy_from_slice(value.as_bytes())),
                     form: Form::Text,
                 },
                 prep,
+                plan,
             ),
         };
         self.put(entry);
