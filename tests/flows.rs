@@ -611,3 +611,36 @@ fn scripted_session_runs_for_both_profiles() {
         }
     }
 }
+
+#[test]
+fn numbers_built_on_the_stack_are_padded_and_never_cut() {
+    for profile in ["generic-1987", "cup-pos"] {
+        let c = ctx(profile);
+        let b = c
+            .purchase(stan(42), 1, &card(), 999_999_999_999, &NOW)
+            .unwrap();
+        let wire = b.encode_to_vec().unwrap();
+        let view = MessageView::decode(&c.spec, &wire).unwrap();
+        assert_eq!(view.field(11).unwrap().clear_string(), "000042");
+        assert_eq!(view.field(4).unwrap().to_u64(), Some(999_999_999_999));
+        // Thirteen digits do not fit DE 4 (n12): an error, not a smaller amount.
+        let err = c
+            .purchase(stan(43), 1, &card(), 1_000_000_000_000, &NOW)
+            .unwrap_err();
+        assert!(err.to_string().contains("field 4"), "{profile}: {err}");
+    }
+    // A time part over 99 is refused the same way (the generic profile sends DE 7, 12, 13).
+    let c = ctx("generic-1987");
+    let wire = c
+        .purchase(stan(44), 1, &card(), 100, &NOW)
+        .unwrap()
+        .encode_to_vec()
+        .unwrap();
+    let view = MessageView::decode(&c.spec, &wire).unwrap();
+    assert_eq!(view.field(7).unwrap().clear_string(), "1122093015");
+    assert_eq!(view.field(12).unwrap().clear_string(), "093015");
+    assert_eq!(view.field(13).unwrap().clear_string(), "1122");
+    let bad = LocalTime { hour: 100, ..NOW };
+    let err = c.purchase(stan(45), 1, &card(), 100, &bad).unwrap_err();
+    assert!(err.to_string().contains("field 7"), "{err}");
+}

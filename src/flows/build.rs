@@ -160,27 +160,46 @@ fn owned(b: &mut MessageBuilder<'static>, n: u16, v: impl AsRef<str>) -> Result<
     Ok(())
 }
 
-/// `v` as `N` decimal digits, zero-padded on the left (the high digits dropped if it has
-/// more): a field value built on the stack.
-fn zero_padded<const N: usize>(mut v: u64) -> Digits<N> {
+/// Sets field `n` to `v` as `N` decimal digits, zero-padded on the left and built on the
+/// stack. A value with more digits goes in whole, so the builder rejects it as too long
+/// rather than anything being cut off.
+fn set_number<const N: usize>(
+    b: &mut MessageBuilder<'static>,
+    n: u16,
+    v: u64,
+) -> Result<(), EncodeError> {
     let mut out = [b'0'; N];
+    let mut rest = v;
     for slot in out.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
-    Digits(out)
+    if rest == 0 {
+        owned(b, n, Digits(out))
+    } else {
+        owned(b, n, v.to_string())
+    }
 }
 
-/// Two digits for each of `parts` (each below 100), e.g. MMDDhhmmss.
-fn two_digit_groups<const N: usize>(parts: &[u8]) -> Digits<N> {
+/// Sets field `n` to two digits for each of `parts`, e.g. MMDDhhmmss, built on the stack. A
+/// part above 99 goes in whole, so the builder rejects the value as too long.
+fn set_two_digit_groups<const N: usize>(
+    b: &mut MessageBuilder<'static>,
+    n: u16,
+    parts: &[u8],
+) -> Result<(), EncodeError> {
+    if parts.iter().any(|&p| p > 99) {
+        let text: String = parts.iter().map(|p| format!("{p:02}")).collect();
+        return owned(b, n, text);
+    }
     let mut out = [b'0'; N];
     for (pair, &p) in out.chunks_exact_mut(2).zip(parts) {
         if let [hi, lo] = pair {
-            *hi = b'0' + (p / 10) % 10;
+            *hi = b'0' + p / 10;
             *lo = b'0' + p % 10;
         }
     }
-    Digits(out)
+    owned(b, n, Digits(out))
 }
 
 /// ASCII digits built on the stack.
@@ -258,7 +277,7 @@ impl FlowContext {
         if let Some(pc) = &codes.processing_code {
             owned(&mut b, 3, pc.as_str())?;
         }
-        owned(&mut b, 11, zero_padded::<6>(u64::from(u32::from(stan))))?;
+        set_number::<6>(&mut b, 11, u64::from(u32::from(stan)))?;
         if let Some(cc) = &codes.condition_code {
             owned(&mut b, 25, cc.as_str())?;
         }
@@ -299,13 +318,9 @@ impl FlowContext {
             return Ok(()); // UnionPay terminals let the host stamp date and time
         }
         let t = now;
-        owned(
-            b,
-            7,
-            two_digit_groups::<10>(&[t.month, t.day, t.hour, t.minute, t.second]),
-        )?;
-        owned(b, 12, two_digit_groups::<6>(&[t.hour, t.minute, t.second]))?;
-        owned(b, 13, two_digit_groups::<4>(&[t.month, t.day]))?;
+        set_two_digit_groups::<10>(b, 7, &[t.month, t.day, t.hour, t.minute, t.second])?;
+        set_two_digit_groups::<6>(b, 12, &[t.hour, t.minute, t.second])?;
+        set_two_digit_groups::<4>(b, 13, &[t.month, t.day])?;
         Ok(())
     }
 
@@ -336,7 +351,7 @@ impl FlowContext {
     }
 
     fn amount(&self, b: &mut MessageBuilder<'static>, amount: u64) -> Result<(), EncodeError> {
-        owned(b, 4, zero_padded::<12>(amount))?;
+        set_number::<12>(b, 4, amount)?;
         owned(b, 49, self.profile.currency.as_str())?;
         Ok(())
     }
