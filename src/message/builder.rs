@@ -157,33 +157,19 @@ fn presence_bit(n: u16) -> (usize, u64) {
     (i / 64, 1u64 << (63 - (i % 64)))
 }
 
-impl<'a> Entry<'a> {
-    fn new(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared) -> Self {
-        let plan = Plan::of(fs, value.data.as_slice(), value.form, &prep);
-        Entry::with_plan(fs, value, prep, plan)
-    }
-
-    #[inline(always)]
-    fn with_plan(fs: &FieldSpec, value: FieldValue<'a>, prep: Prepared, plan: Plan) -> Self {
-        Entry {
-            n: fs.number(),
-            wire: prep.wire_len(fs) as u32,
-            plan,
-            value,
-            prep,
-        }
-    }
-}
-
 impl Plan {
-    /// How to write `data` (in `form`, prepared as `prep`) for `fs`.
+    /// Writes into `slot` how to encode `data` (in `form`, prepared as `prep`) for `fs`. The
+    /// block is filled where it lies, inside the builder's entry: building it on the stack
+    /// and moving it in made each `set` stall on reading back bytes just written in pieces.
     #[inline(always)]
-    fn of(fs: &FieldSpec, data: &[u8], form: Form, prep: &Prepared) -> Plan {
+    fn fill(slot: &mut Plan, fs: &FieldSpec, data: &[u8], form: Form, prep: &Prepared) {
         let wire = prep.wire_len(fs);
         let direct = field::is_direct(fs, form, prep);
         if wire <= READY {
-            let mut ready = [0u8; READY];
-            if let Some(dst) = ready.get_mut(..wire) {
+            *slot = Plan::Ready([0u8; READY]);
+            if let Plan::Ready(ready) = slot
+                && let Some(dst) = ready.get_mut(..wire)
+            {
                 if direct {
                     // Prefix, then the value as it is.
                     let (head, rest) = dst.split_at_mut(fs.prefix_len.min(wire));
@@ -193,19 +179,19 @@ impl Plan {
                     field::write(fs, data, form, prep, dst);
                 }
             }
-            Plan::Ready(ready)
         } else if direct {
-            let mut head = [0u8; 8];
-            let len = fs.prefix_len.min(head.len());
-            if let Some(dst) = head.get_mut(..len) {
+            let len = fs.prefix_len.min(8);
+            *slot = Plan::Prefixed {
+                head: [0u8; 8],
+                len: len as u8,
+            };
+            if let Plan::Prefixed { head, .. } = slot
+                && let Some(dst) = head.get_mut(..len)
+            {
                 field::write_prefix(fs, prep, dst);
             }
-            Plan::Prefixed {
-                head,
-                len: len as u8,
-            }
         } else {
-            Plan::Write
+            *slot = Plan::Write;
         }
     }
 }
@@ -284,10 +270,9 @@ impl<'a> MessageBuilder<'a> {
         b.keep_tertiary = view.bitmap().is_set(65) && view.spec().has_tertiary_bitmap();
         for f in view.fields() {
             // A decoded field always fits its own spec.
-            if let Ok(prep) = field::prepare(f.spec(), f.raw(), FieldValue::from(f).form) {
-                let entry = Entry::new(f.spec(), FieldValue::from(f), prep);
-                b.count_in(&entry);
-                b.entries.push(entry);
+            let value = FieldValue::from(f);
+            if let Ok(prep) = field::prepare(f.spec(), f.raw(), value.form) {
+                b.put(f.number(), value, prep, None);
             }
         }
         b
@@ -369,8 +354,7 @@ impl<'a> MessageBuilder<'a> {
         let value = value.into();
         let fs = self.settable(n)?;
         let prep = field::prepare(fs, value.data.as_slice(), value.form)?;
-        let entry = Entry::new(fs, value, prep);
-        self.put(entry);
+        self.put(n, value, prep, None);
         Ok(self)
     }
 
@@ -396,21 +380,17 @@ impl<'a> MessageBuilder<'a> {
     pub fn set_copied(&mut self, n: u16, value: &str) -> Result<&mut Self, EncodeError> {
         let fs = self.settable(n)?;
         let prep = field::prepare(fs, value.as_bytes(), Form::Text)?;
-        let entry = match Plan::of(fs, value.as_bytes(), Form::Text, &prep) {
-            // The whole wire form is in the entry: the value is not needed again.
-            ready @ Plan::Ready(_) => Entry::with_plan(fs, FieldValue::text(""), prep, ready),
-            // Longer: the value is kept, as owned bytes (the plan does not depend on where).
-            plan => Entry::with_plan(
-                fs,
-                FieldValue {
-                    data: Data::Shared(Bytes::copy_from_slice(value.as_bytes())),
-                    form: Form::Text,
-                },
-                prep,
-                plan,
-            ),
-        };
-        self.put(entry);
+        if prep.wire_len(fs) <= READY {
+            // The whole wire form goes in the entry: the value is not needed again.
+            self.put(n, FieldValue::text(""), prep, Some(value.as_bytes()));
+        } else {
+            // Longer: the value is kept, as owned bytes.
+            let owned = FieldValue {
+                data: Data::Shared(Bytes::copy_from_slice(value.as_bytes())),
+                form: Form::Text,
+            };
+            self.put(n, owned, prep, None);
+        }
         Ok(self)
     }
 
@@ -425,22 +405,49 @@ impl<'a> MessageBuilder<'a> {
     }
 
     /// Adds `entry`, replacing any entry for the same field.
-    fn put(&mut self, entry: Entry<'a>) {
-        let n = entry.n;
-        self.count_in(&entry);
-        // Fields are usually set in number order: then the entry goes at the end.
-        if self.entries.last().is_none_or(|last| last.n < n) {
-            self.entries.push(entry);
+    fn put(&mut self, n: u16, value: FieldValue<'a>, prep: Prepared, data: Option<&[u8]>) {
+        let Some(fs) = self.spec.field(n) else {
             return;
+        };
+        let wire = prep.wire_len(fs);
+        let entry = Entry {
+            n,
+            value,
+            prep,
+            wire: wire as u32,
+            plan: Plan::Write,
+        };
+        // The running size and presence bit.
+        self.data_len += wire;
+        let (word, bit) = presence_bit(n);
+        if let Some(w) = self.words.get_mut(word) {
+            *w |= bit;
         }
-        match self.entries.binary_search_by_key(&n, |e| e.n) {
-            Ok(i) => {
-                if let Some(slot) = self.entries.get_mut(i) {
-                    self.data_len -= slot.wire as usize;
-                    *slot = entry;
+        // Fields are usually set in number order: then the entry goes at the end.
+        let i = if self.entries.last().is_none_or(|last| last.n < n) {
+            self.entries.push(entry);
+            self.entries.len() - 1
+        } else {
+            match self.entries.binary_search_by_key(&n, |e| e.n) {
+                Ok(i) => {
+                    if let Some(slot) = self.entries.get_mut(i) {
+                        self.data_len -= slot.wire as usize;
+                        *slot = entry;
+                    }
+                    i
+                }
+                Err(i) => {
+                    self.entries.insert(i, entry);
+                    i
                 }
             }
-            Err(i) => self.entries.insert(i, entry),
+        };
+        if let Some(e) = self.entries.get_mut(i) {
+            let Entry {
+                value, prep, plan, ..
+            } = e;
+            let bytes = data.unwrap_or(value.data.as_slice());
+            Plan::fill(plan, fs, bytes, value.form, prep);
         }
     }
 
@@ -542,15 +549,6 @@ impl<'a> MessageBuilder<'a> {
             }
         }
         self
-    }
-
-    /// Adds `entry`'s presence bit and size to the running totals.
-    fn count_in(&mut self, entry: &Entry<'_>) {
-        self.data_len += entry.wire as usize;
-        let (word, bit) = presence_bit(entry.n);
-        if let Some(w) = self.words.get_mut(word) {
-            *w |= bit;
-        }
     }
 
     /// Whether field `n` is set.
