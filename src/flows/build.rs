@@ -7,7 +7,7 @@
 use crate::error::EncodeError;
 use crate::flows::journal::{ReversalReason, Stan, Totals};
 use crate::framing::PosHeader;
-use crate::message::{MessageBuilder, MessageView, Mti, OriginalData, SubValue};
+use crate::message::{Field, MessageBuilder, MessageView, Mti, OriginalData, SubValue};
 use crate::spec::Spec;
 
 use super::profile::{FlowCodes, FlowProfile, ReversalStyle};
@@ -221,18 +221,16 @@ fn required(v: &MessageView<'_>, n: u16) -> Result<String, FlowError> {
     text(v, n).ok_or(FlowError::MissingOriginalField { field: n })
 }
 
+/// Sets field `n` of `b` to the clear value of field `n` of `from`, if it has one.
 fn copy(
     b: &mut MessageBuilder<'static>,
     from: &MessageView<'_>,
     n: u16,
 ) -> Result<(), EncodeError> {
-    if let Some(f) = from.field(n) {
-        match f.to_small() {
-            Some(small) => b.set_copied(n, small.as_str())?,
-            None => b.set(n, f.clear_string())?,
-        };
+    match from.field(n) {
+        Some(f) => set_clear(b, f),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// [`copy`] for a field the original must have.
@@ -241,10 +239,19 @@ fn copy_required(
     from: &MessageView<'_>,
     n: u16,
 ) -> Result<(), FlowError> {
-    if !from.has(n) {
-        return Err(FlowError::MissingOriginalField { field: n });
-    }
-    Ok(copy(b, from, n)?)
+    let f = from
+        .field(n)
+        .ok_or(FlowError::MissingOriginalField { field: n })?;
+    Ok(set_clear(b, f)?)
+}
+
+/// Sets `f`'s clear value under its own number (no allocation up to 64 characters).
+fn set_clear(b: &mut MessageBuilder<'static>, f: Field<'_>) -> Result<(), EncodeError> {
+    match f.to_small() {
+        Some(small) => b.set_copied(f.number(), small.as_str())?,
+        None => b.set(f.number(), f.clear_string())?,
+    };
+    Ok(())
 }
 
 /// The original's local date (MMDD): from its response, else its request, else `0000`.
@@ -665,7 +672,7 @@ impl FlowContext {
                     if DROP.contains(&f.number()) {
                         continue;
                     }
-                    b.set(f.number(), f.clear_string())?;
+                    set_clear(&mut b, f)?;
                 }
                 if let (Some(pan), false) = (text(original, 35), original.has(2)) {
                     let pan: String = pan.chars().take_while(char::is_ascii_digit).collect();

@@ -404,7 +404,9 @@ impl<'a> MessageBuilder<'a> {
             .ok_or(EncodeError::field(n, EncodeErrorKind::FieldNotInSpec))
     }
 
-    /// Adds `entry`, replacing any entry for the same field.
+    /// Adds field `n` holding `value` (prepared as `prep`), replacing any entry for it, and
+    /// fills its write plan in place: from `data` when given (a value the builder does not
+    /// keep), else from `value`.
     fn put(&mut self, n: u16, value: FieldValue<'a>, prep: Prepared, data: Option<&[u8]>) {
         let Some(fs) = self.spec.field(n) else {
             return;
