@@ -13,19 +13,25 @@ use crate::spec::{MtiEncoding, Spec};
 use super::field::Field;
 use super::mti::Mti;
 
-/// Field slots: index 0 holds the header, 1 the secondary bitmap, 65 the tertiary bitmap
-/// (in specs that have one), the rest the data elements by number.
-pub(crate) use crate::spec::SLOTS;
+/// Present data elements whose data start is recorded at decode, in number order. Elements
+/// after these (a message with more fields than this), and any starting past 65,535 bytes, are
+/// found by walking on from the last recorded one with the lengths already checked. A POS
+/// purchase has about 20 fields. Two bytes a start and 32 of them keep a decoded
+/// [`super::MessageView`] near 128 bytes, which the compiler moves and zeroes with a handful
+/// of register moves instead of a `memcpy`.
+pub(crate) const RECORDED: usize = 32;
 
 /// Positions of everything present in one decoded message.
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
     pub(crate) mti: Mti,
     pub(crate) bitmap: Bitmap,
-    /// Where each present slot's data starts (after its length prefix). Lengths are not kept:
-    /// [`Layout::field`] reads them back from the spec or the prefix, which keeps the table
-    /// at 4 bytes a slot (it is zeroed and moved with every decoded message).
-    pub(crate) starts: [u32; SLOTS],
+    /// Where the data (after its length prefix) of each of the first `recorded` present data
+    /// elements starts, in number order (bitmap positions are not data elements). Lengths
+    /// are not kept: [`Layout::field`] reads them back from the spec or the prefix.
+    starts: [u16; RECORDED],
+    /// How many leading entries of `starts` hold a start.
+    recorded: u8,
     /// Bytes the message took (header included).
     pub(crate) len: usize,
 }
@@ -46,15 +52,115 @@ impl Layout {
     /// present: the caller has looked at the bitmap.
     #[inline(always)]
     pub(crate) fn field<'a>(&self, spec: &'a Spec, buf: &'a [u8], n: u16) -> Option<Field<'a>> {
-        let i = usize::from(n);
-        let start = *self.starts.get(i)? as usize;
-        let (units, nbytes) = field::extent(spec.0.hot.get(i)?, buf, start)?;
-        Some(Field {
-            spec: spec.field(n)?,
-            data: buf.get(start..start.checked_add(nbytes)?)?,
-            units,
-            offset: start,
-        })
+        self.ranked_field(spec, buf, n, self.rank(spec, n))
+    }
+
+    /// Field `n`, present, the `rank`-th present data element (from 0, in number order).
+    #[inline(always)]
+    pub(crate) fn ranked_field<'a>(
+        &self,
+        spec: &'a Spec,
+        buf: &'a [u8],
+        n: u16,
+        rank: usize,
+    ) -> Option<Field<'a>> {
+        let start = match self.recorded_start(rank) {
+            Some(start) => start,
+            None => self.start_after_recorded(spec, buf, n)?,
+        };
+        field_at(spec, buf, n, start)
+    }
+
+    /// Where the `rank`-th present data element's data starts, if the layout records it.
+    #[inline(always)]
+    pub(crate) fn recorded_start(&self, rank: usize) -> Option<usize> {
+        if rank < usize::from(self.recorded) {
+            self.starts.get(rank).map(|&start| usize::from(start))
+        } else {
+            None
+        }
+    }
+
+    /// Field `n`, present, found by walking on from the present data element `prev` whose
+    /// data ends at `prev_end` (the iterator's way past the recorded elements).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn field_after<'a>(
+        &self,
+        spec: &'a Spec,
+        buf: &'a [u8],
+        prev: u16,
+        prev_end: usize,
+        n: u16,
+    ) -> Option<Field<'a>> {
+        let start = self.walk(spec, buf, prev, prev_end, n)?;
+        field_at(spec, buf, n, start)
+    }
+
+    /// How many present data elements come before `n`.
+    #[inline(always)]
+    pub(crate) fn rank(&self, spec: &Spec, n: u16) -> usize {
+        let words = self.data_words(spec);
+        let i = usize::from(n.saturating_sub(1));
+        // Bits of the fields before `n` in its own word (most significant bit first).
+        let before = !(u64::MAX >> (i % 64));
+        let ones = match i / 64 {
+            0 => (words[0] & before).count_ones(),
+            1 => words[0].count_ones() + (words[1] & before).count_ones(),
+            _ => words[0].count_ones() + words[1].count_ones() + (words[2] & before).count_ones(),
+        };
+        ones as usize
+    }
+
+    /// The presence words with the bitmap positions (1, and 65 with a tertiary bitmap) cleared.
+    #[inline(always)]
+    pub(crate) fn data_words(&self, spec: &Spec) -> [u64; 3] {
+        let mut words = [0u64; 3];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = u64::from_be_bytes(self.bitmap.word(i));
+        }
+        words[0] &= !(1u64 << 63);
+        if spec.has_tertiary_bitmap() {
+            words[1] &= !(1u64 << 63);
+        }
+        words
+    }
+
+    /// Where present field `n` starts when it comes after the recorded elements: walked to
+    /// from the last recorded one, or from the end of the primary bitmap when none is.
+    #[cold]
+    #[inline(never)]
+    fn start_after_recorded(&self, spec: &Spec, buf: &[u8], n: u16) -> Option<usize> {
+        let Some(last_rank) = usize::from(self.recorded).checked_sub(1) else {
+            let inner = &*spec.0;
+            let data = inner.header_len + inner.mti.wire_len() + inner.bitmap.wire_len();
+            return self.walk(spec, buf, 0, data, n);
+        };
+        let last = nth_bit(self.data_words(spec), last_rank)?;
+        let start = usize::from(*self.starts.get(last_rank)?);
+        let (_, nbytes) = field::extent(spec.0.hot.get(usize::from(last))?, buf, start)?;
+        self.walk(spec, buf, last, start.checked_add(nbytes)?, n)
+    }
+
+    /// Where the data of present field `n` starts, walking on from `pos`, the end of the
+    /// data of the present data element `prev`: each set bit in between adds its prefix and
+    /// its data, a tertiary bitmap its 8 or 16 bytes.
+    fn walk(&self, spec: &Spec, buf: &[u8], prev: u16, mut pos: usize, n: u16) -> Option<usize> {
+        let blen = spec.0.bitmap.wire_len();
+        for m in self.bitmap.iter().filter(|&m| m > prev && m <= n) {
+            if spec.is_bitmap_field(m) {
+                pos = pos.checked_add(blen)?;
+                continue;
+            }
+            let fs = spec.0.hot.get(usize::from(m))?;
+            pos = pos.checked_add(usize::from(fs.prefix_len))?;
+            if m == n {
+                return Some(pos);
+            }
+            let (_, nbytes) = field::extent(fs, buf, pos)?;
+            pos = pos.checked_add(nbytes)?;
+        }
+        None
     }
 
     /// Nothing decoded yet.
@@ -63,10 +169,44 @@ impl Layout {
         Layout {
             mti: Mti::FINANCIAL_REQUEST,
             bitmap: Bitmap::new(),
-            starts: [0; SLOTS],
+            starts: [0; RECORDED],
+            recorded: 0,
             len: 0,
         }
     }
+}
+
+/// Number of the `rank`-th set bit (from 0) of `words`, most significant bit of word 0 first.
+fn nth_bit(words: [u64; 3], rank: usize) -> Option<u16> {
+    let mut left = rank;
+    for (w, mut bits) in (0u16..).zip(words) {
+        while bits != 0 {
+            let lz = bits.leading_zeros() as u16;
+            if left == 0 {
+                return Some(w * 64 + lz + 1);
+            }
+            left -= 1;
+            bits &= !(1u64 << (63 - lz));
+        }
+    }
+    None
+}
+
+/// Field `n` whose data starts at `start` in `buf`.
+#[inline(always)]
+pub(crate) fn field_at<'a>(
+    spec: &'a Spec,
+    buf: &'a [u8],
+    n: u16,
+    start: usize,
+) -> Option<Field<'a>> {
+    let (units, nbytes) = field::extent(spec.0.hot.get(usize::from(n))?, buf, start)?;
+    Some(Field {
+        spec: spec.field(n)?,
+        data: buf.get(start..start.checked_add(nbytes)?)?,
+        units,
+        offset: start,
+    })
 }
 
 /// Decodes one message that must fill `buf` exactly.
@@ -122,12 +262,12 @@ fn trailing(layout: &Layout, spec: &Spec, buf: &[u8]) -> DecodeError {
 pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Result<(), DecodeError> {
     let inner = &*spec.0;
     let starts = &mut layout.starts;
+    let mut rank = 0usize;
     // Header.
     let hlen = inner.header_len;
     if buf.len() < hlen {
         return Err(truncated(Location::Header, 0, hlen, buf));
     }
-    starts[0] = 0;
     let mut pos = hlen;
 
     // MTI.
@@ -164,7 +304,6 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
     pos += blen;
     if bitmap.is_set(1) {
         read_bitmap(&mut bitmap, 1, buf, pos, benc, true)?;
-        starts[1] = pos as u32;
         pos += blen;
     }
 
@@ -179,7 +318,6 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
             bits &= !(1u64 << 63);
             read_bitmap(&mut bitmap, 2, buf, pos, benc, false)
                 .map_err(|e| DecodeError::new(Location::Field(65), e.offset, e.kind))?;
-            starts[65] = pos as u32;
             pos += blen;
         }
         while bits != 0 {
@@ -192,16 +330,56 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
             };
             let (span, next) = field::decode_fast(fs, buf, pos)
                 .map_err(|f| DecodeError::new(Location::Field(n), f.offset, f.kind))?;
-            if let Some(slot) = starts.get_mut(usize::from(n)) {
-                *slot = span.start;
+            if let Some(slot) = starts.get_mut(rank) {
+                // Cut to two bytes; in a message over 65,535 bytes, `large_recorded` below
+                // counts only the starts that fit.
+                *slot = span.start as u16;
             }
+            rank += 1;
             pos = next;
         }
     }
     layout.mti = mti;
     layout.bitmap = bitmap;
+    layout.recorded = if pos <= usize::from(u16::MAX) {
+        // RECORDED fits a u8.
+        rank.min(RECORDED) as u8
+    } else {
+        large_recorded(layout, spec, buf)
+    };
     layout.len = pos;
     Ok(())
+}
+
+/// How many leading starts of a decoded message over 65,535 bytes are recorded: those of the
+/// first [`RECORDED`] data elements that start before byte 65,536 (walked again from the
+/// primary bitmap: a message this large is rare).
+#[cold]
+#[inline(never)]
+fn large_recorded(layout: &Layout, spec: &Spec, buf: &[u8]) -> u8 {
+    let inner = &*spec.0;
+    let blen = inner.bitmap.wire_len();
+    let mut pos = inner.header_len + inner.mti.wire_len() + blen;
+    let mut count = 0u8;
+    for m in layout.bitmap.iter() {
+        if spec.is_bitmap_field(m) {
+            pos += blen;
+            continue;
+        }
+        let Some(fs) = inner.hot.get(usize::from(m)) else {
+            break;
+        };
+        pos += usize::from(fs.prefix_len);
+        if pos > usize::from(u16::MAX) || usize::from(count) == RECORDED {
+            break;
+        }
+        count += 1;
+        match field::extent(fs, buf, pos) {
+            Some((_, nbytes)) => pos += nbytes,
+            None => break,
+        }
+    }
+    count
 }
 
 #[inline]

@@ -169,19 +169,12 @@ impl<'a> MessageView<'a> {
 
     /// Present data elements in number order (bitmaps excluded).
     pub fn fields(&self) -> Fields<'_, 'a> {
-        let mut words = [0u64; 3];
-        for (i, w) in words.iter_mut().enumerate() {
-            *w = u64::from_be_bytes(self.layout.bitmap.word(i));
-        }
-        // Bitmap positions are not data elements.
-        words[0] &= !(1u64 << 63);
-        if self.spec.has_tertiary_bitmap() {
-            words[1] &= !(1u64 << 63);
-        }
         Fields {
             view: self,
-            words,
+            words: self.layout.data_words(self.spec),
             word: 0,
+            rank: 0,
+            prev: (0, 0),
         }
     }
 
@@ -213,6 +206,11 @@ pub struct Fields<'v, 'a> {
     words: [u64; 3],
     /// The word being walked.
     word: usize,
+    /// Data elements handed out so far.
+    rank: usize,
+    /// The last one handed out and where its data ends (to walk on from past the elements
+    /// whose start the layout records).
+    prev: (u16, usize),
 }
 
 impl<'a> Iterator for Fields<'_, 'a> {
@@ -220,6 +218,7 @@ impl<'a> Iterator for Fields<'_, 'a> {
 
     #[inline(always)]
     fn next(&mut self) -> Option<Field<'a>> {
+        let view = self.view;
         loop {
             let bits = self.words.get_mut(self.word)?;
             if *bits == 0 {
@@ -229,10 +228,37 @@ impl<'a> Iterator for Fields<'_, 'a> {
             let lz = bits.leading_zeros();
             *bits &= !(1u64 << (63 - lz));
             let n = (self.word as u16) * 64 + lz as u16 + 1;
-            if let Some(f) = self.view.field_at(n) {
+            let rank = self.rank;
+            self.rank += 1;
+            let field = match view.layout.recorded_start(rank) {
+                Some(start) => layout::field_at(view.spec, view.buf, n, start),
+                None => {
+                    let field = after_recorded(view, self.prev, n);
+                    if let Some(f) = &field {
+                        self.prev = (n, f.offset + f.data.len());
+                    }
+                    field
+                }
+            };
+            if let Some(f) = field {
                 return Some(f);
             }
         }
+    }
+}
+
+/// Field `n`, present, past the elements whose start the layout records: walked to from
+/// `prev`, the previous one handed out and where its data ends, so iterating a message of many
+/// fields stays linear.
+#[cold]
+#[inline(never)]
+fn after_recorded<'a>(view: &MessageView<'a>, prev: (u16, usize), n: u16) -> Option<Field<'a>> {
+    let (prev, prev_end) = prev;
+    if prev == 0 {
+        view.layout.field(view.spec, view.buf, n)
+    } else {
+        view.layout
+            .field_after(view.spec, view.buf, prev, prev_end, n)
     }
 }
 
@@ -276,5 +302,22 @@ impl fmt::Display for MessageView<'_> {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decoded view is returned by value and moved by callers (`let m = decode(..)?`); at
+    /// 128 bytes or less the compiler moves and zeroes it with register moves, not `memcpy`.
+    #[test]
+    fn a_view_stays_within_128_bytes() {
+        assert!(
+            size_of::<MessageView<'_>>() <= 128,
+            "{}",
+            size_of::<MessageView<'_>>()
+        );
+        assert!(size_of::<Result<MessageView<'_>, DecodeError>>() <= 128);
     }
 }
