@@ -74,11 +74,17 @@ impl Layout {
     /// Where the `rank`-th present data element's data starts, if the layout records it.
     #[inline(always)]
     pub(crate) fn recorded_start(&self, rank: usize) -> Option<usize> {
-        if rank < usize::from(self.recorded) {
-            self.starts.get(rank).map(|&start| usize::from(start))
-        } else {
-            None
-        }
+        self.recorded_starts()
+            .get(rank)
+            .map(|&start| usize::from(start))
+    }
+
+    /// The recorded starts, by rank.
+    #[inline(always)]
+    pub(crate) fn recorded_starts(&self) -> &[u16] {
+        self.starts
+            .get(..usize::from(self.recorded))
+            .unwrap_or_default()
     }
 
     /// Field `n`, present, found by walking on from the present data element `prev` whose
@@ -203,7 +209,7 @@ pub(crate) fn field_at<'a>(
     let (units, nbytes) = field::extent(spec.0.hot.get(usize::from(n))?, buf, start)?;
     Some(Field {
         spec: spec.field(n)?,
-        data: buf.get(start..start.checked_add(nbytes)?)?,
+        data: buf.get(start..)?.get(..nbytes)?,
         units,
         offset: start,
     })

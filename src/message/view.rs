@@ -169,10 +169,13 @@ impl<'a> MessageView<'a> {
 
     /// Present data elements in number order (bitmaps excluded).
     pub fn fields(&self) -> Fields<'_, 'a> {
+        let words = self.layout.data_words(self.spec);
         Fields {
             view: self,
-            words: self.layout.data_words(self.spec),
-            word: 0,
+            bits: words[0],
+            rest: [words[1], words[2]],
+            base: 0,
+            starts: self.layout.recorded_starts(),
             rank: 0,
             prev: (0, 0),
         }
@@ -202,10 +205,14 @@ impl<'a> MessageView<'a> {
 #[derive(Clone)]
 pub struct Fields<'v, 'a> {
     view: &'v MessageView<'a>,
-    /// Presence bits not yet handed out, one word per bitmap.
-    words: [u64; 3],
-    /// The word being walked.
-    word: usize,
+    /// Presence bits not yet handed out in the bitmap being walked, most significant first.
+    bits: u64,
+    /// Those of the bitmaps after it.
+    rest: [u64; 2],
+    /// Field number before the first bit of `bits` (0, 64 or 128).
+    base: u16,
+    /// Where the data elements the layout records start, by rank.
+    starts: &'v [u16],
     /// Data elements handed out so far.
     rank: usize,
     /// The last one handed out and where its data ends (to walk on from past the elements
@@ -220,18 +227,22 @@ impl<'a> Iterator for Fields<'_, 'a> {
     fn next(&mut self) -> Option<Field<'a>> {
         let view = self.view;
         loop {
-            let bits = self.words.get_mut(self.word)?;
-            if *bits == 0 {
-                self.word += 1;
-                continue;
+            while self.bits == 0 {
+                let [next, last] = self.rest;
+                if next == 0 && last == 0 {
+                    return None;
+                }
+                self.bits = next;
+                self.rest = [last, 0];
+                self.base += 64;
             }
-            let lz = bits.leading_zeros();
-            *bits &= !(1u64 << (63 - lz));
-            let n = (self.word as u16) * 64 + lz as u16 + 1;
+            let lz = self.bits.leading_zeros();
+            self.bits ^= 1u64 << (63 - lz);
+            let n = self.base + lz as u16 + 1;
             let rank = self.rank;
             self.rank += 1;
-            let field = match view.layout.recorded_start(rank) {
-                Some(start) => layout::field_at(view.spec, view.buf, n, start),
+            let field = match self.starts.get(rank) {
+                Some(&start) => layout::field_at(view.spec, view.buf, n, usize::from(start)),
                 None => {
                     let field = after_recorded(view, self.prev, n);
                     if let Some(f) = &field {
@@ -264,7 +275,7 @@ fn after_recorded<'a>(view: &MessageView<'a>, prev: (u16, usize), n: u16) -> Opt
 
 impl fmt::Debug for Fields<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let left: u32 = self.words.iter().map(|w| w.count_ones()).sum();
+        let left = self.bits.count_ones() + self.rest.iter().map(|w| w.count_ones()).sum::<u32>();
         write!(f, "Fields({left} left)")
     }
 }
