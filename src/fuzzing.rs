@@ -43,7 +43,12 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
     for f in view.fields() {
         // Reached by number (ranked, or walked to past the recorded starts), the same field.
         let by_number = view.field(f.number()).map(|g| (g.offset(), g.raw()));
-        assert_eq!(by_number, Some((f.offset(), f.raw())), "field {}", f.number());
+        assert_eq!(
+            by_number,
+            Some((f.offset(), f.raw())),
+            "field {}",
+            f.number()
+        );
         let chars: Vec<u8> = f.chars().collect();
         assert_eq!(chars.len(), f.len(), "field {} length", f.number());
         let shown = f.text_into(&mut text).map(str::as_bytes);
