@@ -212,6 +212,25 @@ impl<const N: usize> AsRef<str> for Digits<N> {
     }
 }
 
+/// For an original without DE 2 (a magstripe read), sets DE 2 to the PAN at the front of its
+/// track 2 (DE 35), rather than resending the track.
+fn pan_from_track2(
+    b: &mut MessageBuilder<'static>,
+    original: &MessageView<'_>,
+) -> Result<(), EncodeError> {
+    match original.field(35) {
+        Some(track) if !original.has(2) => {
+            let pan: String = track
+                .chars()
+                .map(char::from)
+                .take_while(char::is_ascii_digit)
+                .collect();
+            owned(b, 2, pan)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The clear value of field `n` of `v`.
 fn text(v: &MessageView<'_>, n: u16) -> Option<String> {
     Some(v.field(n)?.clear_string())
@@ -435,13 +454,7 @@ impl FlowContext {
         for n in [2, 14, 22, 23] {
             copy(&mut b, original, n)?;
         }
-        if !original.has(2) {
-            // A magstripe original: take the PAN from its track 2 rather than resend the track.
-            if let Some(t2) = text(original, 35) {
-                let pan: String = t2.chars().take_while(char::is_ascii_digit).collect();
-                owned(&mut b, 2, pan)?;
-            }
-        }
+        pan_from_track2(&mut b, original)?;
         copy(&mut b, response, 37)?;
         Ok(b)
     }
@@ -674,20 +687,14 @@ impl FlowContext {
                     }
                     set_clear(&mut b, f)?;
                 }
-                if let (Some(pan), false) = (text(original, 35), original.has(2)) {
-                    let pan: String = pan.chars().take_while(char::is_ascii_digit).collect();
-                    owned(&mut b, 2, pan)?;
-                }
+                pan_from_track2(&mut b, original)?;
                 owned(&mut b, 39, reason.code())?;
             }
             ReversalStyle::De90 => {
                 for n in [2, 3, 4, 11, 12, 13, 14, 22, 25, 32, 41, 42, 49] {
                     copy(&mut b, original, n)?;
                 }
-                if let (false, Some(t2)) = (original.has(2), text(original, 35)) {
-                    let pan: String = t2.chars().take_while(char::is_ascii_digit).collect();
-                    owned(&mut b, 2, pan)?;
-                }
+                pan_from_track2(&mut b, original)?;
                 owned(&mut b, 7, now.mmddhhmmss())?;
                 owned(&mut b, 90, Self::de90(original)?)?;
             }
