@@ -548,16 +548,23 @@ impl ValueChars<'_> {
     /// binary) and returns how many; `None`, writing nothing, if `out` is too short.
     #[inline(always)]
     pub fn write_into(self, out: &mut [u8]) -> Option<usize> {
-        let n = self.end.saturating_sub(self.pos);
-        let out = out.get_mut(..n)?;
         match self.kind {
-            CharsKind::Plain => copy_into(out, self.data.get(self.pos..self.end)?),
+            CharsKind::Plain => {
+                let src = self.data.get(self.pos..self.end)?;
+                copy_into(out.get_mut(..src.len())?, src);
+                Some(src.len())
+            }
             CharsKind::Ebcdic => {
-                for (slot, &c) in out.iter_mut().zip(self.data.get(self.pos..self.end)?) {
+                let src = self.data.get(self.pos..self.end)?;
+                let out = out.get_mut(..src.len())?;
+                for (slot, &c) in out.iter_mut().zip(src) {
                     *slot = EBCDIC_TO_LATIN1[usize::from(c)];
                 }
+                Some(src.len())
             }
             CharsKind::Nibbles => {
+                let n = self.end.saturating_sub(self.pos);
+                let out = out.get_mut(..n)?;
                 // Whole bytes from the one holding nibble `pos`; a first low nibble alone.
                 let bytes = self.data.get(self.pos / 2..)?;
                 if self.pos % 2 == 1
@@ -569,9 +576,9 @@ impl ValueChars<'_> {
                 } else {
                     hex_pairs_into(out, bytes);
                 }
+                Some(n)
             }
         }
-        Some(n)
     }
 }
 
@@ -602,6 +609,15 @@ fn hex_pairs_into(out: &mut [u8], bytes: &[u8]) {
 /// The value characters of a decoded field (`units` as recorded at decode).
 #[inline]
 pub(crate) fn value_chars<'a>(fs: &FieldSpec, data: &'a [u8], units: usize) -> ValueChars<'a> {
+    if matches!(fs.encoding, Encoding::Ascii | Encoding::Hex) {
+        // The common case first, as a branch rather than through the table below.
+        return ValueChars {
+            data,
+            kind: CharsKind::Plain,
+            pos: 0,
+            end: data.len(),
+        };
+    }
     let (kind, pos, end) = match fs.encoding {
         Encoding::Bcd => {
             let skip = usize::from(units % 2 == 1 && fs.bcd_pad.side == Side::Left);
