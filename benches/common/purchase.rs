@@ -92,10 +92,11 @@ pub fn fill<'a>(b: &mut MessageBuilder<'a>, mti: &str, fields: &'a [(u16, String
 /// are UTF-8 to hand out a `&str`, which costs about as much again.)
 #[inline]
 pub fn read_all(msg: &MessageView<'_>) -> u64 {
-    let mut text = [0u8; 128];
+    let mut aligned = Aligned([0u8; 128]);
+    let text = &mut aligned.0;
     let mut sum = 0u64;
     for f in msg.fields() {
-        if let Some(n) = f.chars().write_into(&mut text) {
+        if let Some(n) = f.chars().write_into(text) {
             let last = n.checked_sub(1).map_or(0, |i| text[i]);
             sum = sum.wrapping_add(n as u64 ^ u64::from(last));
         }
@@ -105,3 +106,7 @@ pub fn read_all(msg: &MessageView<'_>) -> u64 {
     }
     sum
 }
+
+/// The text buffer of [`read_all`], on a cache line of its own.
+#[repr(align(64))]
+struct Aligned([u8; 128]);
