@@ -13,8 +13,8 @@ use crate::spec::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 use super::bcd::{self, BcdFault};
 use super::charset::{
     Check, EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, first_bad_ascii, first_bad_ascii_slow,
-    first_bad_ebcdic, hex_value, span_alpha, span_alphanum, span_digits, span_ebcdic_digits,
-    span_printable, span_track,
+    first_bad_ebcdic, hex_value, pack_hex, span_alpha, span_alphanum, span_digits,
+    span_ebcdic_digits, span_printable, span_track,
 };
 use super::prefix;
 
@@ -375,14 +375,7 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
             let count = value.len() + prep.pad as usize;
             bcd::pack(chars, count, fs.bcd_pad, data);
         }
-        (Encoding::Binary, _) => fill(
-            data,
-            value.chunks_exact(2).map(|p| {
-                let hi = p.first().copied().and_then(hex_value).unwrap_or(0);
-                let lo = p.get(1).copied().and_then(hex_value).unwrap_or(0);
-                (hi << 4) | lo
-            }),
-        ),
+        (Encoding::Binary, _) => pack_hex(value, data),
         (Encoding::Hex, Form::Raw) => fill(
             data,
             value.iter().flat_map(|&b| {

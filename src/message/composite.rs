@@ -8,7 +8,7 @@ use core::fmt;
 
 use bytes::Bytes;
 
-use crate::codec::charset::{first_bad_ascii, hex_value};
+use crate::codec::charset::{first_bad_ascii, pack_hex};
 use crate::codec::emv_tags::{self, TagSensitivity};
 use crate::codec::field as wire;
 use crate::codec::tagged::{TaggedErrorKind, TaggedIter};
@@ -349,13 +349,8 @@ impl<'a> SubfieldIter<'a> {
 fn owned_tlv<'a>(parent: &Field<'a>) -> Result<State<'a>, DecodeError> {
     let n = parent.number();
     let text = parent.raw();
-    let bytes: Vec<u8> = text
-        .chunks_exact(2)
-        .map(|p| {
-            let v = |i: usize| p.get(i).copied().and_then(hex_value).unwrap_or(0);
-            (v(0) << 4) | v(1)
-        })
-        .collect();
+    let mut bytes = vec![0u8; text.len() / 2];
+    pack_hex(text, &mut bytes);
     let bytes = Bytes::from(bytes);
     let mut items = Vec::new();
     for item in Walk::with_base(&bytes, 0) {
