@@ -138,9 +138,7 @@ impl Layout {
     #[inline(never)]
     fn start_after_recorded(&self, spec: &Spec, buf: &[u8], n: u16) -> Option<usize> {
         let Some(last_rank) = usize::from(self.recorded).checked_sub(1) else {
-            let inner = &*spec.0;
-            let data = inner.header_len + inner.mti.wire_len() + inner.bitmap.wire_len();
-            return self.walk(spec, buf, 0, data, n);
+            return self.walk(spec, buf, 0, after_primary_bitmap(spec), n);
         };
         let last = nth_bit(self.data_words(spec), last_rank)?;
         let start = usize::from(*self.starts.get(last_rank)?);
@@ -149,24 +147,42 @@ impl Layout {
     }
 
     /// Where the data of present field `n` starts, walking on from `pos`, the end of the
-    /// data of the present data element `prev`: each set bit in between adds its prefix and
-    /// its data, a tertiary bitmap its 8 or 16 bytes.
-    fn walk(&self, spec: &Spec, buf: &[u8], prev: u16, mut pos: usize, n: u16) -> Option<usize> {
+    /// data of the present data element `prev` (see [`Layout::starts_after`]).
+    fn walk(&self, spec: &Spec, buf: &[u8], prev: u16, pos: usize, n: u16) -> Option<usize> {
+        self.starts_after(spec, buf, prev, pos)
+            .take_while(|&(m, _)| m <= n)
+            .find(|&(m, _)| m == n)
+            .map(|(_, start)| start)
+    }
+
+    /// The present data elements after `prev` with where their data starts, in number order,
+    /// walking on from `pos`: the end of `prev`'s data, or with `prev` 0 the end of the
+    /// primary bitmap. Each set bit adds its prefix and its data, a secondary or tertiary
+    /// bitmap its 8 or 16 bytes. Stops early only if `buf` is not the decoded buffer.
+    fn starts_after<'s>(
+        &'s self,
+        spec: &'s Spec,
+        buf: &'s [u8],
+        prev: u16,
+        pos: usize,
+    ) -> impl Iterator<Item = (u16, usize)> + 's {
         let blen = spec.0.bitmap.wire_len();
-        for m in self.bitmap.iter().filter(|&m| m > prev && m <= n) {
-            if spec.is_bitmap_field(m) {
-                pos = pos.checked_add(blen)?;
-                continue;
-            }
-            let fs = spec.0.hot.get(usize::from(m))?;
-            pos = pos.checked_add(usize::from(fs.prefix_len))?;
-            if m == n {
-                return Some(pos);
-            }
-            let (_, nbytes) = field::extent(fs, buf, pos)?;
-            pos = pos.checked_add(nbytes)?;
-        }
-        None
+        let mut pos = Some(pos);
+        self.bitmap
+            .iter()
+            .filter(move |&m| m > prev)
+            .map_while(move |m| {
+                let at = pos?;
+                if spec.is_bitmap_field(m) {
+                    pos = at.checked_add(blen);
+                    return Some(None);
+                }
+                let fs = spec.0.hot.get(usize::from(m))?;
+                let start = at.checked_add(usize::from(fs.prefix_len))?;
+                pos = field::extent(fs, buf, start).and_then(|(_, n)| start.checked_add(n));
+                Some(Some((m, start)))
+            })
+            .flatten()
     }
 
     /// Nothing decoded yet.
@@ -363,29 +379,19 @@ pub(crate) fn decode_into(layout: &mut Layout, spec: &Spec, buf: &[u8]) -> Resul
 #[cold]
 #[inline(never)]
 fn large_recorded(layout: &Layout, spec: &Spec, buf: &[u8]) -> u8 {
+    let fit = layout
+        .starts_after(spec, buf, 0, after_primary_bitmap(spec))
+        .take(RECORDED)
+        .take_while(|&(_, start)| start <= usize::from(u16::MAX))
+        .count();
+    // At most RECORDED, which fits a u8.
+    fit as u8
+}
+
+/// Where the data after the primary bitmap starts (the secondary bitmap, or the first field).
+fn after_primary_bitmap(spec: &Spec) -> usize {
     let inner = &*spec.0;
-    let blen = inner.bitmap.wire_len();
-    let mut pos = inner.header_len + inner.mti.wire_len() + blen;
-    let mut count = 0u8;
-    for m in layout.bitmap.iter() {
-        if spec.is_bitmap_field(m) {
-            pos += blen;
-            continue;
-        }
-        let Some(fs) = inner.hot.get(usize::from(m)) else {
-            break;
-        };
-        pos += usize::from(fs.prefix_len);
-        if pos > usize::from(u16::MAX) || usize::from(count) == RECORDED {
-            break;
-        }
-        count += 1;
-        match field::extent(fs, buf, pos) {
-            Some((_, nbytes)) => pos += nbytes,
-            None => break,
-        }
-    }
-    count
+    inner.header_len + inner.mti.wire_len() + inner.bitmap.wire_len()
 }
 
 #[inline]
