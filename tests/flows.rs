@@ -51,13 +51,17 @@ fn card() -> Card {
     )
 }
 
-/// A purchase and its approval from the simulator.
-fn approved_purchase(c: &FlowContext, host: &mut HostSimulator, amount: u64) -> (Vec<u8>, Vec<u8>) {
-    let req = c
-        .purchase(stan(10), 1, &card(), amount, &NOW)
+/// The wire bytes of a purchase of `amount` with STAN `n`, batch 1, [`card`], at [`NOW`].
+fn purchase_wire(c: &FlowContext, n: u32, amount: u64) -> Vec<u8> {
+    c.purchase(stan(n), 1, &card(), amount, &NOW)
         .unwrap()
         .encode_to_vec()
-        .unwrap();
+        .unwrap()
+}
+
+/// A purchase and its approval from the simulator.
+fn approved_purchase(c: &FlowContext, host: &mut HostSimulator, amount: u64) -> (Vec<u8>, Vec<u8>) {
+    let req = purchase_wire(c, 10, amount);
     let rsp = host
         .answer(&MessageView::decode(&c.spec, &req).unwrap())
         .unwrap()
@@ -400,11 +404,7 @@ fn pre_auth_cancel_and_completion_carry_the_auth_id() {
 #[test]
 fn responses_are_checked_against_their_request() {
     let c = ctx("generic-1987");
-    let req = c
-        .purchase(stan(5), 1, &card(), 100, &NOW)
-        .unwrap()
-        .encode_to_vec()
-        .unwrap();
+    let req = purchase_wire(&c, 5, 100);
     let r = MessageView::decode(&c.spec, &req).unwrap();
     let good = response_to(&r, &c.profile, "00")
         .unwrap()
@@ -474,11 +474,7 @@ fn host_answers_duplicates_unknown_originals_and_repeated_reversals() {
         "00",
         "identical resend gets the first answer"
     );
-    let other = c
-        .purchase(stan(10), 1, &card(), 999, &NOW)
-        .unwrap()
-        .encode_to_vec()
-        .unwrap();
+    let other = purchase_wire(&c, 10, 999);
     assert_eq!(
         code(&mut host, &other),
         "94",
@@ -496,11 +492,7 @@ fn host_answers_duplicates_unknown_originals_and_repeated_reversals() {
         "00",
         "a repeated reversal is the same reversal"
     );
-    let unknown = c
-        .purchase(stan(77), 1, &card(), 1, &NOW)
-        .unwrap()
-        .encode_to_vec()
-        .unwrap();
+    let unknown = purchase_wire(&c, 77, 1);
     let lost = c
         .reversal(
             &MessageView::decode(&c.spec, &unknown).unwrap(),
@@ -631,11 +623,7 @@ fn numbers_built_on_the_stack_are_padded_and_never_cut() {
     }
     // A time part over 99 is refused the same way (the generic profile sends DE 7, 12, 13).
     let c = ctx("generic-1987");
-    let wire = c
-        .purchase(stan(44), 1, &card(), 100, &NOW)
-        .unwrap()
-        .encode_to_vec()
-        .unwrap();
+    let wire = purchase_wire(&c, 44, 100);
     let view = MessageView::decode(&c.spec, &wire).unwrap();
     assert_eq!(view.field(7).unwrap().clear_string(), "1122093015");
     assert_eq!(view.field(12).unwrap().clear_string(), "093015");
