@@ -408,16 +408,29 @@ pub(crate) fn first_bad_ascii_slow(class: Class, data: &[u8]) -> Option<usize> {
         .map(|i| i + skip)
 }
 
+/// `EBCDIC_CLASS_BITS[byte]`: the class bits of the character EBCDIC `byte` stands for
+/// (`CLASS_BITS` after the code page 037 translation, folded into one table).
+static EBCDIC_CLASS_BITS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = CLASS_BITS[EBCDIC_TO_LATIN1[c] as usize];
+        c += 1;
+    }
+    t
+};
+
 /// Index of the first EBCDIC byte of `data` whose character is outside `class`.
 #[inline]
 pub(crate) fn first_bad_ebcdic(class: Class, data: &[u8]) -> Option<usize> {
     if class == Class::B {
         return None;
     }
-    let ascii = |c: u8| EBCDIC_TO_LATIN1[usize::from(c)];
     let (skip, rest) = match class {
         Class::XN => match data.split_first() {
-            Some((&s, rest)) if matches!(ascii(s), b'C' | b'D') => (1, rest),
+            Some((&s, rest)) if matches!(EBCDIC_TO_LATIN1[usize::from(s)], b'C' | b'D') => {
+                (1, rest)
+            }
             Some(_) => return Some(0),
             None => return None,
         },
@@ -425,7 +438,7 @@ pub(crate) fn first_bad_ebcdic(class: Class, data: &[u8]) -> Option<usize> {
     };
     let mask = class_mask(class);
     rest.iter()
-        .position(|&c| CLASS_BITS[usize::from(ascii(c))] & mask == 0)
+        .position(|&c| EBCDIC_CLASS_BITS[usize::from(c)] & mask == 0)
         .map(|i| i + skip)
 }
 
@@ -669,5 +682,41 @@ mod tests {
         // Other bytes give some value and no panic.
         let mut junk = [0u8; 40];
         pack_hex(&[0xFFu8; 80], &mut junk);
+    }
+
+    #[test]
+    fn ebcdic_class_checks_translate_then_classify() {
+        // Every byte in every class: accepted exactly when its code page 037 character is.
+        let classes = [
+            Class::N,
+            Class::A,
+            Class::An,
+            Class::Ans,
+            Class::As,
+            Class::Ns,
+            Class::Anp,
+            Class::Z,
+        ];
+        let mut accepted = 0;
+        for class in classes {
+            for c in 0..=255u8 {
+                let latin = EBCDIC_TO_LATIN1[usize::from(c)];
+                let want = CLASS_BITS[usize::from(latin)] & class_mask(class) != 0;
+                let got = first_bad_ebcdic(class, &[c, c]);
+                assert_eq!(got, (!want).then_some(0), "{class:?} {c:02X}");
+                accepted += usize::from(want);
+            }
+        }
+        assert!(accepted > 300, "{accepted}");
+        // x+n: the sign must be C or D, the rest digits.
+        let e = |s: &str| {
+            s.bytes()
+                .map(|b| LATIN1_TO_EBCDIC[usize::from(b)])
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(first_bad_ebcdic(Class::XN, &e("C123")), None);
+        assert_eq!(first_bad_ebcdic(Class::XN, &e("X123")), Some(0));
+        assert_eq!(first_bad_ebcdic(Class::XN, &e("D12A")), Some(3));
+        assert_eq!(first_bad_ebcdic(Class::B, &[0xFF, 0x00]), None);
     }
 }
