@@ -17,8 +17,8 @@ pub(crate) enum BcdFault {
 }
 
 #[inline]
-fn nibble_ok(class: Class, n: u8) -> bool {
-    n < 10 || (class == Class::Z && n == 0xD)
+const fn nibble_ok(class: Class, n: u8) -> bool {
+    n < 10 || (matches!(class, Class::Z) && n == 0xD)
 }
 
 /// Per byte: bit 0 set when both nibbles are digits, bit 1 when each is a digit or `D`.
@@ -26,9 +26,9 @@ const PAIR_OK: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
-        let (hi, lo) = (b >> 4, b & 0xF);
-        let digits = hi < 10 && lo < 10;
-        let track = (hi < 10 || hi == 0xD) && (lo < 10 || lo == 0xD);
+        let (hi, lo) = ((b >> 4) as u8, (b & 0xF) as u8);
+        let digits = nibble_ok(Class::N, hi) && nibble_ok(Class::N, lo);
+        let track = nibble_ok(Class::Z, hi) && nibble_ok(Class::Z, lo);
         t[b] = digits as u8 | ((track as u8) << 1);
         b += 1;
     }
