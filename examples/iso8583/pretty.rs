@@ -4,16 +4,8 @@ use std::fmt::Write as _;
 
 use iso8583_wire::MessageView;
 use iso8583_wire::capture::Timestamp;
-use iso8583_wire::framing::PosHeader;
 
 use crate::output::Meta;
-
-/// Values longer than this are not repeated on the field line of a composite field whose
-/// subfields are listed below it.
-const LONG_VALUE: usize = 48;
-
-/// Width of the name column.
-const NAME_WIDTH: usize = 46;
 
 /// `2024-03-15 09:30:02.250000 UTC` (microseconds unless the capture has nanoseconds).
 pub fn utc(ts: Timestamp) -> String {
@@ -53,16 +45,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     )
 }
 
-/// `name` cut to `width` characters (with an ellipsis when cut).
-fn fit(name: &str, width: usize) -> std::borrow::Cow<'_, str> {
-    if name.chars().count() <= width {
-        return name.into();
-    }
-    let mut s: String = name.chars().take(width.saturating_sub(1)).collect();
-    s.push('~');
-    s.into()
-}
-
 /// Seconds between two timestamps, signed.
 fn delta(from: Timestamp, to: Timestamp) -> f64 {
     let a = from.secs as f64 + f64::from(from.nanos) / 1e9;
@@ -91,114 +73,9 @@ pub fn meta_line(out: &mut String, index: usize, meta: &Meta, previous: Option<T
     );
 }
 
-/// Short meanings of common response codes (DE 39).
-fn response_meaning(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "00" => "approved",
-        "01" => "refer to issuer",
-        "03" => "invalid merchant",
-        "04" => "pick up card",
-        "05" => "do not honor",
-        "06" => "error",
-        "12" => "invalid transaction",
-        "13" => "invalid amount",
-        "14" => "invalid card number",
-        "25" => "unable to locate original",
-        "30" => "format error",
-        "41" => "lost card",
-        "43" => "stolen card",
-        "51" => "insufficient funds",
-        "54" => "expired card",
-        "55" => "wrong PIN",
-        "57" => "not permitted for card",
-        "58" => "not permitted for terminal",
-        "61" => "amount limit exceeded",
-        "64" => "amount differs from original",
-        "68" => "response too late",
-        "75" => "PIN tries exceeded",
-        "91" => "issuer unavailable",
-        "94" => "duplicate transmission",
-        "96" => "system malfunction",
-        "98" => "issuer timeout / no response",
-        "A0" => "MAC error",
-        _ => return None,
-    })
-}
-
-/// The block of one message: MTI, header, fields, subfields.
+/// The block of one message: the library's [`MessageView::describe`] dump, then a blank line.
 pub fn message(out: &mut String, view: &MessageView<'_>, unmask: bool) {
-    let _ = writeln!(out, "MTI {} ({})", view.mti(), view.mti().meaning());
-    let header = view.header();
-    if !header.is_empty() {
-        match PosHeader::parse(header) {
-            Ok(h) if header.len() == PosHeader::LEN => {
-                let _ = writeln!(out, "  header  {h}");
-            }
-            _ => {
-                let _ = write!(out, "  header  ");
-                for b in header {
-                    let _ = write!(out, "{b:02X}");
-                }
-                out.push('\n');
-            }
-        }
-    }
-    let mut value = String::new();
-    for f in view.fields() {
-        let n = f.number();
-        value.clear();
-        let _ = f.write_value(&mut value, unmask);
-        let subs = view
-            .subfields(n)
-            .map(|r| r.and_then(|iter| iter.collect::<Result<Vec<_>, _>>()));
-        let shown = match &subs {
-            Some(Ok(list)) if !list.is_empty() && value.chars().count() > LONG_VALUE => {
-                format!("({} chars, subfields below)", f.len())
-            }
-            _ => value.clone(),
-        };
-        let _ = write!(out, "  {n:>4}  {:<NAME_WIDTH$} {shown}", f.spec().name());
-        match n {
-            3 => {
-                if let Some(pc) = view.processing_code() {
-                    let _ = write!(out, "  ({})", pc.meaning());
-                }
-            }
-            39 => {
-                if let Some(m) = f.as_str().and_then(response_meaning) {
-                    let _ = write!(out, "  ({m})");
-                }
-            }
-            _ => {}
-        }
-        out.push('\n');
-        match subs {
-            Some(Ok(list)) => {
-                for sub in list {
-                    let indent = 2 * sub.depth();
-                    let label = format!("{n}.{}", sub.key());
-                    // Values line up with the field values above.
-                    let width = NAME_WIDTH.saturating_sub(indent + 9);
-                    let _ = write!(
-                        out,
-                        "        {:indent$}{label:<8} {:<width$}",
-                        "",
-                        fit(sub.name(), width),
-                    );
-                    if !sub.is_constructed() {
-                        out.push(' ');
-                        let _ = sub.write_value(out, unmask);
-                    }
-                    out.push('\n');
-                }
-            }
-            Some(Err(e)) => {
-                let _ = writeln!(out, "        (subfields do not parse: {e})");
-            }
-            None => {}
-        }
-    }
-    out.push('\n');
+    let _ = writeln!(out, "{}", view.describe().unmask(unmask));
 }
 
 #[cfg(test)]

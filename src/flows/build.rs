@@ -75,7 +75,9 @@ impl LocalTime {
 }
 
 /// How the card was read, and what it gave.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// `Debug` masks the card data (PAN as a PAN, track as a track, PIN block and ICC data hidden).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Card {
     /// Primary account number (DE 2), when keyed or read from the chip.
     pub pan: Option<String>,
@@ -91,6 +93,21 @@ pub struct Card {
     pub pin_block: Option<[u8; 8]>,
     /// ICC data (DE 55), raw BER-TLV bytes.
     pub icc: Option<Vec<u8>>,
+}
+
+impl core::fmt::Debug for Card {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::spec::Mask;
+        f.debug_struct("Card")
+            .field("pan", &self.pan.as_deref().map(|p| Mask::Pan.apply(p)))
+            .field("expiry", &self.expiry)
+            .field("track2", &self.track2.as_deref().map(|t| Mask::Track.apply(t)))
+            .field("sequence", &self.sequence)
+            .field("entry_mode", &self.entry_mode)
+            .field("pin_block", &self.pin_block.map(|_| "********"))
+            .field("icc", &self.icc.as_ref().map(|i| format!("{} bytes", i.len())))
+            .finish()
+    }
 }
 
 impl Card {

@@ -215,7 +215,10 @@ impl Plan {
 /// assert_eq!(err.to_string(), "field 2: length 20 exceeds max 19");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the fields set so far as a decoded message would (sensitive values masked);
+/// before the MTI is set, field numbers and sizes only.
+#[derive(Clone)]
 pub struct MessageBuilder<'a> {
     spec: Spec,
     header: Data<'a>,
@@ -229,6 +232,29 @@ pub struct MessageBuilder<'a> {
     /// Write the secondary (and tertiary) bitmap even when no field needs it.
     keep_secondary: bool,
     keep_tertiary: bool,
+}
+
+impl core::fmt::Debug for MessageBuilder<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let wire = self.encode_to_vec();
+        if let Ok(view) = wire
+            .as_deref()
+            .map_err(|_| ())
+            .and_then(|w| super::view::MessageView::decode(&self.spec, w).map_err(|_| ()))
+        {
+            return f
+                .debug_struct("MessageBuilder")
+                .field("spec", &self.spec.name())
+                .field("mti", &view.mti())
+                .field("fields", &view.fields().collect::<Vec<_>>())
+                .finish();
+        }
+        f.debug_struct("MessageBuilder")
+            .field("spec", &self.spec.name())
+            .field("mti", &self.mti)
+            .field("fields", &self.entries)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> MessageBuilder<'a> {
@@ -898,7 +924,7 @@ mod tests {
     }
 
     #[test]
-    fn debug_shows_no_field_values() {
+    fn debug_shows_field_values_masked() {
         let spec = Spec::builtin("iso87-ascii").unwrap();
         let mut b = MessageBuilder::new(&spec);
         b.mti("0200").unwrap();
@@ -910,10 +936,17 @@ mod tests {
         )
         .unwrap();
         let shown = format!("{b:?}");
-        assert!(shown.contains("DE 2 (18 bytes)"), "{shown}");
-        for leak in ["4761", "52, 55, 54", "161", "A1B2"] {
+        assert!(shown.contains("476173******0119"), "{shown}");
+        assert!(shown.contains("476173******0119=****"), "{shown}");
+        for leak in ["4761739001010119", "2912", "52, 55, 54", "A1B2"] {
             assert!(!shown.contains(leak), "{leak} in {shown}");
         }
+        // Without an MTI it cannot render as a message: numbers and sizes only.
+        let mut bare = MessageBuilder::new(&spec);
+        bare.set(2, "4761739001010119").unwrap();
+        let shown = format!("{bare:?}");
+        assert!(shown.contains("DE 2 (18 bytes)"), "{shown}");
+        assert!(!shown.contains("4761"), "{shown}");
     }
 
     #[test]

@@ -12,13 +12,27 @@ use crate::error::{EncodeError, EncodeErrorKind, Location};
 use crate::spec::{BitmapEncoding, Class, FieldSpec, PartLength, Subfields};
 
 /// A subfield value given to [`MessageBuilder::set_subfields`](super::MessageBuilder::set_subfields).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows lengths and keys only: values may be card data.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SubValue {
     /// The subfield's text (hex digits for binary and EMV values).
     Text(String),
     /// Children of a constructed EMV tag.
     Nested(Vec<(String, SubValue)>),
+}
+
+impl core::fmt::Debug for SubValue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SubValue::Text(t) => write!(f, "Text({} chars)", t.len()),
+            SubValue::Nested(children) => f
+                .debug_map()
+                .entries(children.iter().map(|(k, v)| (k, v)))
+                .finish(),
+        }
+    }
 }
 
 impl From<&str> for SubValue {

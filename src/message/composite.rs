@@ -381,11 +381,19 @@ fn owned_tlv<'a>(parent: &Field<'a>) -> Result<State<'a>, DecodeError> {
     })
 }
 
-fn emv_mask(tag: Tag) -> Mask {
+/// The mask of an EMV tag's value: the allow-list of [`emv_tags`] decides, whatever the
+/// parent's own mask (an explicit `mask = "none"` on the field only clears its flat form).
+/// Constructed templates are masked as a whole (their children follow in the walk, each masked
+/// by this rule); track 2 equivalent data (`57`, `9F6B`, packed digits with a `D` separator)
+/// keeps its masked PAN; track 1 (`56`, ASCII shown as hex) and discretionary data are hidden.
+pub(crate) fn emv_mask(tag: Tag) -> Mask {
+    if tag.is_constructed() {
+        return Mask::Full;
+    }
     match emv_tags::sensitivity(tag) {
         TagSensitivity::None => Mask::None,
         TagSensitivity::Pan => Mask::Pan,
-        TagSensitivity::Track => Mask::Track,
+        TagSensitivity::Track if matches!(tag.as_u32(), 0x57 | 0x9F6B) => Mask::Track,
         _ => Mask::Full,
     }
 }
@@ -587,7 +595,10 @@ impl<'a> SubfieldIter<'a> {
             }
             State::Tagged(iter) => match iter.next()? {
                 Ok(t) => {
-                    let mask = if first_bad_ascii(Class::Ans, t.value).is_some() {
+                    // Tags of a masked field are masked; in a clear field, unprintable values.
+                    let mask = if parent.spec().mask() != Mask::None
+                        || first_bad_ascii(Class::Ans, t.value).is_some()
+                    {
                         Mask::Full
                     } else {
                         Mask::None

@@ -1,12 +1,17 @@
 //! Masking of sensitive values for Debug, Display and CLI output.
 //!
-//! PANs keep their first six and last four digits (PCI DSS display rule); track data keeps the
-//! masked PAN and its separator and hides everything after it; secrets are all `*`.
+//! The one place where a value becomes masked text: every `Display` and `Debug` of field data,
+//! the JSON form, [`describe`](super::describe) and the CLI write values through
+//! [`write_masked`].
+//!
+//! PANs keep their first six and last four digits (PCI DSS display rule) when they have at
+//! least 13; track data keeps the masked PAN and its separator and hides everything after it
+//! (all of it when no separator is found); secrets are all `*`, one per character.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use crate::spec::Mask;
 
@@ -30,10 +35,13 @@ pub(crate) fn write_masked(
         }
         Mask::Pan => write_pan(out, chars, len)?,
         Mask::Track => {
-            let pan_len = chars
+            // Without a separator there is no telling the PAN from the rest: hide it all.
+            let Some(pan_len) = chars
                 .clone()
                 .position(|c| matches!(c, b'=' | b'D' | b'^'))
-                .unwrap_or(len);
+            else {
+                return write_masked(out, Mask::Full, chars, len);
+            };
             write_pan(out, chars.clone().take(pan_len), pan_len)?;
             for (i, c) in chars.skip(pan_len).enumerate() {
                 out.write_char(if i == 0 { char::from(c) } else { '*' })?;
@@ -41,6 +49,42 @@ pub(crate) fn write_masked(
         }
     }
     Ok(())
+}
+
+/// A text shown through a [`Mask`] (from [`Mask::apply`]): its `Display` and `Debug` write
+/// the masked form, so application data (a PAN kept for a receipt, a track read) renders by
+/// the same rules as message fields.
+///
+/// ```
+/// use iso8583_wire::spec::Mask;
+/// assert_eq!(Mask::Pan.apply("4761739001010119").to_string(), "476173******0119");
+/// assert_eq!(format!("{:?}", Mask::Full.apply("1234")), "\"****\"");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Masked<'s> {
+    mask: Mask,
+    text: &'s str,
+}
+
+impl Mask {
+    /// `text` rendered through this mask.
+    pub fn apply(self, text: &str) -> Masked<'_> {
+        Masked { mask: self, text }
+    }
+}
+
+impl fmt::Display for Masked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_masked(f, self.mask, self.text.bytes(), self.text.len())
+    }
+}
+
+impl fmt::Debug for Masked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        fmt::Display::fmt(self, f)?;
+        f.write_char('"')
+    }
 }
 
 fn write_pan(out: &mut dyn fmt::Write, chars: impl Iterator<Item = u8>, len: usize) -> fmt::Result {
@@ -80,5 +124,6 @@ mod tests {
             masked(Mask::Track, "4761739001010119D2512"),
             "476173******0119D****"
         );
+        assert_eq!(masked(Mask::Track, "47617390010101192512"), "********************");
     }
 }

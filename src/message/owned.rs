@@ -85,6 +85,13 @@ impl Message {
     }
 }
 
+impl Message {
+    /// The readable multi-line dump, masked (see [`MessageView::describe`](super::MessageView::describe)).
+    pub fn describe(&self) -> super::Describe<'_> {
+        self.view().describe()
+    }
+}
+
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.view(), f)

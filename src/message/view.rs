@@ -273,6 +273,14 @@ fn after_recorded<'a>(view: &MessageView<'a>, prev: (u16, usize), n: u16) -> Opt
     }
 }
 
+impl<'a> MessageView<'a> {
+    /// The readable multi-line dump (the CLI's `pretty` format), masked unless
+    /// [`Describe::unmask`](super::Describe::unmask) is asked; see [`super::describe`].
+    pub fn describe(&self) -> super::Describe<'a> {
+        super::Describe::new(self)
+    }
+}
+
 impl fmt::Debug for Fields<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let left = self.bits.count_ones() + self.rest.iter().map(|w| w.count_ones()).sum::<u32>();

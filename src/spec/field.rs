@@ -170,6 +170,9 @@ pub struct Padding {
 }
 
 /// How a sensitive field is masked in Debug, Display and CLI output.
+///
+/// A spec field without a `mask` setting gets a library default (see
+/// [`default_field_mask`](super::default_field_mask)); `mask = "none"` opts out explicitly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Mask {
@@ -241,7 +244,9 @@ impl FieldSpec {
     pub fn padding(&self) -> Option<Padding> {
         self.padding
     }
-    /// How the field is masked.
+    /// How the field is masked: its `mask` setting, else the library default for its number,
+    /// class and layout (see [`default_field_mask`](super::default_field_mask)), resolved when
+    /// the spec was loaded.
     pub fn mask(&self) -> Mask {
         self.mask
     }

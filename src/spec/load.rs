@@ -154,9 +154,10 @@ impl Ctx<'_> {
         field: Option<u16>,
         setting: &str,
         m: Option<&str>,
-    ) -> Result<Mask, SpecError> {
-        Ok(match m {
-            None | Some("none") => Mask::None,
+    ) -> Result<Option<Mask>, SpecError> {
+        Ok(Some(match m {
+            None => return Ok(None),
+            Some("none") => Mask::None,
             Some("pan") => Mask::Pan,
             Some("track") => Mask::Track,
             Some("full") => Mask::Full,
@@ -167,7 +168,7 @@ impl Ctx<'_> {
                     format!("{o:?} is not none, pan, track or full"),
                 ));
             }
-        })
+        }))
     }
 
     fn bcd_pad(&self, field: Option<u16>, setting: &str, s: &str) -> Result<BcdPad, SpecError> {
@@ -305,7 +306,7 @@ pub(super) fn from_toml_str(text: &str, source: &str) -> Result<Spec, SpecError>
                 "fields above 128 need message.tertiary_bitmap = true",
             ));
         }
-        let fs = field(&ctx, n, rf, &defaults)?;
+        let fs = field(&ctx, n, rf, &defaults, None)?;
         if let Some(slot) = fields.get_mut(usize::from(n)) {
             *slot = Some(fs);
         }
@@ -335,11 +336,14 @@ pub(super) struct Defaults {
     text_padding: Option<Padding>,
 }
 
+/// Validates one field definition. `parent` is the resolved mask of the field holding it when
+/// this is a bitmapped subfield (`None` for a data element): it decides the default mask.
 pub(super) fn field(
     ctx: &Ctx<'_>,
     n: u16,
     rf: &RawField,
     d: &Defaults,
+    parent: Option<Mask>,
 ) -> Result<FieldSpec, SpecError> {
     let f = Some(n);
     let class = Class::parse(&rf.class).ok_or_else(|| {
@@ -472,7 +476,17 @@ pub(super) fn field(
             format!("pad character is not allowed in class {class}"),
         ));
     }
-    let mask = ctx.mask(f, "mask", rf.mask.as_deref())?;
+    let mask = match ctx.mask(f, "mask", rf.mask.as_deref())? {
+        Some(explicit) => explicit,
+        None => match parent {
+            None => super::sensitivity::default_field_mask(
+                n,
+                class,
+                rf.subfields.as_deref() == Some("tlv"),
+            ),
+            Some(p) => super::sensitivity::default_subfield_mask(p, &rf.name, class),
+        },
+    };
     let prefix_len = match length {
         Length::Fixed(_) => 0,
         Length::Variable { digits, .. } => match prefix {
@@ -492,7 +506,7 @@ pub(super) fn field(
             None
         }
         Some(kind) => Some(Box::new(super::subfields_load::layout(
-            ctx.source, n, kind, rf, class, encoding, d,
+            ctx.source, n, kind, rf, class, encoding, d, mask,
         )?)),
     };
     if rf.number.is_some() || rf.optional || rf.rest {

@@ -13,6 +13,7 @@ mod builtin;
 mod field;
 pub(crate) mod hot;
 mod load;
+mod sensitivity;
 mod subfields;
 mod subfields_load;
 
@@ -20,6 +21,7 @@ use alloc::sync::Arc;
 
 pub use builtin::BUILTIN_NAMES;
 pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
+pub use sensitivity::{DEFAULT_FIELD_MASKS, default_field_mask, default_subfield_mask};
 pub use subfields::{Part, PartLength, Subfields};
 
 use crate::error::SpecError;

@@ -98,7 +98,8 @@ impl Part {
     pub fn is_optional(&self) -> bool {
         self.optional
     }
-    /// Masking.
+    /// Masking: the part's `mask` setting, else the default for a subfield of its parent
+    /// (see [`default_subfield_mask`](super::default_subfield_mask)).
     pub fn mask(&self) -> Mask {
         self.mask
     }

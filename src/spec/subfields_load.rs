@@ -4,12 +4,13 @@
 use crate::prelude::*;
 
 use super::BitmapEncoding;
-use super::field::{Class, Encoding};
+use super::field::{Class, Encoding, Mask};
 use super::load::{Ctx, Defaults, RawField, field};
 use super::subfields::{Part, PartLength, Subfields};
 use crate::codec::tagged::TaggedFormat;
 use crate::error::SpecError;
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn layout(
     source: &str,
     n: u16,
@@ -18,6 +19,7 @@ pub(super) fn layout(
     class: Class,
     encoding: Encoding,
     d: &Defaults,
+    mask: Mask,
 ) -> Result<Subfields, SpecError> {
     let ctx = Ctx { source };
     let f = Some(n);
@@ -61,7 +63,9 @@ pub(super) fn layout(
                     return Err(ctx.err(f, &setting, "only trailing parts may be optional"));
                 }
                 seen_optional |= p.optional;
-                let mask = ctx.mask(f, &setting, p.mask.as_deref())?;
+                let mask = ctx.mask(f, &setting, p.mask.as_deref())?.unwrap_or_else(|| {
+                    super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
+                });
                 out.push(Part {
                     number: (i + 1) as u16,
                     name: p.name.clone(),
@@ -114,7 +118,7 @@ pub(super) fn layout(
                     .ok_or_else(|| ctx.err(f, &setting, "bitmapped parts need number = 2..=64"))?;
                 let mut plain = p.clone();
                 plain.number = None;
-                let spec = field(&ctx, num, &plain, d).map_err(|mut e| {
+                let spec = field(&ctx, num, &plain, d, Some(mask)).map_err(|mut e| {
                     e.setting = format!("{setting}.{}", e.setting);
                     e.field = f;
                     e
