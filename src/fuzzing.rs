@@ -577,3 +577,305 @@ pub fn journal_ops(data: &[u8]) {
 pub fn spec_names() -> &'static [&'static str] {
     BUILTIN_NAMES
 }
+
+/// A spec with composite fields that carry card data: DE 35 split into positional parts, a
+/// tagged DE 48 marked `full`, a bitmapped DE 127 with a PAN subfield, EMV DE 55.
+const MASK_COMPOSITES: &str = r#"
+name = "mask-composites"
+[message]
+mti = "ascii"
+bitmap = "binary"
+[fields]
+2 = { name = "PAN", class = "n", prefix = "LL", max = 19 }
+3 = { name = "Processing code", class = "n", length = 6 }
+4 = { name = "Amount", class = "n", length = 12 }
+11 = { name = "STAN", class = "n", length = 6 }
+52 = { name = "PIN data", class = "b", length = 8 }
+[fields.35]
+name = "Track 2"
+class = "z"
+prefix = "LL"
+max = 37
+subfields = "positional"
+parts = [
+  { name = "Primary account number", class = "n", length = 16 },
+  { name = "Separator", class = "z", length = 1 },
+  { name = "Expiry", class = "n", length = 4 },
+  { name = "Discretionary data", class = "n", rest = true },
+]
+[fields.48]
+name = "Additional data"
+class = "ans"
+prefix = "LLL"
+max = 999
+mask = "full"
+subfields = "tagged"
+tag_width = 2
+len_width = 3
+[fields.55]
+name = "ICC data"
+class = "b"
+prefix = "LLL"
+max = 255
+subfields = "tlv"
+[fields.127]
+name = "Private"
+class = "ans"
+prefix = "LLL"
+max = 999
+mask = "full"
+subfields = "bitmapped"
+parts = [
+  { number = 2, name = "Account number", class = "n", prefix = "LL", max = 19 },
+  { number = 3, name = "Batch", class = "n", length = 6 },
+]
+"#;
+
+/// `text` with every `mask = "..."` setting removed (a spec written without any).
+pub fn strip_masks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.trim_start().starts_with("mask =") {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("mask = \"") {
+            let (before, after) = rest.split_at(at);
+            let before = before.trim_end().trim_end_matches(',');
+            out.push_str(before);
+            let tail = after.get(8..).unwrap_or("");
+            rest = tail.find('"').and_then(|e| tail.get(e + 1..)).unwrap_or("");
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
+/// The specs the masking check runs on: every bundled spec and the composite one, each as
+/// written and with its `mask` settings stripped.
+pub fn mask_specs() -> &'static [Spec] {
+    static SPECS: std::sync::OnceLock<Vec<Spec>> = std::sync::OnceLock::new();
+    SPECS.get_or_init(|| {
+        let mut texts: Vec<(String, &str)> = BUILTIN_NAMES
+            .iter()
+            .filter_map(|n| Some((n.to_string(), crate::spec::builtin_source(n)?)))
+            .collect();
+        texts.push(("mask-composites".into(), MASK_COMPOSITES));
+        let mut specs = Vec::new();
+        for (name, text) in texts {
+            for stripped in [false, true] {
+                let t = if stripped {
+                    strip_masks(text)
+                } else {
+                    text.to_string()
+                };
+                match Spec::from_toml_str(&t, &name) {
+                    Ok(s) => specs.push(s),
+                    Err(e) => panic!("{name} (stripped {stripped}): {e}"),
+                }
+            }
+        }
+        specs
+    })
+}
+
+fn hex_upper(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// Builds a message for one of [`mask_specs`] (chosen by the first byte) with card data made
+/// from `data` planted in fields, subfields, EMV tags, a proprietary tag and templates, and
+/// asserts that no default rendering (Display and Debug of the view, the owned message, the
+/// builder, every field and subfield; the JSON form flat and expanded; `describe`) contains
+/// any of it in clear, as hex of its ASCII, or packed; and that the clear accessors show it.
+pub fn mask_check(data: &[u8]) {
+    use crate::json::{self, JsonOptions};
+    let specs = mask_specs();
+    let byte = |i: usize| data.get(i).copied().unwrap_or(i as u8);
+    let Some(spec) = specs.get(usize::from(byte(0)) % specs.len()) else {
+        return;
+    };
+    let digits = |from: usize, n: usize| -> String {
+        (0..n)
+            .map(|i| char::from(b'0' + byte(from + i) % 10))
+            .collect()
+    };
+    // Distinctive prefixes keep the planted values from matching the clear fields by chance.
+    let pan = format!("47{}", digits(1, 14));
+    let disc = format!("98{}", digits(15, 10));
+    let track = format!("{pan}=2512{disc}");
+    let mut pin = [0xA5u8; 8];
+    let mut crypto = [0xC3u8; 8];
+    for i in 1..8 {
+        pin[i] = byte(25 + i);
+        crypto[i] = byte(33 + i);
+    }
+    let cvv = format!("CVV{}", digits(41, 6));
+
+    let mut pan_packed = Vec::new();
+    for pair in pan.as_bytes().chunks(2) {
+        let hi = pair.first().map_or(0, |c| c - b'0');
+        let lo = pair.get(1).map_or(0xF, |c| c - b'0');
+        pan_packed.push((hi << 4) | lo);
+    }
+    let mut t2 = pan_packed.clone();
+    t2.extend_from_slice(&[0xD2, 0x51, 0x2F]);
+    let mut icc = Vec::new();
+    let mut w = tlv::TlvWriter::new(&mut icc);
+    let tag = |raw: u32| tlv::Tag::new(raw).unwrap_or_else(|| panic!("tag {raw:X}"));
+    let _ = w.write(tag(0x9F02), &[0, 0, 0, 0, 0x10, 0]);
+    let _ = w.write(tag(0x5A), &pan_packed);
+    let _ = w.write(tag(0x57), &t2);
+    let _ = w.write(tag(0x9F26), &crypto);
+    let _ = w.write(tag(0x80), &crypto);
+    let _ = w.write(tag(0x99), &pin);
+    let _ = w.write(tag(0xDF01), pan.as_bytes());
+    let mut inner = Vec::new();
+    let mut iw = tlv::TlvWriter::new(&mut inner);
+    let _ = iw.write(tag(0x5A), &pan_packed);
+    let _ = iw.write(tag(0x57), &t2);
+    let _ = iw.write(tag(0x9F26), &crypto);
+    let _ = w.write(tag(0x70), &inner);
+    let _ = w.write(tag(0x77), &inner);
+
+    let v48 = format!("CV{:03}{cvv}PN{:03}{pan}", cvv.len(), pan.len());
+    let v127 = format!("6000000000000000{:02}{pan}000001", pan.len());
+    let mut b = MessageBuilder::new(spec);
+    if b.mti("0200").is_err() {
+        return;
+    }
+    let _ = b.set(3, "000000");
+    let _ = b.set(4, "000000001000");
+    let _ = b.set(11, "000042");
+    let mut planted: Vec<String> = Vec::new();
+    fn plant<'v>(
+        spec: &Spec,
+        planted: &mut Vec<String>,
+        b: &mut MessageBuilder<'v>,
+        n: u16,
+        v: crate::FieldValue<'v>,
+        s: &[String],
+    ) {
+        if spec.field(n).is_some() && b.set(n, v).is_ok() {
+            planted.extend_from_slice(s);
+        }
+    }
+    let pin_hex = hex_upper(&pin);
+    let crypto_hex = hex_upper(&crypto);
+    plant(spec, &mut planted, &mut b, 2, crate::FieldValue::text(&pan), &[pan.clone()]);
+    plant(
+        spec,
+        &mut planted,
+        &mut b,
+        35,
+        crate::FieldValue::text(&track),
+        &[pan.clone(), disc.clone()],
+    );
+    let pin_form = match spec.field(52).map(FieldSpec::encoding) {
+        Some(Encoding::Hex) => crate::FieldValue::text(&pin_hex),
+        _ => crate::FieldValue::binary(&pin),
+    };
+    plant(spec, &mut planted, &mut b, 52, pin_form, &[pin_hex.clone()]);
+    let icc_hex = hex_upper(&icc);
+    let icc_form = match spec.field(55).map(FieldSpec::encoding) {
+        Some(Encoding::Hex) => crate::FieldValue::text(&icc_hex),
+        _ => crate::FieldValue::binary(&icc),
+    };
+    if spec.field(55).and_then(FieldSpec::subfields).map(|s| s.kind()) == Some("tlv") {
+        plant(
+            spec,
+            &mut planted,
+            &mut b,
+            55,
+            icc_form,
+            &[pan.clone(), pin_hex.clone(), crypto_hex.clone()],
+        );
+    }
+    if spec.field(48).is_some_and(|f| f.mask() != crate::spec::Mask::None) {
+        plant(spec, &mut planted, &mut b, 48, crate::FieldValue::text(&v48), &[cvv.clone(), pan.clone()]);
+    }
+    if spec.field(127).and_then(FieldSpec::subfields).map(|s| s.kind()) == Some("bitmapped") {
+        plant(spec, &mut planted, &mut b, 127, crate::FieldValue::text(&v127), &[pan.clone()]);
+    }
+    let mut forbidden: Vec<String> = Vec::new();
+    for s in &planted {
+        forbidden.push(s.clone());
+        forbidden.push(hex_upper(s.as_bytes()));
+    }
+    forbidden.sort();
+    forbidden.dedup();
+
+    let Ok(wire) = b.encode_to_vec() else {
+        panic!("{}: the planted message does not encode", spec.name());
+    };
+    let view = match MessageView::decode(spec, &wire) {
+        Ok(v) => v,
+        Err(e) => panic!("{}: the planted message does not decode: {e}", spec.name()),
+    };
+    let mut shown: Vec<String> = vec![
+        view.to_string(),
+        format!("{view:?}"),
+        format!("{:?}", view.clone().into_owned()),
+        format!("{b:?}"),
+        view.describe().to_string(),
+        format!("{:?}", view.describe()),
+    ];
+    for expand in [false, true] {
+        let mut s = String::new();
+        json::push_message(
+            &mut s,
+            &view,
+            JsonOptions {
+                unmask: false,
+                expand,
+            },
+        );
+        shown.push(s);
+    }
+    for f in view.fields() {
+        shown.push(f.to_string());
+        shown.push(format!("{f:?} {:?}", f.clear()));
+        if let Some(Ok(subs)) = view.subfields(f.number()) {
+            for s in subs.flatten() {
+                shown.push(s.to_string());
+                shown.push(format!("{s:?}"));
+            }
+        }
+    }
+    for text in &shown {
+        for secret in &forbidden {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{}: {secret} shown in clear in {text}",
+                spec.name()
+            );
+        }
+    }
+    // Clear access shows what was planted.
+    let mut clear = String::new();
+    json::push_message(
+        &mut clear,
+        &view,
+        JsonOptions {
+            unmask: true,
+            expand: true,
+        },
+    );
+    let described = view.describe().unmask(true).to_string();
+    for secret in &planted {
+        assert!(
+            clear.contains(secret.as_str()) || described.contains(secret.as_str()),
+            "{}: {secret} not shown by the clear rendering",
+            spec.name()
+        );
+    }
+    if planted.contains(&pan) {
+        let shown_pan = view.field(2).map(|f| f.clear_string());
+        assert!(
+            shown_pan.as_deref() == Some(pan.as_str()) || spec.field(2).is_none(),
+            "{}: DE 2 clear",
+            spec.name()
+        );
+    }
+}

@@ -70,3 +70,10 @@ pub(super) fn get(name: &str) -> Result<Spec, SpecError> {
     #[cfg(not(feature = "std"))]
     parse()
 }
+
+/// The TOML text of bundled spec `name` (for the masking harness's spec variants).
+#[cfg(feature = "std")]
+pub(crate) fn source(name: &str) -> Option<&'static str> {
+    let i = BUILTIN_NAMES.iter().position(|n| *n == name)?;
+    SOURCES.get(i).copied()
+}

@@ -476,7 +476,8 @@ pub(super) fn field(
             format!("pad character is not allowed in class {class}"),
         ));
     }
-    let mask = match ctx.mask(f, "mask", rf.mask.as_deref())? {
+    let explicit = ctx.mask(f, "mask", rf.mask.as_deref())?;
+    let mut mask = match explicit {
         Some(explicit) => explicit,
         None => match parent {
             None => super::sensitivity::default_field_mask(
@@ -509,6 +510,13 @@ pub(super) fn field(
             ctx.source, n, kind, rf, class, encoding, d, mask,
         )?)),
     };
+    // A composite field's flat form hides at least what its subfields hide.
+    if explicit.is_none()
+        && mask == Mask::None
+        && subfields.as_deref().is_some_and(super::sensitivity::has_masked_parts)
+    {
+        mask = Mask::Full;
+    }
     if rf.number.is_some() || rf.optional || rf.rest {
         return Err(ctx.err(f, "number/optional/rest", "only allowed on parts"));
     }

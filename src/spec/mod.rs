@@ -20,6 +20,8 @@ mod subfields_load;
 use alloc::sync::Arc;
 
 pub use builtin::BUILTIN_NAMES;
+#[cfg(feature = "std")]
+pub(crate) use builtin::source as builtin_source;
 pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
 pub use sensitivity::{DEFAULT_FIELD_MASKS, default_field_mask, default_subfield_mask};
 pub use subfields::{Part, PartLength, Subfields};

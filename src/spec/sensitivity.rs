@@ -15,7 +15,8 @@
 //!    number masks as a PAN, a `z` part as track data; otherwise it inherits its parent's mask
 //!    (a part of track data inherits [`Mask::Full`]: only the PAN part of a track keeps its
 //!    first six and last four digits).
-//! 5. Otherwise the field is shown as is.
+//! 5. A composite field with a masked subfield masks its flat form fully.
+//! 6. Otherwise the field is shown as is.
 //!
 //! Fields 14 (expiration date), 40 (service code) and the MACs (64, 128) are not masked by
 //! default: none of them is sensitive authentication data, and PCI DSS allows showing them.
@@ -90,6 +91,18 @@ pub fn default_subfield_mask(parent: Mask, name: &str, class: Class) -> Mask {
     match parent {
         Mask::Track => Mask::Full,
         other => other,
+    }
+}
+
+/// Whether a layout has a positional part or bitmapped subfield that is masked (its parent's
+/// flat form is then masked fully unless the parent says `mask = "none"`).
+pub(super) fn has_masked_parts(layout: &super::Subfields) -> bool {
+    match layout {
+        super::Subfields::Positional(parts) => parts.iter().any(|p| p.mask() != Mask::None),
+        super::Subfields::Bitmapped { fields, .. } => {
+            fields.iter().flatten().any(|f| f.mask() != Mask::None)
+        }
+        _ => false,
     }
 }
 
