@@ -38,6 +38,7 @@ fn every_target_replays_its_corpus() {
             "pcap" => replay(target, fuzzing::pcap_capture),
             "spec_toml" => replay(target, fuzzing::spec_toml),
             "journal_ops" => replay(target, fuzzing::journal_ops),
+            "mask_check" => replay(target, fuzzing::mask_check),
             t => {
                 let name = t
                     .strip_prefix("decode_")
