@@ -168,3 +168,92 @@ fn specs_lists_the_bundled_specs() {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
 }
+
+/// A user's spec written without any `mask` setting: the library defaults still mask DE 2,
+/// 35, 52 and 55 in every CLI format, with and without `--expand`; `--unmask` shows them.
+#[test]
+fn a_mask_less_user_spec_is_masked_in_every_format() {
+    use iso8583_wire::codec::tlv::{Tag, TlvWriter};
+    use iso8583_wire::{FieldValue, MessageBuilder, Spec};
+    let toml = r#"
+name = "user"
+[message]
+mti = "ascii"
+bitmap = "hex"
+[fields]
+2 = { name = "PAN", class = "n", prefix = "LL", max = 19 }
+4 = { name = "Amount", class = "n", length = 12 }
+35 = { name = "Track 2", class = "z", prefix = "LL", max = 37 }
+52 = { name = "PIN", class = "b", length = 8 }
+[fields.55]
+name = "ICC"
+class = "b"
+prefix = "LLL"
+max = 255
+subfields = "tlv"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("user.toml");
+    std::fs::write(&path, toml).unwrap();
+    let spec = Spec::from_path(&path).unwrap();
+    let mut icc = Vec::new();
+    let mut w = TlvWriter::new(&mut icc);
+    w.write(Tag::new(0x9F26).unwrap(), &[0xC0, 0xFF, 0xEE, 0x12, 0x34, 0xAB, 0xCD, 0xEF])
+        .unwrap();
+    w.write(Tag::new(0xDF01).unwrap(), b"4761739001010119").unwrap();
+    w.write(Tag::new(0x9F02).unwrap(), &[0, 0, 0, 0, 0x25, 0]).unwrap();
+    let mut b = MessageBuilder::new(&spec);
+    b.mti("0200")
+        .unwrap()
+        .set(2, "4761739001010119")
+        .unwrap()
+        .set(4, "000000002500")
+        .unwrap()
+        .set(35, "4761739001010119=25122011143804489")
+        .unwrap()
+        .set(52, FieldValue::binary(&[0x9A, 0x3F, 0x5C, 0x7E, 0x1B, 0x2D, 0x4E, 0x6F]))
+        .unwrap()
+        .set(55, FieldValue::binary(&icc))
+        .unwrap();
+    let hex: String = b
+        .encode_to_vec()
+        .unwrap()
+        .iter()
+        .map(|x| format!("{x:02X}"))
+        .collect();
+    let secrets = [
+        "4761739001010119",
+        "2512201114380448",
+        "9A3F5C7E1B2D4E6F",
+        "C0FFEE1234ABCDEF",
+        "34373631373339303031303130313139", // the PAN as hex of ASCII (DF01)
+    ];
+    let spec_arg = path.to_str().unwrap();
+    for format in ["jsonl", "json", "pretty"] {
+        for expand in [false, true] {
+            let mut args = vec!["decode", "--spec", spec_arg, "--input", "hex-lines"];
+            args.extend(["--format", format]);
+            if expand {
+                args.push("--expand");
+            }
+            args.push("-");
+            let out = run(&args, &format!("{hex}\n"));
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(out.status.success(), "{format} {expand}: {text}");
+            assert!(text.contains("476173******0119"), "{format} {expand}: {text}");
+            for s in secrets {
+                assert!(!text.contains(s), "{s} in {format} expand={expand}: {text}");
+            }
+            if expand || format == "pretty" {
+                // The allow-listed amount tag stays readable.
+                assert!(text.contains("000000002500"), "{format}: {text}");
+            }
+            args.insert(args.len() - 1, "--unmask");
+            let out = run(&args, &format!("{hex}\n"));
+            let text = String::from_utf8(out.stdout).unwrap();
+            for s in ["4761739001010119", "9A3F5C7E1B2D4E6F"] {
+                assert!(text.contains(s), "--unmask {format} {expand}: {s} missing in {text}");
+            }
+        }
+    }
+}
