@@ -763,7 +763,14 @@ pub fn mask_check(data: &[u8]) {
     }
     let pin_hex = hex_upper(&pin);
     let crypto_hex = hex_upper(&crypto);
-    plant(spec, &mut planted, &mut b, 2, crate::FieldValue::text(&pan), &[pan.clone()]);
+    plant(
+        spec,
+        &mut planted,
+        &mut b,
+        2,
+        crate::FieldValue::text(&pan),
+        std::slice::from_ref(&pan),
+    );
     plant(
         spec,
         &mut planted,
@@ -776,13 +783,18 @@ pub fn mask_check(data: &[u8]) {
         Some(Encoding::Hex) => crate::FieldValue::text(&pin_hex),
         _ => crate::FieldValue::binary(&pin),
     };
-    plant(spec, &mut planted, &mut b, 52, pin_form, &[pin_hex.clone()]);
+    plant(spec, &mut planted, &mut b, 52, pin_form, std::slice::from_ref(&pin_hex));
     let icc_hex = hex_upper(&icc);
     let icc_form = match spec.field(55).map(FieldSpec::encoding) {
         Some(Encoding::Hex) => crate::FieldValue::text(&icc_hex),
         _ => crate::FieldValue::binary(&icc),
     };
-    if spec.field(55).and_then(FieldSpec::subfields).map(|s| s.kind()) == Some("tlv") {
+    if spec
+        .field(55)
+        .and_then(FieldSpec::subfields)
+        .map(|s| s.kind())
+        == Some("tlv")
+    {
         plant(
             spec,
             &mut planted,
@@ -792,11 +804,33 @@ pub fn mask_check(data: &[u8]) {
             &[pan.clone(), pin_hex.clone(), crypto_hex.clone()],
         );
     }
-    if spec.field(48).is_some_and(|f| f.mask() != crate::spec::Mask::None) {
-        plant(spec, &mut planted, &mut b, 48, crate::FieldValue::text(&v48), &[cvv.clone(), pan.clone()]);
+    if spec
+        .field(48)
+        .is_some_and(|f| f.mask() != crate::spec::Mask::None)
+    {
+        plant(
+            spec,
+            &mut planted,
+            &mut b,
+            48,
+            crate::FieldValue::text(&v48),
+            &[cvv.clone(), pan.clone()],
+        );
     }
-    if spec.field(127).and_then(FieldSpec::subfields).map(|s| s.kind()) == Some("bitmapped") {
-        plant(spec, &mut planted, &mut b, 127, crate::FieldValue::text(&v127), &[pan.clone()]);
+    if spec
+        .field(127)
+        .and_then(FieldSpec::subfields)
+        .map(|s| s.kind())
+        == Some("bitmapped")
+    {
+        plant(
+            spec,
+            &mut planted,
+            &mut b,
+            127,
+            crate::FieldValue::text(&v127),
+            std::slice::from_ref(&pan),
+        );
     }
     let mut forbidden: Vec<String> = Vec::new();
     for s in &planted {

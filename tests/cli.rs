@@ -198,10 +198,15 @@ subfields = "tlv"
     let spec = Spec::from_path(&path).unwrap();
     let mut icc = Vec::new();
     let mut w = TlvWriter::new(&mut icc);
-    w.write(Tag::new(0x9F26).unwrap(), &[0xC0, 0xFF, 0xEE, 0x12, 0x34, 0xAB, 0xCD, 0xEF])
+    w.write(
+        Tag::new(0x9F26).unwrap(),
+        &[0xC0, 0xFF, 0xEE, 0x12, 0x34, 0xAB, 0xCD, 0xEF],
+    )
+    .unwrap();
+    w.write(Tag::new(0xDF01).unwrap(), b"4761739001010119")
         .unwrap();
-    w.write(Tag::new(0xDF01).unwrap(), b"4761739001010119").unwrap();
-    w.write(Tag::new(0x9F02).unwrap(), &[0, 0, 0, 0, 0x25, 0]).unwrap();
+    w.write(Tag::new(0x9F02).unwrap(), &[0, 0, 0, 0, 0x25, 0])
+        .unwrap();
     let mut b = MessageBuilder::new(&spec);
     b.mti("0200")
         .unwrap()
@@ -211,7 +216,10 @@ subfields = "tlv"
         .unwrap()
         .set(35, "4761739001010119=25122011143804489")
         .unwrap()
-        .set(52, FieldValue::binary(&[0x9A, 0x3F, 0x5C, 0x7E, 0x1B, 0x2D, 0x4E, 0x6F]))
+        .set(
+            52,
+            FieldValue::binary(&[0x9A, 0x3F, 0x5C, 0x7E, 0x1B, 0x2D, 0x4E, 0x6F]),
+        )
         .unwrap()
         .set(55, FieldValue::binary(&icc))
         .unwrap();
@@ -240,7 +248,10 @@ subfields = "tlv"
             let out = run(&args, &format!("{hex}\n"));
             let text = String::from_utf8(out.stdout).unwrap();
             assert!(out.status.success(), "{format} {expand}: {text}");
-            assert!(text.contains("476173******0119"), "{format} {expand}: {text}");
+            assert!(
+                text.contains("476173******0119"),
+                "{format} {expand}: {text}"
+            );
             for s in secrets {
                 assert!(!text.contains(s), "{s} in {format} expand={expand}: {text}");
             }
@@ -252,7 +263,10 @@ subfields = "tlv"
             let out = run(&args, &format!("{hex}\n"));
             let text = String::from_utf8(out.stdout).unwrap();
             for s in ["4761739001010119", "9A3F5C7E1B2D4E6F"] {
-                assert!(text.contains(s), "--unmask {format} {expand}: {s} missing in {text}");
+                assert!(
+                    text.contains(s),
+                    "--unmask {format} {expand}: {s} missing in {text}"
+                );
             }
         }
     }

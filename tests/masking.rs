@@ -26,12 +26,19 @@ fn every_spec_variant_is_checked() {
 #[test]
 fn stripped_specs_keep_the_defaults() {
     for spec in mask_specs() {
-        for (n, want) in [(2, Mask::Pan), (35, Mask::Track), (52, Mask::Full), (55, Mask::Full)] {
+        for (n, want) in [
+            (2, Mask::Pan),
+            (35, Mask::Track),
+            (52, Mask::Full),
+            (55, Mask::Full),
+        ] {
             if let Some(f) = spec.field(n) {
                 assert_eq!(f.mask(), want, "{} field {n}", spec.name());
             }
         }
     }
-    let s = strip_masks("2 = { name = \"PAN\", class = \"n\", mask = \"pan\" }\nmask = \"full\"\nx = 1\n");
+    let s = strip_masks(
+        "2 = { name = \"PAN\", class = \"n\", mask = \"pan\" }\nmask = \"full\"\nx = 1\n",
+    );
     assert_eq!(s, "2 = { name = \"PAN\", class = \"n\" }\nx = 1\n");
 }

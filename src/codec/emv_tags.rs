@@ -118,11 +118,7 @@ static TAGS: &[TagInfo] = &[
         Plain,
     ),
     e(0x8E, "Cardholder Verification Method (CVM) List", Plain),
-    e(
-        0x8F,
-        "Certification Authority Public Key Index",
-        Plain,
-    ),
+    e(0x8F, "Certification Authority Public Key Index", Plain),
     e(0x90, "Issuer Public Key Certificate", Secret),
     e(0x91, "Issuer Authentication Data", Secret),
     e(0x95, "Terminal Verification Results", Plain),
@@ -306,9 +302,10 @@ mod tests {
              9F5B 9F66 9F6C 9F6E"
         );
         // No constructed tag is on the allow-list: templates are masked as a whole.
-        assert!(TAGS
-            .iter()
-            .all(|i| !i.tag.is_constructed() || i.sensitivity.is_sensitive()));
+        assert!(
+            TAGS.iter()
+                .all(|i| !i.tag.is_constructed() || i.sensitivity.is_sensitive())
+        );
     }
 
     #[test]

@@ -101,11 +101,17 @@ impl core::fmt::Debug for Card {
         f.debug_struct("Card")
             .field("pan", &self.pan.as_deref().map(|p| Mask::Pan.apply(p)))
             .field("expiry", &self.expiry)
-            .field("track2", &self.track2.as_deref().map(|t| Mask::Track.apply(t)))
+            .field(
+                "track2",
+                &self.track2.as_deref().map(|t| Mask::Track.apply(t)),
+            )
             .field("sequence", &self.sequence)
             .field("entry_mode", &self.entry_mode)
             .field("pin_block", &self.pin_block.map(|_| "********"))
-            .field("icc", &self.icc.as_ref().map(|i| format!("{} bytes", i.len())))
+            .field(
+                "icc",
+                &self.icc.as_ref().map(|i| format!("{} bytes", i.len())),
+            )
             .finish()
     }
 }

@@ -36,10 +36,7 @@ pub(crate) fn write_masked(
         Mask::Pan => write_pan(out, chars, len)?,
         Mask::Track => {
             // Without a separator there is no telling the PAN from the rest: hide it all.
-            let Some(pan_len) = chars
-                .clone()
-                .position(|c| matches!(c, b'=' | b'D' | b'^'))
-            else {
+            let Some(pan_len) = chars.clone().position(|c| matches!(c, b'=' | b'D' | b'^')) else {
                 return write_masked(out, Mask::Full, chars, len);
             };
             write_pan(out, chars.clone().take(pan_len), pan_len)?;
@@ -124,6 +121,9 @@ mod tests {
             masked(Mask::Track, "4761739001010119D2512"),
             "476173******0119D****"
         );
-        assert_eq!(masked(Mask::Track, "47617390010101192512"), "********************");
+        assert_eq!(
+            masked(Mask::Track, "47617390010101192512"),
+            "********************"
+        );
     }
 }

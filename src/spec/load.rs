@@ -513,7 +513,9 @@ pub(super) fn field(
     // A composite field's flat form hides at least what its subfields hide.
     if explicit.is_none()
         && mask == Mask::None
-        && subfields.as_deref().is_some_and(super::sensitivity::has_masked_parts)
+        && subfields
+            .as_deref()
+            .is_some_and(super::sensitivity::has_masked_parts)
     {
         mask = Mask::Full;
     }

@@ -63,9 +63,11 @@ pub(super) fn layout(
                     return Err(ctx.err(f, &setting, "only trailing parts may be optional"));
                 }
                 seen_optional |= p.optional;
-                let mask = ctx.mask(f, &setting, p.mask.as_deref())?.unwrap_or_else(|| {
-                    super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
-                });
+                let mask = ctx
+                    .mask(f, &setting, p.mask.as_deref())?
+                    .unwrap_or_else(|| {
+                        super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
+                    });
                 out.push(Part {
                     number: (i + 1) as u16,
                     name: p.name.clone(),
