@@ -783,7 +783,14 @@ pub fn mask_check(data: &[u8]) {
         Some(Encoding::Hex) => crate::FieldValue::text(&pin_hex),
         _ => crate::FieldValue::binary(&pin),
     };
-    plant(spec, &mut planted, &mut b, 52, pin_form, std::slice::from_ref(&pin_hex));
+    plant(
+        spec,
+        &mut planted,
+        &mut b,
+        52,
+        pin_form,
+        std::slice::from_ref(&pin_hex),
+    );
     let icc_hex = hex_upper(&icc);
     let icc_form = match spec.field(55).map(FieldSpec::encoding) {
         Some(Encoding::Hex) => crate::FieldValue::text(&icc_hex),
