@@ -6,7 +6,9 @@
 //! [`spec::BUILTIN_NAMES`]). Decoding gives a [`MessageView`] that borrows the input and
 //! allocates nothing; [`MessageBuilder`] encodes with computed bitmaps. Every decode error
 //! names the field, the byte offset and what was wrong, and never contains field data.
-//! Sensitive fields (PAN, track data, PIN block) are masked in `Debug` and `Display`.
+//! Card data (PAN, track data, PIN block, EMV cryptograms and keys) is masked in every `Debug`,
+//! `Display`, JSON and [`describe`](message::describe) rendering, by library defaults even
+//! when a spec says nothing (see [`spec::default_field_mask`]).
 //!
 //! ```
 //! use iso8583_wire::{MessageBuilder, MessageView, Spec};
