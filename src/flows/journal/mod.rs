@@ -30,7 +30,7 @@
 mod batch;
 mod book;
 mod error;
-mod file;
+pub(crate) mod file;
 pub(crate) mod hex;
 mod invariants;
 mod kind;
@@ -58,7 +58,7 @@ mod test_support;
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;
-pub use file::FileJournal;
+pub use file::{FORMAT_VERSION, FileJournal};
 pub use kind::{SettlementSide, TxnKind};
 pub use policy::JournalPolicy;
 pub use request::{NewTxn, OriginalInfo, Ticket};
