@@ -632,3 +632,33 @@ fn numbers_built_on_the_stack_are_padded_and_never_cut() {
     let err = c.purchase(stan(45), 1, &card(), 100, &bad).unwrap_err();
     assert!(err.to_string().contains("field 7"), "{err}");
 }
+
+#[test]
+fn impossible_local_times_are_refused_by_every_builder_that_sends_them() {
+    let c = ctx("generic-1987");
+    for (bad, part) in [
+        (LocalTime { month: 13, ..NOW }, "month 13"),
+        (LocalTime { day: 40, ..NOW }, "day 40"),
+        (
+            LocalTime {
+                month: 2,
+                day: 30,
+                ..NOW
+            },
+            "day 30",
+        ),
+        (LocalTime { hour: 25, ..NOW }, "hour 25"),
+        (LocalTime { minute: 60, ..NOW }, "minute 60"),
+        (LocalTime { second: 61, ..NOW }, "second 61"),
+    ] {
+        let err = c.purchase(stan(46), 1, &card(), 100, &bad).unwrap_err();
+        assert!(err.to_string().contains(part), "{err}");
+        assert!(
+            matches!(err, FlowError::InvalidTime { field: 7, .. }),
+            "{err:?}"
+        );
+        let err = c.sign_on(stan(47), 1, &bad).unwrap_err();
+        assert!(err.to_string().contains(part), "{err}");
+    }
+    assert!(LocalTime::new(2, 29, 23, 59, 59).is_ok());
+}

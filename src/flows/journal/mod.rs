@@ -55,6 +55,15 @@ mod rules_tests;
 #[cfg(test)]
 mod test_support;
 
+/// Debug stand-in for request bytes: shows only how many there are.
+pub(crate) struct Redacted(pub(crate) usize);
+
+impl core::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "<{} bytes, not shown>", self.0)
+    }
+}
+
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;
