@@ -405,3 +405,139 @@ fn other_format_version_is_refused() -> TestResult {
     assert!(matches!(err, JournalError::UnsupportedVersion { ref version } if version == "2"));
     Ok(())
 }
+
+/// One journal operation of the fault-injection script.
+type Op = fn(&mut Journal) -> Result<(), JournalError>;
+
+fn stan(n: u32) -> Result<Stan, JournalError> {
+    Stan::new(n).ok_or(JournalError::UnknownTxn { stan: Stan::FIRST })
+}
+
+fn enc_begin(j: &mut Journal, req: crate::flows::journal::NewTxn) -> Result<(), JournalError> {
+    j.begin(req, enc).map(|_| ())
+}
+
+/// A day of work touching every kind of write: sign-on, purchases approved,
+/// timed out and reversed (one attempt unanswered), a void, two refunds,
+/// settlement and close.
+const SCRIPT: [Op; 20] = [
+    |j| j.sign_on(Some(5)),
+    |j| enc_begin(j, txn(TxnKind::Purchase, 1_000)),
+    |j| {
+        j.on_response(stan(1)?, "00", Some("000000000001".into()), None)
+            .map(|_| ())
+    },
+    |j| enc_begin(j, txn(TxnKind::Purchase, 2_000)),
+    |j| j.on_timeout(stan(2)?).map(|_| ()),
+    |j| j.on_reversal_sent(stan(2)?),
+    |j| j.on_reversal_no_response(stan(2)?).map(|_| ()),
+    |j| j.on_reversal_sent(stan(2)?),
+    |j| j.on_reversal_response(stan(2)?, "00").map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::Purchase, 3_000)),
+    |j| j.on_response(stan(3)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::Void, 3_000).with_original(stan(3)?)),
+    |j| j.on_response(stan(4)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, refund(stan(1)?, 300)),
+    |j| j.on_response(stan(5)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, refund(stan(1)?, 700)),
+    |j| j.on_response(stan(6)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::Purchase, 400)),
+    |j| j.on_response(stan(7)?, "05", None, None).map(|_| ()),
+    |j| j.settle().map(|_| ()),
+];
+
+/// The invariants a reopened journal must hold.
+fn check_invariants(j: &Journal, label: &str) {
+    assert!(j.verify().is_ok(), "{label}: {:?}", j.verify());
+    // No reversal doubled (verify checks one record per STAN) and none lost:
+    // every transaction whose request may have had effect is either
+    // answered or has its reversal.
+    for t in j.transactions() {
+        assert_ne!(t.state, TxnState::Sent, "{label}: Sent survived recovery");
+        if matches!(t.state, TxnState::Uncertain | TxnState::ReversalPending)
+            && t.kind.is_reversible(j.policy())
+        {
+            assert!(
+                j.reversals()
+                    .iter()
+                    .any(|r| r.stan == t.stan && !r.in_flight),
+                "{label}: STAN {} lost its reversal",
+                t.stan
+            );
+        }
+    }
+    // STANs unique (map keys) and increasing: the allocator is past them all.
+    if let (Some(last), Some(max)) = (j.last_stan(), j.transactions().map(|t| t.stan).max()) {
+        assert!(last >= max, "{label}: next STAN would reuse {max}");
+    }
+    // Totals are the approved, unvoided debits and the approved credits.
+    let mut debit = 0;
+    let mut credit = 0;
+    for t in j.transactions() {
+        let live = matches!(
+            t.state,
+            TxnState::Approved | TxnState::PartlyRefunded | TxnState::FullyRefunded
+        );
+        match t.kind {
+            TxnKind::Purchase if live => debit += t.amount,
+            TxnKind::Refund if live => credit += t.amount,
+            _ => {}
+        }
+    }
+    let totals = j.totals();
+    assert_eq!(
+        (totals.debit_amount, totals.credit_amount),
+        (debit, credit),
+        "{label}"
+    );
+}
+
+#[test]
+fn fault_at_every_write_step_of_every_operation() -> TestResult {
+    use crate::flows::journal::file::fault;
+    let dir = tempfile::tempdir()?;
+    let mut crashes = 0;
+    for i in 0..SCRIPT.len() {
+        for k in 1.. {
+            let path = dir.path().join(format!("j-{i}-{k}.journal"));
+            let mut fj = create(&path, JournalPolicy::generic_1987())?;
+            for op in &SCRIPT[..i] {
+                fj.mutate(op)?;
+            }
+            let before = fj.journal().clone();
+            let mut after = before.clone();
+            (SCRIPT[i])(&mut after)?;
+            fault::arm(k);
+            let result = fj.mutate(SCRIPT[i]);
+            let hit = fault::disarm();
+            if !hit {
+                result?;
+                break; // every step of this operation has been tried
+            }
+            crashes += 1;
+            assert!(result.is_err(), "op {i} step {k}: crash not reported");
+            assert_eq!(*fj.journal(), before, "op {i} step {k}: memory moved");
+            drop(fj); // the process is gone
+            let reopened = FileJournal::open(&path)?;
+            let got = &reopened.journal().clone();
+            let label = format!("op {i} step {k}");
+            check_invariants(got, &label);
+            let (mut b, mut a) = (before.clone(), after.clone());
+            b.recover();
+            a.recover();
+            assert!(
+                *got == b || *got == a,
+                "{label}: reopened journal is neither the state before nor after"
+            );
+            // Reopening again changes nothing.
+            drop(reopened);
+            assert_eq!(
+                FileJournal::open(&path)?.journal(),
+                &if *got == b { b } else { a }
+            );
+        }
+    }
+    // Five steps each: create temp, write (torn), fsync, rename, directory fsync.
+    assert_eq!(crashes, SCRIPT.len() * 5);
+    Ok(())
+}

@@ -144,7 +144,7 @@ impl FileJournal {
     }
 
     /// Applies `f` to a copy, persists the copy, then adopts it.
-    fn mutate<T>(
+    pub(crate) fn mutate<T>(
         &mut self,
         f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<T, JournalError> {
@@ -338,20 +338,103 @@ fn persist(path: &Path, journal: &Journal) -> Result<(), JournalError> {
     let (dir, name) = dir_and_name(path);
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    let result = write_synced(&tmp, &bytes).and_then(|()| fs::rename(&tmp, path));
+    let result = write_synced(&tmp, &bytes).and_then(|()| {
+        fault::step()?;
+        fs::rename(&tmp, path)
+    });
     if let Err(e) = result {
         // Best effort: a stale temp file is harmless but untidy.
-        let _ = fs::remove_file(&tmp);
+        if !fault::crashed() {
+            let _ = fs::remove_file(&tmp);
+        }
         return Err(JournalError::Io(e));
     }
+    fault::step()?;
     sync_dir(&dir)?;
     Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    fault::step()?;
     let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    if fault::step().is_err() {
+        // A torn write: half the bytes reach the temp file, then the crash.
+        file.write_all(bytes.get(..bytes.len() / 2).unwrap_or_default())?;
+        return fault::step_failed();
+    }
     file.write_all(bytes)?;
+    fault::step()?;
     file.sync_all()
+}
+
+/// Fault injection for the crash tests: with a step number armed, the
+/// write path stops at that step as if the process died there (no
+/// clean-up runs). Compiled to nothing outside tests.
+pub(crate) mod fault {
+    #[cfg(test)]
+    use std::cell::Cell;
+
+    #[cfg(test)]
+    thread_local! {
+        /// Step at which to stop (1-based), if armed.
+        static STOP_AT: Cell<Option<u32>> = const { Cell::new(None) };
+        /// Steps passed since arming.
+        static PASSED: Cell<u32> = const { Cell::new(0) };
+        /// Whether the armed step was reached.
+        static HIT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Arms the fault at step `k` (1-based) of the following writes.
+    #[cfg(test)]
+    pub(crate) fn arm(k: u32) {
+        STOP_AT.with(|s| s.set(Some(k)));
+        PASSED.with(|p| p.set(0));
+        HIT.with(|h| h.set(false));
+    }
+
+    /// Disarms; returns whether the armed step was reached.
+    #[cfg(test)]
+    pub(crate) fn disarm() -> bool {
+        STOP_AT.with(|s| s.set(None));
+        HIT.with(|h| h.replace(false))
+    }
+
+    /// One write step: fails once the armed step is reached.
+    pub(crate) fn step() -> std::io::Result<()> {
+        #[cfg(test)]
+        {
+            let Some(k) = STOP_AT.with(Cell::get) else {
+                return Ok(());
+            };
+            let n = PASSED.with(|p| {
+                let n = p.get() + 1;
+                p.set(n);
+                n
+            });
+            if n >= k {
+                HIT.with(|h| h.set(true));
+                return step_failed();
+            }
+        }
+        Ok(())
+    }
+
+    /// The error a simulated crash returns.
+    pub(crate) fn step_failed() -> std::io::Result<()> {
+        Err(std::io::Error::other("simulated crash"))
+    }
+
+    /// Whether a simulated crash is in progress (clean-up must not run).
+    pub(crate) fn crashed() -> bool {
+        #[cfg(test)]
+        {
+            HIT.with(Cell::get)
+        }
+        #[cfg(not(test))]
+        {
+            false
+        }
+    }
 }
 
 #[cfg(unix)]
