@@ -2,17 +2,27 @@
 //!
 //! ```text
 //! cargo run --example pos_terminal -- [--profile generic-1987|cup-pos] [--spec NAME|PATH]
+//!     [--unmask] [--journal PATH]
 //! ```
 //!
 //! Sign-on; a purchase approved; a purchase whose response is lost, so its reversal goes out
 //! before the next request; a void of the first purchase; a second purchase refunded in two
 //! parts, then a third refund refused for exceeding the original; a balanced settlement.
 //! Every wire message is printed as `>> MTI HEX` (terminal to host) or `<< MTI HEX` (host to
-//! terminal), HEX being the unframed message, followed by a masked readable dump.
+//! terminal), HEX being the unframed message, followed by a masked readable dump. In HEX the
+//! bytes of card data fields (the spec's masked fields, plus DE 2, 35, 36, 45, 52, 53, 55 and
+//! 96 whatever the spec says) show as `**`; `--unmask` prints them in clear.
+//!
+//! With `--journal PATH` the journal lives in a file (created if missing, reopened if
+//! present), as on a real terminal: locked while the session runs, written atomically after
+//! every step, and recovered on reopen (a request left without answer is reversed first).
 
 use std::process::ExitCode;
 
-use iso8583_wire::flows::journal::{Journal, JournalError, NewTxn, Stan, TxnKind};
+use iso8583_wire::flows::journal::{
+    ClosedBatch, FileJournal, Journal, JournalError, NewTxn, Stan, Ticket, Totals, TxnKind,
+    TxnState,
+};
 use iso8583_wire::flows::{
     Card, FlowContext, FlowProfile, HostSimulator, LocalTime, check_response,
 };
@@ -26,18 +36,48 @@ type Exchange = (Vec<u8>, Vec<u8>);
 
 struct Session {
     ctx: FlowContext,
-    journal: Journal,
+    journal: Store,
     host: HostSimulator,
     clock: u32,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
+/// Whether `--unmask` was given: wire lines then show card data in clear.
+static UNMASK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Fields masked in the wire line whatever the spec says: PAN, tracks, PIN and
+/// security data, ICC data.
+const CARD_DATA: [u16; 8] = [2, 35, 36, 45, 52, 53, 55, 96];
+
+/// The wire bytes as hex, with the data bytes of card-data fields as `**` unless unmasked.
+fn wire_hex(view: &MessageView<'_>, wire: &[u8]) -> String {
+    let unmask = UNMASK.load(std::sync::atomic::Ordering::Relaxed);
+    let mut hidden = vec![false; wire.len()];
+    if !unmask {
+        for f in view.fields() {
+            if f.spec().is_sensitive() || CARD_DATA.contains(&f.number()) {
+                let start = f.offset();
+                let end = start.saturating_add(f.raw().len()).min(wire.len());
+                for h in hidden.get_mut(start..end).into_iter().flatten() {
+                    *h = true;
+                }
+            }
+        }
+    }
+    wire.iter()
+        .zip(&hidden)
+        .map(|(x, &h)| {
+            if h {
+                "**".to_string()
+            } else {
+                format!("{x:02X}")
+            }
+        })
+        .collect()
 }
 
 fn show(dir: &str, spec: &Spec, wire: &[u8]) -> Result<(), AnyError> {
     let view = MessageView::decode(spec, wire)?;
-    println!("{dir} {} {}", view.mti(), hex(wire));
+    println!("{dir} {} {}", view.mti(), wire_hex(&view, wire));
     if let (false, Ok(h)) = (view.header().is_empty(), PosHeader::parse(view.header())) {
         println!("   header: {h}");
     }
@@ -45,6 +85,80 @@ fn show(dir: &str, spec: &Spec, wire: &[u8]) -> Result<(), AnyError> {
         println!("   {:>3} {:<44} {}", f.number(), f.spec().name(), f);
     }
     Ok(())
+}
+
+/// The journal, in memory or in a file.
+enum Store {
+    Memory(Journal),
+    File(FileJournal),
+}
+
+/// Forwards each call to the in-memory or the file journal.
+macro_rules! both {
+    ($self:ident, $j:ident => $e:expr) => {
+        match $self {
+            Store::Memory($j) => $e,
+            Store::File($j) => $e,
+        }
+    };
+}
+
+impl Store {
+    fn journal(&self) -> &Journal {
+        match self {
+            Store::Memory(j) => j,
+            Store::File(f) => f.journal(),
+        }
+    }
+    fn next_reversal(&self) -> Option<iso8583_wire::flows::journal::ReversalJob> {
+        self.journal().next_reversal()
+    }
+    fn last_stan(&self) -> Option<Stan> {
+        self.journal().last_stan()
+    }
+    fn peek_stan(&self) -> Result<Stan, JournalError> {
+        self.journal().peek_stan()
+    }
+    fn batch(&self) -> u32 {
+        self.journal().batch()
+    }
+    fn begin<F, E>(&mut self, req: NewTxn, encode: F) -> Result<Ticket, JournalError>
+    where
+        F: FnOnce(&Ticket) -> Result<Vec<u8>, E>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        both!(self, j => j.begin(req, encode))
+    }
+    fn on_response(
+        &mut self,
+        stan: Stan,
+        code: &str,
+        rrn: Option<String>,
+        auth: Option<String>,
+    ) -> Result<TxnState, JournalError> {
+        both!(self, j => j.on_response(stan, code, rrn, auth))
+    }
+    fn on_timeout(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
+        both!(self, j => j.on_timeout(stan))
+    }
+    fn on_reversal_sent(&mut self, stan: Stan) -> Result<(), JournalError> {
+        both!(self, j => j.on_reversal_sent(stan))
+    }
+    fn on_reversal_response(&mut self, stan: Stan, code: &str) -> Result<TxnState, JournalError> {
+        both!(self, j => j.on_reversal_response(stan, code))
+    }
+    fn on_reversal_no_response(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
+        both!(self, j => j.on_reversal_no_response(stan))
+    }
+    fn sign_on(&mut self, batch: Option<u32>) -> Result<(), JournalError> {
+        both!(self, j => j.sign_on(batch))
+    }
+    fn settle(&mut self) -> Result<Totals, JournalError> {
+        both!(self, j => j.settle())
+    }
+    fn close_batch(&mut self, ok: bool) -> Result<ClosedBatch, JournalError> {
+        both!(self, j => j.close_batch(ok))
+    }
 }
 
 impl Session {
@@ -160,7 +274,11 @@ impl Session {
     }
 }
 
-fn run(profile_name: &str, spec_name: Option<&str>) -> Result<(), AnyError> {
+fn run(
+    profile_name: &str,
+    spec_name: Option<&str>,
+    journal_path: Option<&str>,
+) -> Result<(), AnyError> {
     let profile = FlowProfile::builtin(profile_name)
         .ok_or_else(|| format!("unknown profile {profile_name:?}"))?;
     let spec_name = spec_name.unwrap_or(if profile.uses_de60 {
@@ -185,8 +303,26 @@ fn run(profile_name: &str, spec_name: Option<&str>) -> Result<(), AnyError> {
         acquirer_id: Some("48020000".into()),
         header,
     };
+    let fresh = Journal::new("TERM0001", "123456789012345", profile.journal.clone());
+    let journal = match journal_path {
+        None => Store::Memory(fresh),
+        Some(p) if std::path::Path::new(p).exists() => {
+            let f = FileJournal::open(p)?;
+            println!(
+                "== journal {p} reopened: batch {}, {} transaction(s), {} reversal(s) queued",
+                f.journal().batch(),
+                f.journal().transactions().count(),
+                f.journal().reversals().len()
+            );
+            Store::File(f)
+        }
+        Some(p) => {
+            println!("== journal {p} created");
+            Store::File(FileJournal::create(p, fresh)?)
+        }
+    };
     let mut s = Session {
-        journal: Journal::new("TERM0001", "123456789012345", profile.journal.clone()),
+        journal,
         host: HostSimulator::new(profile.clone(), 1_000_000),
         ctx,
         clock: 0,
@@ -333,13 +469,19 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut profile = "generic-1987".to_string();
     let mut spec = None;
+    let mut journal = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--profile" => profile = it.next().cloned().unwrap_or_default(),
             "--spec" => spec = it.next().cloned(),
+            "--journal" => journal = it.next().cloned(),
+            "--unmask" => UNMASK.store(true, std::sync::atomic::Ordering::Relaxed),
             "-h" | "--help" => {
-                println!("usage: pos_terminal [--profile generic-1987|cup-pos] [--spec NAME|PATH]");
+                println!(
+                    "usage: pos_terminal [--profile generic-1987|cup-pos] [--spec NAME|PATH] \
+                     [--unmask] [--journal PATH]"
+                );
                 return ExitCode::SUCCESS;
             }
             other => {
@@ -348,7 +490,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    match run(&profile, spec.as_deref()) {
+    match run(&profile, spec.as_deref(), journal.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pos_terminal: {e}");

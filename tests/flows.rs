@@ -518,13 +518,17 @@ fn host_answers_duplicates_unknown_originals_and_repeated_reversals() {
 }
 
 fn example(profile: &str) -> String {
+    example_with(&["--profile", profile])
+}
+
+fn example_with(args: &[&str]) -> String {
     let mut dir = std::env::current_exe().unwrap();
     dir.pop();
     if dir.ends_with("deps") {
         dir.pop();
     }
     let out = std::process::Command::new(dir.join("examples").join("pos_terminal"))
-        .args(["--profile", profile])
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -538,7 +542,8 @@ fn example(profile: &str) -> String {
 #[test]
 fn scripted_session_runs_for_both_profiles() {
     for (profile, refund) in [("generic-1987", "0200"), ("cup-pos", "0220")] {
-        let text = example(profile);
+        // Unmasked, so every wire line is the whole message and decodes.
+        let text = example_with(&["--profile", profile, "--unmask"]);
         let wire: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with(">> ") || l.starts_with("<< "))
@@ -566,7 +571,7 @@ fn scripted_session_runs_for_both_profiles() {
         assert_eq!(wire, expected, "{profile}");
         assert!(text.contains("refused by the journal"), "{profile}");
         assert!(text.contains("settlement balanced"), "{profile}");
-        // The wire lines are the raw message by contract; the readable dump is masked.
+        // With --unmask the wire lines are the raw message; the readable dump stays masked.
         let dump: String = text
             .lines()
             .filter(|l| !l.starts_with(">> ") && !l.starts_with("<< "))
@@ -590,7 +595,7 @@ fn scripted_session_runs_for_both_profiles() {
             let hex = l.split(' ').nth(2).unwrap();
             assert!(
                 hex.chars()
-                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+                    .all(|c| c == '*' || (c.is_ascii_hexdigit() && !c.is_ascii_lowercase()))
             );
             let bytes: Vec<u8> = (0..hex.len())
                 .step_by(2)
@@ -631,4 +636,73 @@ fn numbers_built_on_the_stack_are_padded_and_never_cut() {
     let bad = LocalTime { hour: 100, ..NOW };
     let err = c.purchase(stan(45), 1, &card(), 100, &bad).unwrap_err();
     assert!(err.to_string().contains("field 7"), "{err}");
+}
+
+#[test]
+fn impossible_local_times_are_refused_by_every_builder_that_sends_them() {
+    let c = ctx("generic-1987");
+    for (bad, part) in [
+        (LocalTime { month: 13, ..NOW }, "month 13"),
+        (LocalTime { day: 40, ..NOW }, "day 40"),
+        (
+            LocalTime {
+                month: 2,
+                day: 30,
+                ..NOW
+            },
+            "day 30",
+        ),
+        (LocalTime { hour: 25, ..NOW }, "hour 25"),
+        (LocalTime { minute: 60, ..NOW }, "minute 60"),
+        (LocalTime { second: 61, ..NOW }, "second 61"),
+    ] {
+        let err = c.purchase(stan(46), 1, &card(), 100, &bad).unwrap_err();
+        assert!(err.to_string().contains(part), "{err}");
+        assert!(
+            matches!(err, FlowError::InvalidTime { field: 7, .. }),
+            "{err:?}"
+        );
+        let err = c.sign_on(stan(47), 1, &bad).unwrap_err();
+        assert!(err.to_string().contains(part), "{err}");
+    }
+    assert!(LocalTime::new(2, 29, 23, 59, 59).is_ok());
+}
+
+#[test]
+fn scripted_session_masks_wire_lines_unless_unmasked_and_keeps_a_file_journal() {
+    let pan_hex: String = "6222021234567890123"
+        .bytes()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let masked = example_with(&["--profile", "generic-1987"]);
+    let clear = example_with(&["--profile", "generic-1987", "--unmask"]);
+    let line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with(">> 0200 "))
+            .unwrap()
+            .to_string()
+    };
+    assert!(!masked.contains(&pan_hex), "PAN in a masked wire line");
+    assert!(line(&masked).contains("**"));
+    assert!(line(&clear).contains(&pan_hex));
+    assert_eq!(line(&masked).len(), line(&clear).len(), "same line format");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pos.journal");
+    let p = path.to_str().unwrap();
+    let first = example_with(&["--journal", p]);
+    assert!(first.contains("created"), "{first}");
+    let second = example_with(&["--journal", p]);
+    assert!(second.contains("reopened: batch 2"), "{second}");
+    // STANs continue across runs: the second sign-on is not 000001 (it reuses the
+    // settlement's unjournaled STAN, the last one of the first run).
+    let stans = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("11 "))
+            .map(|l| l.split_whitespace().last().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (stans(&first), stans(&second));
+    assert!(b.first().unwrap() >= a.last().unwrap(), "{a:?} then {b:?}");
+    assert!(b.first().unwrap() > &a[a.len() - 3], "{a:?} then {b:?}");
 }

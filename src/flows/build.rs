@@ -33,6 +33,18 @@ pub enum FlowError {
         /// Flow name.
         flow: &'static str,
     },
+    /// A date or time part that cannot exist (month 13, day 40, hour 25, ...).
+    #[error("field {field}: {part} {value} is not a valid local time ({range})")]
+    InvalidTime {
+        /// The field the time would have gone into (DE 7 first).
+        field: u16,
+        /// Which part: `month`, `day`, `hour`, `minute` or `second`.
+        part: &'static str,
+        /// The value given.
+        value: u8,
+        /// The allowed range, for the message.
+        range: &'static str,
+    },
     /// The original was not approved, so it cannot be voided, refunded or completed.
     #[error("the original response was not an approval (DE 39 {code})")]
     OriginalNotApproved {
@@ -57,6 +69,69 @@ pub struct LocalTime {
 }
 
 impl LocalTime {
+    /// A checked local time: month 1..=12, day 1..=the month's length
+    /// (29 for February, as no year is known), hour 0..=23, minute and
+    /// second 0..=59.
+    ///
+    /// ```
+    /// use iso8583_wire::flows::LocalTime;
+    /// assert!(LocalTime::new(11, 22, 9, 30, 0).is_ok());
+    /// let err = LocalTime::new(13, 40, 25, 61, 99).unwrap_err();
+    /// assert_eq!(err.to_string(), "field 7: month 13 is not a valid local time (1..=12)");
+    /// assert!(LocalTime::new(2, 30, 0, 0, 0).is_err());
+    /// assert!(LocalTime::new(4, 31, 0, 0, 0).is_err());
+    /// ```
+    pub fn new(
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    ) -> Result<LocalTime, FlowError> {
+        let t = LocalTime {
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        };
+        t.check()?;
+        Ok(t)
+    }
+
+    /// Checks every part (see [`LocalTime::new`]); the builders call this
+    /// before writing DE 7, 12 or 13, so an impossible value is refused
+    /// rather than sent.
+    pub fn check(&self) -> Result<(), FlowError> {
+        let bad = |part, value, range| FlowError::InvalidTime {
+            field: 7,
+            part,
+            value,
+            range,
+        };
+        if !(1..=12).contains(&self.month) {
+            return Err(bad("month", self.month, "1..=12"));
+        }
+        let (days, range) = match self.month {
+            2 => (29, "1..=29"),
+            4 | 6 | 9 | 11 => (30, "1..=30"),
+            _ => (31, "1..=31"),
+        };
+        if !(1..=days).contains(&self.day) {
+            return Err(bad("day", self.day, range));
+        }
+        if self.hour > 23 {
+            return Err(bad("hour", self.hour, "0..=23"));
+        }
+        if self.minute > 59 {
+            return Err(bad("minute", self.minute, "0..=59"));
+        }
+        if self.second > 59 {
+            return Err(bad("second", self.second, "0..=59"));
+        }
+        Ok(())
+    }
+
     /// DE 7 transmission date and time, MMDDhhmmss.
     pub fn mmddhhmmss(&self) -> String {
         format!(
@@ -362,7 +437,8 @@ impl FlowContext {
         Ok(())
     }
 
-    fn times(&self, b: &mut MessageBuilder<'static>, now: &LocalTime) -> Result<(), EncodeError> {
+    fn times(&self, b: &mut MessageBuilder<'static>, now: &LocalTime) -> Result<(), FlowError> {
+        now.check()?;
         if self.profile.uses_de60 {
             return Ok(()); // UnionPay terminals let the host stamp date and time
         }
@@ -714,6 +790,7 @@ impl FlowContext {
                 owned(&mut b, 39, reason.code())?;
             }
             ReversalStyle::De90 => {
+                now.check()?;
                 for n in [2, 3, 4, 11, 12, 13, 14, 22, 25, 32, 41, 42, 49] {
                     copy(&mut b, original, n)?;
                 }
@@ -759,6 +836,7 @@ impl FlowContext {
         if self.profile.uses_de60 {
             b.set_path("63.1", "001")?; // operator number
         } else {
+            now.check()?;
             owned(&mut b, 7, now.mmddhhmmss())?;
             if let Some(code) = &codes.network_code {
                 owned(&mut b, 70, code.as_str())?;
@@ -801,6 +879,7 @@ impl FlowContext {
             owned(&mut b, 49, self.profile.currency.as_str())?;
             b.set_path("63.1", "001")?;
         } else {
+            now.check()?;
             owned(&mut b, 7, now.mmddhhmmss())?;
             owned(&mut b, 74, format!("{:010}", totals.credit_count))?;
             owned(&mut b, 76, format!("{:010}", totals.debit_count))?;

@@ -6,19 +6,47 @@ use std::path::Path;
 
 use crate::flows::journal::test_support::*;
 use crate::flows::journal::{
-    FileJournal, Journal, JournalError, JournalPolicy, Stan, TxnKind, TxnState,
+    FileJournal, Journal, JournalError, JournalPolicy, ReversalStatus, Stan, TxnKind, TxnState,
 };
+
+/// Checks that the file holds exactly the in-memory journal and that a
+/// restart from it would make every `Sent` reversible transaction
+/// reversal-due, without closing the handle.
+fn on_disk(fj: &FileJournal) -> Result<(), JournalError> {
+    let disk = crate::flows::journal::file::parse(&std::fs::read(fj.path())?)?;
+    assert_eq!(&disk, fj.journal(), "file differs from memory");
+    let mut recovered = disk.clone();
+    recovered.recover();
+    for t in disk.transactions() {
+        if t.state == TxnState::Sent && t.kind.is_reversible(disk.policy()) {
+            assert_eq!(
+                recovered.txn(t.stan).map(|r| r.state),
+                Some(TxnState::Uncertain)
+            );
+            assert!(
+                recovered
+                    .reversals()
+                    .iter()
+                    .any(|r| r.stan == t.stan && r.status == ReversalStatus::Due),
+                "STAN {} not reversal-due after recovery",
+                t.stan
+            );
+        }
+    }
+    Ok(())
+}
 
 /// Drops `fj`, reopens the file and checks the crash invariants.
 fn crash(fj: FileJournal, approved: &BTreeSet<Stan>) -> Result<FileJournal, JournalError> {
-    let before = fj.journal().clone();
+    let mut before = fj.journal().clone();
+    before.recover();
     let path = fj.path().to_path_buf();
     drop(fj);
     let fj = FileJournal::open(&path)?;
     let j = fj.journal();
     assert_eq!(
         *j, before,
-        "reloaded journal differs from the one before the crash"
+        "reloaded journal differs from the recovered one before the crash"
     );
     j.verify()?;
     for t in j.transactions() {
@@ -72,7 +100,7 @@ fn crash_after_every_step_of_a_day() -> TestResult {
 
     // Purchase approved.
     let p1 = fj.begin(txn(TxnKind::Purchase, 1_000), enc)?.stan;
-    fj = crash(fj, &approved)?;
+    on_disk(&fj)?;
     assert_eq!(fj.journal().txn(p1).map(|t| t.state), Some(TxnState::Sent));
     fj.on_response(p1, "00", Some("000000000001".into()), Some("111111".into()))?;
     approved.insert(p1);
@@ -80,7 +108,7 @@ fn crash_after_every_step_of_a_day() -> TestResult {
 
     // Purchase timed out, then reversed on the second attempt.
     let p2 = fj.begin(txn(TxnKind::Purchase, 2_000), enc)?.stan;
-    fj = crash(fj, &approved)?;
+    on_disk(&fj)?;
     fj.on_timeout(p2)?;
     fj = crash(fj, &approved)?;
     assert_eq!(fj.journal().next_reversal().map(|r| r.stan), Some(p2));
@@ -89,12 +117,12 @@ fn crash_after_every_step_of_a_day() -> TestResult {
         Err(JournalError::ReversalPending { .. })
     ));
     fj.on_reversal_sent(p2)?;
-    fj = crash(fj, &approved)?;
+    on_disk(&fj)?;
     fj.on_reversal_no_response(p2)?;
     fj = crash(fj, &approved)?;
     assert_eq!(fj.journal().next_reversal().map(|r| r.attempt), Some(2));
     fj.on_reversal_sent(p2)?;
-    fj = crash(fj, &approved)?;
+    on_disk(&fj)?;
     fj.on_reversal_response(p2, "00")?;
     fj = crash(fj, &approved)?;
     assert_eq!(
@@ -110,7 +138,7 @@ fn crash_after_every_step_of_a_day() -> TestResult {
     let v = fj
         .begin(txn(TxnKind::Void, 3_000).with_original(p3), enc)?
         .stan;
-    fj = crash(fj, &approved)?;
+    on_disk(&fj)?;
     fj.on_response(v, "00", None, None)?;
     approved.insert(v);
     fj = crash(fj, &approved)?;
@@ -121,12 +149,12 @@ fn crash_after_every_step_of_a_day() -> TestResult {
 
     // Two refunds of the first purchase.
     let r1 = fj.begin(refund(p1, 300), enc)?.stan;
-    fj = crash(fj, &approved)?;
+    on_disk(&fj)?;
     fj.on_response(r1, "00", None, None)?;
     approved.insert(r1);
     fj = crash(fj, &approved)?;
     let r2 = fj.begin(refund(p1, 700), enc)?.stan;
-    fj = crash(fj, &approved)?;
+    on_disk(&fj)?;
     fj.on_response(r2, "00", None, None)?;
     approved.insert(r2);
     fj = crash(fj, &approved)?;
@@ -185,7 +213,7 @@ fn open_rejects_malformed_and_inconsistent_files() -> TestResult {
     std::fs::write(&path, b"{not json")?;
     assert!(matches!(
         FileJournal::open(&path),
-        Err(JournalError::Format(_))
+        Err(JournalError::Damaged { .. })
     ));
 
     // A timed-out purchase whose reversal record was removed by hand.
@@ -193,7 +221,7 @@ fn open_rejects_malformed_and_inconsistent_files() -> TestResult {
     let t = begin(&mut j, txn(TxnKind::Purchase, 100))?;
     j.on_timeout(t.stan)?;
     j.reversals.clear();
-    std::fs::write(&path, serde_json::to_vec(&j)?)?;
+    std::fs::write(&path, crate::flows::journal::file::render(&j)?)?;
     assert!(matches!(
         FileJournal::open(&path),
         Err(JournalError::Corrupt(_))
@@ -219,5 +247,297 @@ fn journal_file_holds_no_full_pan_fields_of_its_own() -> TestResult {
                 .collect::<String>()
         )
     );
+    Ok(())
+}
+
+#[test]
+fn reopen_makes_sent_reversal_due_and_refuses_new_work() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("journal.json");
+    let mut fj = create(&path, JournalPolicy::generic_1987())?;
+    fj.sign_on(None)?;
+    let t = fj.begin(txn(TxnKind::Purchase, 2_500), enc)?.stan;
+    drop(fj); // power loss: the request may have reached the host
+    let mut fj = FileJournal::open(&path)?;
+    assert_eq!(
+        fj.journal().txn(t).map(|r| r.state),
+        Some(TxnState::Uncertain)
+    );
+    assert_eq!(fj.journal().due_reversal(), Some(t));
+    assert!(matches!(
+        fj.begin(txn(TxnKind::Purchase, 5), enc),
+        Err(JournalError::ReversalPending { stan }) if stan == t
+    ));
+    // An attempt in flight at the next crash counts as unanswered.
+    fj.on_reversal_sent(t)?;
+    drop(fj);
+    let mut fj = FileJournal::open(&path)?;
+    let job = fj.journal().next_reversal().ok_or("no reversal")?;
+    assert_eq!((job.stan, job.attempt, job.repeat), (t, 2, true));
+    fj.on_reversal_sent(t)?;
+    assert_eq!(fj.on_reversal_response(t, "00")?, TxnState::Reversed);
+    let next = fj.begin(txn(TxnKind::Purchase, 5), enc)?;
+    assert!(next.stan > t, "STANs keep increasing across restarts");
+    Ok(())
+}
+
+#[test]
+fn second_handle_is_refused_while_the_first_lives() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("journal.json");
+    let fj = create(&path, JournalPolicy::cup_pos())?;
+    let err = FileJournal::open(&path)
+        .err()
+        .ok_or("second open succeeded")?;
+    assert!(matches!(err, JournalError::InUse { .. }), "{err:?}");
+    assert!(err.to_string().contains("in use"), "{err}");
+    drop(fj);
+    let _again = FileJournal::open(&path)?;
+    Ok(())
+}
+
+/// Environment variable naming the journal a child process should open.
+const CHILD_ENV: &str = "ISO8583_WIRE_JOURNAL_LOCK_CHILD";
+
+/// Child half of [`second_process_is_refused`]: opens the named journal and
+/// reports the outcome in its exit status. Does nothing when run normally.
+#[test]
+fn lock_child() {
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let code = match FileJournal::open(&path) {
+        Err(JournalError::InUse { .. }) => 17,
+        Err(_) => 18,
+        Ok(_) => 19,
+    };
+    std::process::exit(code);
+}
+
+#[test]
+fn second_process_is_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("journal.json");
+    let fj = create(&path, JournalPolicy::cup_pos())?;
+    let exe = std::env::current_exe()?;
+    let run = || {
+        std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "flows::journal::crash_tests::lock_child",
+                "--nocapture",
+            ])
+            .env(CHILD_ENV, &path)
+            .status()
+    };
+    assert_eq!(run()?.code(), Some(17), "child was not refused as in use");
+    drop(fj);
+    assert_eq!(
+        run()?.code(),
+        Some(19),
+        "child could not open a free journal"
+    );
+    Ok(())
+}
+
+#[test]
+fn every_bit_flip_is_refused_or_loads_as_the_original() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("journal.json");
+    let mut fj = create(&path, JournalPolicy::generic_1987())?;
+    fj.sign_on(Some(3))?;
+    let p = fj.begin(txn(TxnKind::Purchase, 2_500), enc)?.stan;
+    fj.on_response(p, "00", Some("000000000001".into()), Some("123456".into()))?;
+    let original = fj.journal().clone();
+    drop(fj);
+    let bytes = std::fs::read(&path)?;
+    let (mut refused, mut same) = (0usize, 0usize);
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut flipped = bytes.clone();
+            if let Some(b) = flipped.get_mut(i) {
+                *b ^= 1 << bit;
+            }
+            match crate::flows::journal::file::parse(&flipped) {
+                Err(_) => refused += 1,
+                Ok(j) => {
+                    assert_eq!(
+                        j, original,
+                        "flip of bit {bit} at byte {i} loaded differently"
+                    );
+                    same += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(refused + same, bytes.len() * 8);
+    // Only case flips of the digest's hex letters can load (as the original).
+    assert!(same <= 64, "{same} flips loaded");
+    assert!(refused > bytes.len() * 7);
+    Ok(())
+}
+
+#[test]
+fn edited_amount_is_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("journal.json");
+    let mut fj = create(&path, JournalPolicy::generic_1987())?;
+    fj.sign_on(None)?;
+    fj.begin(txn(TxnKind::Purchase, 2_500), enc)?;
+    drop(fj);
+    let text = std::fs::read_to_string(&path)?;
+    assert!(text.contains("\"amount\": 2500"));
+    std::fs::write(&path, text.replace("\"amount\": 2500", "\"amount\": 9500"))?;
+    let err = FileJournal::open(&path).err().ok_or("edited file loaded")?;
+    assert!(matches!(err, JournalError::Damaged { .. }), "{err:?}");
+    assert!(err.to_string().contains("checksum"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn other_format_version_is_refused() -> TestResult {
+    let j = Journal::new(TID, MID, JournalPolicy::cup_pos());
+    let bytes = crate::flows::journal::file::render(&j)?;
+    let text = String::from_utf8(bytes)?.replacen(" v1 ", " v2 ", 1);
+    let err = crate::flows::journal::file::parse(text.as_bytes())
+        .err()
+        .ok_or("v2 loaded")?;
+    assert!(matches!(err, JournalError::UnsupportedVersion { ref version } if version == "2"));
+    Ok(())
+}
+
+/// One journal operation of the fault-injection script.
+type Op = fn(&mut Journal) -> Result<(), JournalError>;
+
+fn stan(n: u32) -> Result<Stan, JournalError> {
+    Stan::new(n).ok_or(JournalError::UnknownTxn { stan: Stan::FIRST })
+}
+
+fn enc_begin(j: &mut Journal, req: crate::flows::journal::NewTxn) -> Result<(), JournalError> {
+    j.begin(req, enc).map(|_| ())
+}
+
+/// A day of work touching every kind of write: sign-on, purchases approved,
+/// timed out and reversed (one attempt unanswered), a void, two refunds,
+/// settlement and close.
+const SCRIPT: [Op; 20] = [
+    |j| j.sign_on(Some(5)),
+    |j| enc_begin(j, txn(TxnKind::Purchase, 1_000)),
+    |j| {
+        j.on_response(stan(1)?, "00", Some("000000000001".into()), None)
+            .map(|_| ())
+    },
+    |j| enc_begin(j, txn(TxnKind::Purchase, 2_000)),
+    |j| j.on_timeout(stan(2)?).map(|_| ()),
+    |j| j.on_reversal_sent(stan(2)?),
+    |j| j.on_reversal_no_response(stan(2)?).map(|_| ()),
+    |j| j.on_reversal_sent(stan(2)?),
+    |j| j.on_reversal_response(stan(2)?, "00").map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::Purchase, 3_000)),
+    |j| j.on_response(stan(3)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::Void, 3_000).with_original(stan(3)?)),
+    |j| j.on_response(stan(4)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, refund(stan(1)?, 300)),
+    |j| j.on_response(stan(5)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, refund(stan(1)?, 700)),
+    |j| j.on_response(stan(6)?, "00", None, None).map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::Purchase, 400)),
+    |j| j.on_response(stan(7)?, "05", None, None).map(|_| ()),
+    |j| j.settle().map(|_| ()),
+];
+
+/// The invariants a reopened journal must hold.
+fn check_invariants(j: &Journal, label: &str) {
+    assert!(j.verify().is_ok(), "{label}: {:?}", j.verify());
+    // No reversal doubled (verify checks one record per STAN) and none lost:
+    // every transaction whose request may have had effect is either
+    // answered or has its reversal.
+    for t in j.transactions() {
+        assert_ne!(t.state, TxnState::Sent, "{label}: Sent survived recovery");
+        if matches!(t.state, TxnState::Uncertain | TxnState::ReversalPending)
+            && t.kind.is_reversible(j.policy())
+        {
+            assert!(
+                j.reversals()
+                    .iter()
+                    .any(|r| r.stan == t.stan && !r.in_flight),
+                "{label}: STAN {} lost its reversal",
+                t.stan
+            );
+        }
+    }
+    // STANs unique (map keys) and increasing: the allocator is past them all.
+    if let (Some(last), Some(max)) = (j.last_stan(), j.transactions().map(|t| t.stan).max()) {
+        assert!(last >= max, "{label}: next STAN would reuse {max}");
+    }
+    // Totals are the approved, unvoided debits and the approved credits.
+    let mut debit = 0;
+    let mut credit = 0;
+    for t in j.transactions() {
+        let live = matches!(
+            t.state,
+            TxnState::Approved | TxnState::PartlyRefunded | TxnState::FullyRefunded
+        );
+        match t.kind {
+            TxnKind::Purchase if live => debit += t.amount,
+            TxnKind::Refund if live => credit += t.amount,
+            _ => {}
+        }
+    }
+    let totals = j.totals();
+    assert_eq!(
+        (totals.debit_amount, totals.credit_amount),
+        (debit, credit),
+        "{label}"
+    );
+}
+
+#[test]
+fn fault_at_every_write_step_of_every_operation() -> TestResult {
+    use crate::flows::journal::file::fault;
+    let dir = tempfile::tempdir()?;
+    let mut crashes = 0;
+    for i in 0..SCRIPT.len() {
+        for k in 1.. {
+            let path = dir.path().join(format!("j-{i}-{k}.journal"));
+            let mut fj = create(&path, JournalPolicy::generic_1987())?;
+            for op in &SCRIPT[..i] {
+                fj.mutate(op)?;
+            }
+            let before = fj.journal().clone();
+            let mut after = before.clone();
+            (SCRIPT[i])(&mut after)?;
+            fault::arm(k);
+            let result = fj.mutate(SCRIPT[i]);
+            let hit = fault::disarm();
+            if !hit {
+                result?;
+                break; // every step of this operation has been tried
+            }
+            crashes += 1;
+            assert!(result.is_err(), "op {i} step {k}: crash not reported");
+            assert_eq!(*fj.journal(), before, "op {i} step {k}: memory moved");
+            drop(fj); // the process is gone
+            let reopened = FileJournal::open(&path)?;
+            let got = &reopened.journal().clone();
+            let label = format!("op {i} step {k}");
+            check_invariants(got, &label);
+            let (mut b, mut a) = (before.clone(), after.clone());
+            b.recover();
+            a.recover();
+            assert!(
+                *got == b || *got == a,
+                "{label}: reopened journal is neither the state before nor after"
+            );
+            // Reopening again changes nothing.
+            drop(reopened);
+            assert_eq!(
+                FileJournal::open(&path)?.journal(),
+                &if *got == b { b } else { a }
+            );
+        }
+    }
+    // Five steps each: create temp, write (torn), fsync, rename, directory fsync.
+    assert_eq!(crashes, SCRIPT.len() * 5);
     Ok(())
 }

@@ -206,6 +206,26 @@ pub enum JournalError {
     /// The journal file is not valid JSON for a journal.
     #[error("journal file is malformed")]
     Format(#[from] serde_json::Error),
+    /// Another handle (in this process or another) holds the journal file.
+    #[error("journal file {path} is in use by another handle or process")]
+    InUse {
+        /// The journal path.
+        path: String,
+    },
+    /// The journal file failed its header or checksum check: it was
+    /// damaged or edited, and is refused rather than loaded.
+    #[error("journal file is damaged: {reason}")]
+    Damaged {
+        /// What failed.
+        reason: String,
+    },
+    /// The journal file was written in a format version this build does
+    /// not read.
+    #[error("journal file format version {version} is not supported (this build reads 1)")]
+    UnsupportedVersion {
+        /// The version found in the header.
+        version: String,
+    },
     /// The journal file parsed but breaks an invariant.
     #[error("journal file is inconsistent: {0}")]
     Corrupt(String),

@@ -320,3 +320,28 @@ fn batch_number_wraps() {
     assert_eq!(crate::flows::journal::next_batch(999_999), 1);
     assert_eq!(crate::flows::journal::next_batch(5), 6);
 }
+
+#[test]
+fn debug_of_records_and_tickets_shows_no_request_bytes() -> TestResult {
+    let mut j = signed_on(JournalPolicy::generic_1987())?;
+    let pan = "4761739001010119";
+    let t = j.begin(txn(TxnKind::Purchase, 100), |_| {
+        Ok::<_, std::io::Error>(format!("0200{pan}").into_bytes())
+    })?;
+    j.on_timeout(t.stan)?;
+    let job = j.next_reversal().ok_or("no job")?;
+    let hexed: String = pan.bytes().map(|b| format!("{b:02x}")).collect();
+    let bytes_list = format!("{:?}", pan.as_bytes());
+    for text in [
+        format!("{t:?}"),
+        format!("{j:?}"),
+        format!("{job:?}"),
+        format!("{:?}", j.reversals()),
+    ] {
+        assert!(!text.contains(pan), "{text}");
+        assert!(!text.contains(&hexed), "{text}");
+        assert!(!text.contains(&bytes_list[1..20]), "{text}");
+        assert!(text.contains("bytes, not shown"), "{text}");
+    }
+    Ok(())
+}

@@ -4,12 +4,17 @@ use serde::{Deserialize, Deserializer, Serializer};
 
 /// Serializes bytes as lowercase hex.
 pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&encode(bytes))
+}
+
+/// Bytes as lowercase hex.
+pub(crate) fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         out.push(nibble(b >> 4));
         out.push(nibble(b & 0x0f));
     }
-    s.serialize_str(&out)
+    out
 }
 
 /// Parses a hex string back into bytes.
@@ -22,7 +27,7 @@ fn nibble(v: u8) -> char {
     char::from_digit(u32::from(v), 16).unwrap_or('0')
 }
 
-fn decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text
         .chars()
         .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()))

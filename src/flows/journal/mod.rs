@@ -30,7 +30,7 @@
 mod batch;
 mod book;
 mod error;
-mod file;
+pub(crate) mod file;
 pub(crate) mod hex;
 mod invariants;
 mod kind;
@@ -55,10 +55,19 @@ mod rules_tests;
 #[cfg(test)]
 mod test_support;
 
+/// Debug stand-in for request bytes: shows only how many there are.
+pub(crate) struct Redacted(pub(crate) usize);
+
+impl core::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "<{} bytes, not shown>", self.0)
+    }
+}
+
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;
-pub use file::FileJournal;
+pub use file::{FORMAT_VERSION, FileJournal};
 pub use kind::{SettlementSide, TxnKind};
 pub use policy::JournalPolicy;
 pub use request::{NewTxn, OriginalInfo, Ticket};

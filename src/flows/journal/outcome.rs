@@ -161,3 +161,52 @@ impl Journal {
         Ok(reversible_state)
     }
 }
+
+impl Journal {
+    /// Recovery after a restart: every transaction still
+    /// [`TxnState::Sent`] is treated as timed out (its request may have
+    /// reached the host, so a reversible one becomes reversal-due), and a
+    /// reversal attempt left in flight counts as unanswered. Returns
+    /// whether anything changed. [`FileJournal::open`] calls this.
+    ///
+    /// [`FileJournal::open`]: crate::flows::journal::FileJournal::open
+    ///
+    /// ```
+    /// use iso8583_wire::flows::journal::{Journal, JournalError, JournalPolicy, NewTxn, TxnKind};
+    ///
+    /// let mut j = Journal::new("T1", "M1", JournalPolicy::generic_1987());
+    /// j.sign_on(None)?;
+    /// let t = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |_| {
+    ///     Ok::<_, std::io::Error>(vec![0x02, 0x00])
+    /// })?;
+    /// assert!(j.recover());
+    /// assert_eq!(j.due_reversal(), Some(t.stan));
+    /// let again = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |_| {
+    ///     Ok::<_, std::io::Error>(vec![0x02, 0x00])
+    /// });
+    /// assert!(matches!(again, Err(JournalError::ReversalPending { .. })));
+    /// # Ok::<(), JournalError>(())
+    /// ```
+    pub fn recover(&mut self) -> bool {
+        let mut changed = false;
+        let sent: Vec<Stan> = self
+            .txns
+            .values()
+            .filter(|t| t.state == TxnState::Sent)
+            .map(|t| t.stan)
+            .collect();
+        for stan in sent {
+            changed |= self.on_timeout(stan).is_ok();
+        }
+        let in_flight: Vec<Stan> = self
+            .reversals
+            .iter()
+            .filter(|r| r.in_flight && r.status == ReversalStatus::Due)
+            .map(|r| r.stan)
+            .collect();
+        for stan in in_flight {
+            changed |= self.on_reversal_no_response(stan).is_ok();
+        }
+        changed
+    }
+}

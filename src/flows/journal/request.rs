@@ -95,7 +95,7 @@ pub struct OriginalInfo {
 
 /// What `begin` hands to the encoder, and back to the caller: the STAN and
 /// batch to put in the request, plus the original's data to copy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Ticket {
     /// DE 11 allocated for the request.
@@ -109,4 +109,20 @@ pub struct Ticket {
     /// The encoded request exactly as journaled: transmit these bytes.
     /// Empty in the ticket given to the encoder.
     pub request: Vec<u8>,
+}
+
+/// Masked: the request bytes show as their length only.
+impl core::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("stan", &self.stan)
+            .field("batch", &self.batch)
+            .field("kind", &self.kind)
+            .field("original", &self.original)
+            .field(
+                "request",
+                &crate::flows::journal::Redacted(self.request.len()),
+            )
+            .finish()
+    }
 }

@@ -49,7 +49,7 @@ pub enum ReversalStatus {
 }
 
 /// A stored reversal-to-be.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ReversalRecord {
     /// STAN of the original (the reversal reuses it).
@@ -72,7 +72,7 @@ pub struct ReversalRecord {
 }
 
 /// The reversal the caller must send next.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReversalJob {
     /// STAN of the original, reused as DE 11.
@@ -95,5 +95,42 @@ impl ReversalJob {
     /// The MTI to send: `0400`, or `0401` for a repeat.
     pub fn mti(&self) -> &'static str {
         if self.repeat { "0401" } else { "0400" }
+    }
+}
+
+/// Masked: the request bytes show as their length only.
+impl core::fmt::Debug for ReversalRecord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReversalRecord")
+            .field("stan", &self.stan)
+            .field("original_mti", &self.original_mti)
+            .field(
+                "request",
+                &crate::flows::journal::Redacted(self.request.len()),
+            )
+            .field("reason", &self.reason)
+            .field("auth_code", &self.auth_code)
+            .field("attempts", &self.attempts)
+            .field("in_flight", &self.in_flight)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+/// Masked: the request bytes show as their length only.
+impl core::fmt::Debug for ReversalJob {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReversalJob")
+            .field("stan", &self.stan)
+            .field("original_mti", &self.original_mti)
+            .field(
+                "request",
+                &crate::flows::journal::Redacted(self.request.len()),
+            )
+            .field("reason", &self.reason)
+            .field("auth_code", &self.auth_code)
+            .field("attempt", &self.attempt)
+            .field("repeat", &self.repeat)
+            .finish()
     }
 }

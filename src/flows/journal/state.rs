@@ -69,7 +69,7 @@ pub struct OriginalRef {
 }
 
 /// One transaction as stored in the open batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TxnRecord {
     /// DE 11 of this transaction.
@@ -107,4 +107,32 @@ pub struct TxnRecord {
     /// The encoded request as transmitted.
     #[serde(with = "crate::flows::journal::hex")]
     pub request: Vec<u8>,
+}
+
+/// Masked: the request bytes show as their length only.
+impl core::fmt::Debug for TxnRecord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TxnRecord")
+            .field("stan", &self.stan)
+            .field("kind", &self.kind)
+            .field("amount", &self.amount)
+            .field("state", &self.state)
+            .field("batch", &self.batch)
+            .field("terminal", &self.terminal)
+            .field("merchant", &self.merchant)
+            .field("mti", &self.mti)
+            .field("pan_hint", &self.pan_hint)
+            .field("original", &self.original)
+            .field("original_ref", &self.original_ref)
+            .field("rrn", &self.rrn)
+            .field("auth_code", &self.auth_code)
+            .field("response_code", &self.response_code)
+            .field("reversal_response_code", &self.reversal_response_code)
+            .field("refunded", &self.refunded)
+            .field(
+                "request",
+                &crate::flows::journal::Redacted(self.request.len()),
+            )
+            .finish()
+    }
 }
