@@ -70,7 +70,7 @@ pub(crate) fn rrn_match(rec: &Record, terminal: &str, merchant: &str) -> Option<
 
 /// An in-process acquiring-host ledger that matches requests the way a host
 /// does, in memory (see [`SharedLedger`](crate::flows::host::SharedLedger)
-/// for one shared by tasks or, on PostgreSQL, by processes).
+/// for one shared by tasks, over any store).
 ///
 /// Rules (one function for every store):
 ///

@@ -1,7 +1,7 @@
 //! Host side: an acquiring-host ledger for tests, demos and real hosts.
 //!
 //! [`HostLedger`] (in memory, synchronous) and [`SharedLedger`] (async, over
-//! any [`LedgerStore`]: in memory, or PostgreSQL with feature `postgres`)
+//! any [`LedgerStore`], in memory by default)
 //! answer requests given as plain values ([`HostRequest`]) with the response
 //! codes a host uses for duplicates (`94`), unknown originals (`25`), invalid
 //! voids (`12`), amount mismatches (`64`), over-refunds (`13`/`64`) and
@@ -27,8 +27,6 @@ pub use record::{EntryClass, EntryState, Record, SettledEntry};
 pub use request::{HostDecision, HostRequest, HostTxnKind, SettlementCheck};
 pub use shared::SharedLedger;
 pub use store::{LedgerStore, Lookup, MemoryStore, StoreError};
-#[cfg(feature = "postgres")]
-pub use store::{PgStore, PgStoreConfig};
 
 #[cfg(test)]
 mod ledger_tests;

@@ -1,4 +1,4 @@
-//! The ledger shared by tasks and, on PostgreSQL, by host processes.
+//! The ledger shared by tasks, over any store.
 
 use std::sync::Arc;
 
@@ -11,7 +11,8 @@ use crate::flows::host::store::{LedgerStore, MemoryStore, StoreError};
 use crate::flows::journal::Totals;
 
 /// The host ledger over any [`LedgerStore`], for async hosts: cheap to clone
-/// (one store behind an `Arc`), every method takes `&self`.
+/// (one store behind an `Arc`), every method takes `&self`; build it with
+/// [`memory`](Self::memory) or [`with_store`](Self::with_store).
 ///
 /// The rules are those of [`HostLedger`](crate::flows::host::HostLedger).
 /// When the store fails (unreachable, conflicting past its retries), the
@@ -47,14 +48,6 @@ impl SharedLedger {
             config: Arc::new(config),
             store,
         }
-    }
-
-    /// A ledger on PostgreSQL at `url` (`postgres://user@host:port/db`),
-    /// with the default pool settings; applies the schema migrations first.
-    #[cfg(feature = "postgres")]
-    pub async fn connect(url: &str, config: HostConfig) -> Result<SharedLedger, StoreError> {
-        let store = crate::flows::host::PgStore::connect(url, config.profile).await?;
-        Ok(SharedLedger::with_store(config, Arc::new(store)))
     }
 
     /// The settings in force.

@@ -6,9 +6,9 @@
 //! are decided one after the other, whichever host process they reached.
 //!
 //! - [`MemoryStore`]: a map behind a mutex, the default (tests, demos, a
-//!   single process);
-//! - `PgStore` (feature `postgres`): PostgreSQL, shared by every host process
-//!   on the database.
+//!   single process). A store on a database implements the same trait; the
+//!   contract below is what it must keep (one transaction per decision,
+//!   answer only after commit).
 
 use std::fmt;
 use std::future::Future;
@@ -20,12 +20,8 @@ use crate::flows::host::record::{EntryClass, Record, SettledEntry};
 use crate::flows::host::request::HostDecision;
 
 mod memory;
-#[cfg(feature = "postgres")]
-mod postgres;
 
 pub use memory::{MemoryState, MemoryStore};
-#[cfg(feature = "postgres")]
-pub use postgres::{Advice, PgStore, PgStoreConfig};
 
 /// A boxed future returned by [`LedgerStore`] methods.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
