@@ -30,3 +30,5 @@ pub use store::{LedgerStore, Lookup, MemoryStore, StoreError};
 
 #[cfg(test)]
 mod ledger_tests;
+#[cfg(test)]
+mod ledger_props;
