@@ -103,7 +103,11 @@ impl HostSimulator {
                 key.batch = batch;
                 Some(key)
             }
-            HostTxnKind::Refund => self.ledger.key_by_rrn(&text(v, 37)?),
+            HostTxnKind::Refund => {
+                let key = self.key(v, None);
+                self.ledger
+                    .key_by_rrn(&text(v, 37)?, &key.terminal, &key.merchant)
+            }
             _ => None,
         }
     }

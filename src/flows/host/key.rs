@@ -52,6 +52,28 @@ pub struct MatchKey {
     stan: u32,
 }
 
+impl MatchKey {
+    /// DE 41 terminal id.
+    pub fn terminal(&self) -> &str {
+        &self.terminal
+    }
+
+    /// DE 42 merchant id, where the profile matches on it.
+    pub fn merchant(&self) -> Option<&str> {
+        self.merchant.as_deref()
+    }
+
+    /// 60.2 batch number, where the profile matches on it.
+    pub fn batch(&self) -> Option<u32> {
+        self.batch
+    }
+
+    /// DE 11 STAN.
+    pub fn stan(&self) -> u32 {
+        self.stan
+    }
+}
+
 impl KeyProfile {
     /// Reduces `key` to the fields this profile matches on.
     ///

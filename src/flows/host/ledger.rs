@@ -1,40 +1,104 @@
-//! The host's ledger: duplicate detection, original matching, settlement.
+//! The host's ledger: duplicate detection, original matching, settlement,
+//! retention. The rules are in `decide`; this module feeds them.
 
-use crate::flows::host::key::TxnKey;
-use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::flows::host::config::HostConfig;
-use crate::flows::host::key::MatchKey;
+use crate::flows::host::decide::decide;
+use crate::flows::host::key::TxnKey;
+use crate::flows::host::record::{EntryClass, EntryState, Record, SettledEntry};
 use crate::flows::host::request::{HostDecision, HostRequest, HostTxnKind, SettlementCheck};
+use crate::flows::host::store::{Lookup, MemoryState};
 use crate::flows::journal::{SettlementSide, Totals};
 
-/// Whether an entry is a financial request or a reversal of one: both
-/// share the original's key on UnionPay (a reversal reuses the STAN).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum MsgClass {
-    Financial,
-    Reversal,
+/// Seconds since the Unix epoch by the system clock (0 if it is set before
+/// 1970).
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
-/// Where a financial entry stands at the host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum EntryState {
-    Approved,
-    Declined,
-    Voided,
-    Reversed,
+/// The entries `req` can touch.
+pub(crate) fn lookup_for(config: &HostConfig, req: &HostRequest) -> Lookup {
+    let class = EntryClass::of(req.kind);
+    let key = config.profile.match_key(&req.key);
+    let original = match req.kind {
+        HostTxnKind::Purchase => None,
+        HostTxnKind::Reversal => Some(
+            config
+                .profile
+                .match_key(req.original_key.as_ref().unwrap_or(&req.key)),
+        ),
+        _ => req.original_key.as_ref().map(|k| config.profile.match_key(k)),
+    };
+    let reversal_target = (class == EntryClass::Financial).then(|| key.clone());
+    Lookup {
+        class,
+        key,
+        original,
+        reversal_target,
+    }
 }
 
-#[derive(Clone, Debug)]
-struct Entry {
-    request: HostRequest,
-    decision: HostDecision,
-    state: EntryState,
-    refunded: u64,
-    settled: bool,
+/// The host's totals over a batch's settled entries.
+pub(crate) fn totals_of(entries: &[SettledEntry]) -> Totals {
+    let mut totals = Totals::default();
+    for e in entries {
+        if e.class != EntryClass::Financial || e.state != EntryState::Approved {
+            continue;
+        }
+        match e.kind {
+            HostTxnKind::Purchase => totals.add(SettlementSide::Debit, e.amount),
+            HostTxnKind::Refund => totals.add(SettlementSide::Credit, e.amount),
+            _ => {}
+        }
+    }
+    totals
 }
 
-/// An acquiring-host simulator that matches requests the way a host does.
+/// The original's key, if `rec` is an approved financial entry of
+/// `terminal` and `merchant`.
+pub(crate) fn rrn_match(rec: &Record, terminal: &str, merchant: &str) -> Option<TxnKey> {
+    (rec.class == EntryClass::Financial
+        && rec.state != EntryState::Declined
+        && rec.key.terminal == terminal
+        && rec.key.merchant == merchant)
+        .then(|| rec.key.clone())
+}
+
+/// An in-process acquiring-host ledger that matches requests the way a host
+/// does, in memory (see [`SharedLedger`](crate::flows::host::SharedLedger)
+/// for one shared by tasks, over any store).
+///
+/// Rules (one function for every store):
+///
+/// - identical resend (same key and content) -> the first answer again;
+///   same key, different content -> `94`, nothing recorded;
+/// - reversal of an unknown original -> `00`, remembered for
+///   [`HostConfig::early_reversal_window`]: the original, if it arrives in
+///   that window, is declined ([`HostConfig::late_original_code`], `12` by
+///   default); the terminal had already reversed it, so declining moves no
+///   money. Reversal with a different amount -> `25`; repeated reversal ->
+///   the first answer, undone only once;
+/// - void or refund of an unknown original -> `25` (a refund whose original
+///   belongs to another merchant, or on UnionPay another terminal, is
+///   unknown to it); void after the original's batch was settled, or of a
+///   declined, voided, reversed or refunded original -> `12`; void amount
+///   differing -> `64`;
+/// - refund above the remaining amount -> the configured code; partial
+///   refunds add up to at most the purchase amount;
+/// - reversal of a purchase that has any approved refund, or that was voided
+///   -> `12` (undo the refunds by reversing them); reversal of a void makes
+///   its purchase live again; reversal of a refund gives its amount back to
+///   the purchase's remainder;
+/// - purchase above the configured limit -> `51`.
+///
+/// Settlement marks a batch's entries settled; [`prune`](Self::prune) (run
+/// after every settlement) drops entries settled longer ago than
+/// [`HostConfig::keep_after_settlement`], so memory stays bounded under
+/// steady traffic that settles.
 ///
 /// ```
 /// use iso8583_wire::flows::host::{HostConfig, HostLedger, HostRequest, HostTxnKind, TxnKey};
@@ -54,17 +118,15 @@ struct Entry {
 #[derive(Clone, Debug)]
 pub struct HostLedger {
     config: HostConfig,
-    entries: BTreeMap<(MsgClass, MatchKey), Entry>,
-    sequence: u64,
+    state: MemoryState,
 }
 
 impl HostLedger {
     /// An empty ledger.
     pub fn new(config: HostConfig) -> HostLedger {
         HostLedger {
+            state: MemoryState::new(config.profile),
             config,
-            entries: BTreeMap::new(),
-            sequence: 0,
         }
     }
 
@@ -73,206 +135,72 @@ impl HostLedger {
         &self.config
     }
 
-    /// Answers one request and records its effect.
-    ///
-    /// - identical resend (same key and content) -> the first answer again;
-    /// - same key, different content -> `94`, nothing recorded;
-    /// - reversal of an unknown original (or different amount) -> `25`;
-    ///   repeated reversal -> the first answer, undone only once;
-    /// - void or refund of an unknown original -> `25`; void after the
-    ///   original's batch was settled, or of a declined, voided, reversed or
-    ///   refunded original -> `12`; void amount differing -> `64`;
-    /// - refund above the remaining amount -> the configured code;
-    /// - purchase above the configured limit -> `51`.
-    pub fn on_request(&mut self, req: HostRequest) -> HostDecision {
-        let class = match req.kind {
-            HostTxnKind::Reversal => MsgClass::Reversal,
-            _ => MsgClass::Financial,
-        };
-        let key = (class, self.config.profile.match_key(&req.key));
-        if let Some(previous) = self.entries.get(&key) {
-            return if self.same_request(&previous.request, &req) {
-                HostDecision {
-                    replayed: true,
-                    ..previous.decision.clone()
-                }
-            } else {
-                HostDecision::code("94")
-            };
-        }
-        let (decision, state) = match req.kind {
-            HostTxnKind::Purchase => self.purchase(&req),
-            HostTxnKind::Void => self.void(&req),
-            HostTxnKind::Refund => self.refund(&req),
-            HostTxnKind::Reversal => self.reversal(&req),
-        };
-        self.entries.insert(
-            key,
-            Entry {
-                request: req,
-                decision: decision.clone(),
-                state,
-                refunded: 0,
-                settled: false,
-            },
-        );
-        decision
+    /// How many entries the ledger keeps.
+    pub fn len(&self) -> usize {
+        self.state.len()
     }
 
-    /// The key of the approved financial transaction that received retrieval reference
-    /// number `rrn` (how a UnionPay refund names its original).
-    pub fn key_by_rrn(&self, rrn: &str) -> Option<TxnKey> {
-        self.entries.iter().find_map(|((class, _), entry)| {
-            (*class == MsgClass::Financial && entry.decision.rrn.as_deref() == Some(rrn))
-                .then(|| entry.request.key.clone())
-        })
+    /// Whether the ledger keeps nothing.
+    pub fn is_empty(&self) -> bool {
+        self.state.is_empty()
+    }
+
+    /// Answers one request arriving now and records its effect.
+    pub fn on_request(&mut self, req: HostRequest) -> HostDecision {
+        self.on_request_at(req, unix_now())
+    }
+
+    /// Answers one request arriving at `now` (seconds since the Unix epoch).
+    pub fn on_request_at(&mut self, req: HostRequest, now: u64) -> HostDecision {
+        let lookup = lookup_for(&self.config, &req);
+        let config = &self.config;
+        let fingerprint = req.content.as_slice();
+        self.state
+            .transact(&lookup, &|snap| decide(config, &req, fingerprint, snap, now))
+    }
+
+    /// The key of the approved financial transaction of `terminal` and
+    /// `merchant` that received retrieval reference number `rrn` (how a
+    /// UnionPay refund names its original). Another terminal's or merchant's
+    /// transaction is not found.
+    pub fn key_by_rrn(&self, rrn: &str, terminal: &str, merchant: &str) -> Option<TxnKey> {
+        rrn_match(self.state.find_by_rrn(rrn)?, terminal, merchant)
     }
 
     /// Compares a terminal's totals for `batch` with the host's, then marks
-    /// the batch's entries settled (no more voids against them).
+    /// the batch's entries settled (no more voids against them) and prunes.
     pub fn settle(
         &mut self,
         terminal: &str,
         batch: Option<u32>,
         totals: &Totals,
     ) -> SettlementCheck {
-        let mut host_totals = Totals::default();
-        for ((class, _), entry) in self.entries.iter_mut() {
-            let key = &entry.request.key;
-            if *class != MsgClass::Financial
-                || key.terminal != terminal
-                || key.batch != batch
-                || entry.settled
-            {
-                continue;
-            }
-            entry.settled = true;
-            if entry.state != EntryState::Approved {
-                continue;
-            }
-            match entry.request.kind {
-                HostTxnKind::Purchase => {
-                    host_totals.add(SettlementSide::Debit, entry.request.amount)
-                }
-                HostTxnKind::Refund => {
-                    host_totals.add(SettlementSide::Credit, entry.request.amount)
-                }
-                _ => {}
-            }
-        }
+        self.settle_at(terminal, batch, totals, unix_now())
+    }
+
+    /// [`settle`](Self::settle) at `now`.
+    pub fn settle_at(
+        &mut self,
+        terminal: &str,
+        batch: Option<u32>,
+        totals: &Totals,
+        now: u64,
+    ) -> SettlementCheck {
+        let entries = self.state.settle(terminal, batch, now);
+        self.prune(now);
+        let host_totals = totals_of(&entries);
         SettlementCheck {
             balanced: host_totals == *totals,
             host_totals,
         }
     }
 
-    fn same_request(&self, a: &HostRequest, b: &HostRequest) -> bool {
-        let profile = self.config.profile;
-        let originals_match = match (&a.original_key, &b.original_key) {
-            (Some(x), Some(y)) => profile.match_key(x) == profile.match_key(y),
-            (None, None) => true,
-            _ => false,
-        };
-        let content_match = a.kind == HostTxnKind::Reversal || a.content == b.content;
-        a.kind == b.kind && a.amount == b.amount && originals_match && content_match
-    }
-
-    fn approve(&mut self) -> HostDecision {
-        self.sequence += 1;
-        HostDecision {
-            response_code: String::from("00"),
-            rrn: Some(format!("{:012}", self.sequence % 1_000_000_000_000)),
-            auth_code: Some(format!("{:06}", self.sequence % 1_000_000)),
-            replayed: false,
+    /// Drops entries settled more than
+    /// [`HostConfig::keep_after_settlement`] before `now`; returns how many.
+    pub fn prune(&mut self, now: u64) -> u64 {
+        match now.checked_sub(self.config.keep_after_settlement()) {
+            Some(before) => self.state.prune(before),
+            None => 0,
         }
-    }
-
-    fn purchase(&mut self, req: &HostRequest) -> (HostDecision, EntryState) {
-        if req.amount > self.config.purchase_limit {
-            return (HostDecision::code("51"), EntryState::Declined);
-        }
-        (self.approve(), EntryState::Approved)
-    }
-
-    fn original_mut(&mut self, req: &HostRequest) -> Option<&mut Entry> {
-        let original = req.original_key.as_ref()?;
-        let key = (MsgClass::Financial, self.config.profile.match_key(original));
-        self.entries.get_mut(&key)
-    }
-
-    fn void(&mut self, req: &HostRequest) -> (HostDecision, EntryState) {
-        let declined = |code| (HostDecision::code(code), EntryState::Declined);
-        let Some(original) = self.original_mut(req) else {
-            return declined("25");
-        };
-        if original.settled
-            || original.request.kind != HostTxnKind::Purchase
-            || original.state != EntryState::Approved
-            || original.refunded > 0
-        {
-            return declined("12");
-        }
-        if original.request.amount != req.amount {
-            return declined("64");
-        }
-        original.state = EntryState::Voided;
-        (self.approve(), EntryState::Approved)
-    }
-
-    fn refund(&mut self, req: &HostRequest) -> (HostDecision, EntryState) {
-        let over_code = self.config.refund_over_code.clone();
-        let declined = |code: &str| (HostDecision::code(code), EntryState::Declined);
-        let Some(original) = self.original_mut(req) else {
-            return declined("25");
-        };
-        if original.request.kind != HostTxnKind::Purchase || original.state != EntryState::Approved
-        {
-            return declined("12");
-        }
-        let remaining = original.request.amount.saturating_sub(original.refunded);
-        if req.amount > remaining {
-            return declined(&over_code);
-        }
-        original.refunded = original.refunded.saturating_add(req.amount);
-        (self.approve(), EntryState::Approved)
-    }
-
-    /// Undoes the original's effect once. The reversal entry itself is
-    /// recorded by the caller, so a repeat never reaches this again.
-    fn reversal(&mut self, req: &HostRequest) -> (HostDecision, EntryState) {
-        let original_key = req.original_key.clone().unwrap_or_else(|| req.key.clone());
-        let key = (
-            MsgClass::Financial,
-            self.config.profile.match_key(&original_key),
-        );
-        let Some(original) = self.entries.get(&key) else {
-            return (HostDecision::code("25"), EntryState::Declined);
-        };
-        if original.request.amount != req.amount {
-            return (HostDecision::code("25"), EntryState::Declined);
-        }
-        if original.settled {
-            return (HostDecision::code("12"), EntryState::Declined);
-        }
-        let was_approved = original.state == EntryState::Approved;
-        let kind = original.request.kind;
-        let amount = original.request.amount;
-        let grand_original = original.request.original_key.clone();
-        if let Some(entry) = self.entries.get_mut(&key) {
-            entry.state = EntryState::Reversed;
-        }
-        if was_approved && let Some(grand) = grand_original {
-            let grand_key = (MsgClass::Financial, self.config.profile.match_key(&grand));
-            if let Some(target) = self.entries.get_mut(&grand_key) {
-                match kind {
-                    HostTxnKind::Void if target.state == EntryState::Voided => {
-                        target.state = EntryState::Approved;
-                    }
-                    HostTxnKind::Refund => target.refunded = target.refunded.saturating_sub(amount),
-                    _ => {}
-                }
-            }
-        }
-        (HostDecision::code("00"), EntryState::Approved)
     }
 }
