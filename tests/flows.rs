@@ -517,10 +517,6 @@ fn host_answers_duplicates_unknown_originals_and_repeated_reversals() {
     );
 }
 
-fn example(profile: &str) -> String {
-    example_with(&["--profile", profile])
-}
-
 fn example_with(args: &[&str]) -> String {
     let mut dir = std::env::current_exe().unwrap();
     dir.pop();
