@@ -96,7 +96,11 @@ fn lookups(entries: u32) {
     let mut h = HostLedger::new(HostConfig::cup());
     let mut rrns = Vec::with_capacity(entries as usize);
     for n in 0..entries {
-        let req = HostRequest::new(HostTxnKind::Purchase, key(n / 100_000, n % 100_000 + 1), 100);
+        let req = HostRequest::new(
+            HostTxnKind::Purchase,
+            key(n / 100_000, n % 100_000 + 1),
+            100,
+        );
         if let Some(rrn) = h.on_request_at(req, T0).rrn {
             rrns.push(rrn);
         }

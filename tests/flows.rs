@@ -504,7 +504,9 @@ fn host_answers_duplicates_unknown_originals_and_repeated_reversals() {
         .unwrap()
         .encode_to_vec()
         .unwrap();
-    assert_eq!(code(&mut host, &lost), "25");
+    // A reversal of an original the host never saw is acknowledged and remembered
+    // (the original, should it arrive late, is declined).
+    assert_eq!(code(&mut host, &lost), "00");
     let settle = c
         .settlement(stan(80), 1, &Totals::default(), &NOW)
         .unwrap()

@@ -90,7 +90,12 @@ impl HostConfig {
     }
 
     /// Sets the duplicate, early-reversal and retention windows, seconds.
-    pub fn with_windows(mut self, duplicate: u64, early_reversal: u64, retention: u64) -> HostConfig {
+    pub fn with_windows(
+        mut self,
+        duplicate: u64,
+        early_reversal: u64,
+        retention: u64,
+    ) -> HostConfig {
         self.duplicate_window = duplicate;
         self.early_reversal_window = early_reversal;
         self.retention = retention;

@@ -110,12 +110,12 @@ pub fn decide(
             // The original arrived after the window and was approved: this
             // repeat makes the remembered reversal take effect.
             let mut fresh = reverse(snap, prev.clone(), now);
-            if let Some(mut rec) = fresh.insert.take() {
-                if rec.decision.is_approved() {
-                    rec.decision = prev.decision.clone();
-                    fresh.updates.push(rec);
-                    out.updates = fresh.updates;
-                }
+            if let Some(mut rec) = fresh.insert.take()
+                && rec.decision.is_approved()
+            {
+                rec.decision = prev.decision.clone();
+                fresh.updates.push(rec);
+                out.updates = fresh.updates;
             }
         }
         return out;
@@ -210,7 +210,11 @@ pub fn decide(
                 ..original.clone()
             }])
         }
-        HostTxnKind::Reversal => reverse(snap, record(&HostDecision::code("00"), EntryState::Approved), now),
+        HostTxnKind::Reversal => reverse(
+            snap,
+            record(&HostDecision::code("00"), EntryState::Approved),
+            now,
+        ),
     }
 }
 

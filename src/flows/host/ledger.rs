@@ -31,7 +31,10 @@ pub(crate) fn lookup_for(config: &HostConfig, req: &HostRequest) -> Lookup {
                 .profile
                 .match_key(req.original_key.as_ref().unwrap_or(&req.key)),
         ),
-        _ => req.original_key.as_ref().map(|k| config.profile.match_key(k)),
+        _ => req
+            .original_key
+            .as_ref()
+            .map(|k| config.profile.match_key(k)),
     };
     let reversal_target = (class == EntryClass::Financial).then(|| key.clone());
     Lookup {
@@ -155,8 +158,9 @@ impl HostLedger {
         let lookup = lookup_for(&self.config, &req);
         let config = &self.config;
         let fingerprint = req.content.as_slice();
-        self.state
-            .transact(&lookup, &|snap| decide(config, &req, fingerprint, snap, now))
+        self.state.transact(&lookup, &|snap| {
+            decide(config, &req, fingerprint, snap, now)
+        })
     }
 
     /// The key of the approved financial transaction of `terminal` and

@@ -75,7 +75,11 @@ fn model(p: &mut [Purchase], op: Op) {
                 return;
             }
             // A reversal sent before the purchase declines it.
-            x.state = if x.rev_sent { PState::Dead } else { PState::Live };
+            x.state = if x.rev_sent {
+                PState::Dead
+            } else {
+                PState::Live
+            };
         }
         Op::RevPurchase(i) => {
             let x = &mut p[i];
@@ -151,7 +155,12 @@ fn request(p: &[Purchase], op: Op) -> HostRequest {
     match op {
         Op::Purchase(i) => fin(HostTxnKind::Purchase, 1 + i, p[i].amount, None),
         Op::Void(i) => fin(HostTxnKind::Void, 10 + i, p[i].amount, Some(1 + i)),
-        Op::Refund(i, j) => fin(HostTxnKind::Refund, 20 + 4 * i + j, p[i].refunds[j].0, Some(1 + i)),
+        Op::Refund(i, j) => fin(
+            HostTxnKind::Refund,
+            20 + 4 * i + j,
+            p[i].refunds[j].0,
+            Some(1 + i),
+        ),
         Op::RevPurchase(i) => rev(1 + i, p[i].amount),
         Op::RevVoid(i) => rev(10 + i, p[i].amount),
         Op::RevRefund(i, j) => rev(20 + 4 * i + j, p[i].refunds[j].0),

@@ -337,7 +337,10 @@ fn partially_refunded_purchase_cannot_be_reversed_until_its_refunds_are() {
     assert_eq!(code(&h2.on_request_at(rev, T0)), "00");
     assert!(h2.settle_at("T1", Some(1), &Totals::default(), T0).balanced);
     // Without it: the purchase stands, the reversed refund does not.
-    assert!(h.settle_at("T1", Some(1), &totals(&[100], &[]), T0).balanced);
+    assert!(
+        h.settle_at("T1", Some(1), &totals(&[100], &[]), T0)
+            .balanced
+    );
 }
 
 #[test]
@@ -349,7 +352,10 @@ fn reversal_of_a_voided_purchase_does_not_take_effect_twice() {
     // Reversing the void makes the purchase live again: had the purchase
     // reversal been taken as well, this would leave nothing charged.
     assert_eq!(code(&h.on_request_at(reversal(2, 100), T0)), "00");
-    assert!(h.settle_at("T1", Some(1), &totals(&[100], &[]), T0).balanced);
+    assert!(
+        h.settle_at("T1", Some(1), &totals(&[100], &[]), T0)
+            .balanced
+    );
 }
 
 #[test]
@@ -390,7 +396,10 @@ fn settled_batches_are_pruned_after_retention_but_duplicates_held_for_their_wind
     // Retention 100 s, duplicate window 1000 s: entries live 1000 s past settlement.
     let mut h = HostLedger::new(HostConfig::cup().with_windows(1_000, 10, 100));
     let first = h.on_request_at(purchase(1, 100), T0);
-    assert!(h.settle_at("T1", Some(1), &totals(&[100], &[]), T0 + 10).balanced);
+    assert!(
+        h.settle_at("T1", Some(1), &totals(&[100], &[]), T0 + 10)
+            .balanced
+    );
     assert_eq!(h.len(), 1);
     // Past retention but inside the duplicate window: still a replay.
     h.prune(T0 + 500);

@@ -29,6 +29,6 @@ pub use shared::SharedLedger;
 pub use store::{LedgerStore, Lookup, MemoryStore, StoreError};
 
 #[cfg(test)]
-mod ledger_tests;
-#[cfg(test)]
 mod ledger_props;
+#[cfg(test)]
+mod ledger_tests;

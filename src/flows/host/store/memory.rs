@@ -51,7 +51,10 @@ impl MemoryState {
 
     /// The entries `lookup` names.
     pub fn snapshot(&self, lookup: &Lookup) -> Snapshot {
-        let existing = self.entries.get(&(lookup.class, lookup.key.clone())).cloned();
+        let existing = self
+            .entries
+            .get(&(lookup.class, lookup.key.clone()))
+            .cloned();
         let original = lookup
             .original
             .as_ref()
@@ -100,7 +103,12 @@ impl MemoryState {
         if let Some(mut rec) = insert {
             rec.decision = decision.clone();
             let mk = self.profile.match_key(&rec.key);
-            if let Some(rrn) = rec.decision.rrn.clone().filter(|_| rec.class == EntryClass::Financial) {
+            if let Some(rrn) = rec
+                .decision
+                .rrn
+                .clone()
+                .filter(|_| rec.class == EntryClass::Financial)
+            {
                 self.by_rrn.insert(rrn, mk.clone());
             }
             if rec.class == EntryClass::Reversal {
@@ -125,7 +133,9 @@ impl MemoryState {
         for key in &keys {
             if let Some(rec) = self.entries.get_mut(key) {
                 rec.settled_at = Some(now);
-                out.push(SettledEntry::new(rec.class, rec.kind, rec.state, rec.amount));
+                out.push(SettledEntry::new(
+                    rec.class, rec.kind, rec.state, rec.amount,
+                ));
             }
         }
         self.settled.push_back((now, keys));

@@ -138,6 +138,12 @@ pub trait LedgerStore: Send + Sync + fmt::Debug {
     /// How many entries are kept.
     fn len(&self) -> StoreFuture<'_, u64>;
 
+    /// Whether no entry is kept.
+    fn is_empty(&self) -> StoreFuture<'_, bool> {
+        let len = self.len();
+        Box::pin(async move { Ok(len.await? == 0) })
+    }
+
     /// The fingerprint kept for a request's content. The in-memory store
     /// keeps the content itself (it never reaches a disk); a persistent
     /// store keeps a digest, so that no card data is written.
