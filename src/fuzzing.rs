@@ -461,9 +461,12 @@ pub fn spec_toml(data: &[u8]) {
     encode_decode_values(&spec, &header, "0200", false, &values);
 }
 
-/// Reads `data` as a pcap/pcapng capture; counters and stream data must be consistent.
+/// Reads `data` as a pcap/pcapng capture; counters and stream data must be consistent. Then
+/// reads `data` as the choices of a long segment stream (reordered, overlapping, duplicated,
+/// under a buffer cap) and compares one direction's reassembly with a byte-by-byte model.
 #[cfg(feature = "pcap")]
 pub fn pcap_capture(data: &[u8]) {
+    crate::capture::model::check_segment_stream(data);
     if let Ok(cap) = crate::capture::read_capture(data, None) {
         let total: usize = cap.data.iter().map(|d| d.data.len()).sum();
         assert!(

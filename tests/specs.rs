@@ -271,3 +271,78 @@ fn bad_specs_name_the_file_field_and_setting() {
     let err = Spec::from_path("/nonexistent/spec.toml").unwrap_err();
     assert_eq!(err.source_name, "/nonexistent/spec.toml");
 }
+
+#[test]
+fn inconsistent_part_definitions_are_refused_naming_file_field_part_and_setting() {
+    let base = "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'binary'\n[fields]\n";
+    let cases = [
+        // A two-digit prefix cannot state 150: composing such a value would write "50".
+        (
+            "48 = { name = 'f', class = 'ans', prefix = 'LLL', max = 999, subfields = 'positional', \
+             parts = [{ name = 'tag', class = 'an', prefix = 'LL', max = 500 }] }",
+            "x.toml: field 48: parts[0] (\"tag\").max: 500 does not fit a 2-digit prefix (1..=99)",
+        ),
+        // A part length that would allocate 4 GiB.
+        (
+            "48 = { name = 'f', class = 'ans', prefix = 'LLL', max = 999, subfields = 'positional', \
+             parts = [{ name = 'huge', class = 'an', length = 4294967295 }] }",
+            "x.toml: field 48: parts[0] (\"huge\").length: 4294967295 is not 1..=999",
+        ),
+        (
+            "48 = { name = 'f', class = 'ans', prefix = 'LLL', max = 999, subfields = 'positional', \
+             parts = [{ name = 'none', class = 'an', length = 0 }] }",
+            "x.toml: field 48: parts[0] (\"none\").length: 0 is not 1..=999",
+        ),
+        // Fixed parts adding up past the field's maximum.
+        (
+            "60 = { name = 'f', class = 'n', prefix = 'LLL', max = 10, subfields = 'positional', \
+             parts = [{ name = 'a', class = 'n', length = 6 }, { name = 'b', class = 'n', length = 6 }] }",
+            "x.toml: field 60: parts[1] (\"b\").length: the parts up to this one take at least 12 \
+             characters, past the field's 10",
+        ),
+        (
+            "60 = { name = 'f', class = 'n', prefix = 'LLL', max = 10, subfields = 'positional', \
+             parts = [{ name = 'v', class = 'n', prefix = 'LL', max = 20 }] }",
+            "x.toml: field 60: parts[0] (\"v\").max: 20 characters and a 2-digit prefix do not fit \
+             the field's 10",
+        ),
+        // Two bitmapped parts with one number (the later used to win silently).
+        (
+            "48 = { name = 'f', class = 'ans', prefix = 'LLL', max = 999, subfields = 'bitmapped', \
+             parts = [{ name = 'one', number = 2, class = 'n', length = 2 }, \
+             { name = 'two', number = 2, class = 'n', length = 3 }] }",
+            "x.toml: field 48: parts[1] (\"two\").number: part number 2 is given twice",
+        ),
+        (
+            "48 = { name = 'f', class = 'ans', prefix = 'LLL', max = 20, subfields = 'bitmapped', \
+             parts = [{ name = 'big', number = 2, class = 'n', length = 30 }] }",
+            "x.toml: field 48: parts[0] (\"big\").length: 30 is longer than the field's 20",
+        ),
+        (
+            "48 = { name = 'f', class = 'ans', prefix = 'LLL', max = 999, subfields = 'bitmapped', \
+             parts = [{ name = 'wide', number = 2, class = 'n', prefix = 'LL', max = 150 }] }",
+            "x.toml: field 48: parts[0] (\"wide\").max: 150 does not fit a 2-digit prefix",
+        ),
+        // Field lengths past the standard's LLLLLL limit.
+        (
+            "2 = { name = 'p', class = 'an', length = 4294967295 }",
+            "x.toml: field 2: length: at most 999999",
+        ),
+    ];
+    for (field, want) in cases {
+        let err = Spec::from_toml_str(&format!("{base}{field}\n"), "x.toml").unwrap_err();
+        assert!(
+            err.to_string().starts_with(want),
+            "{field}\n got: {err}\nwant: {want}"
+        );
+    }
+    let err = Spec::from_toml_str(
+        "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'binary'\nheader_length = 5000\n[fields]\n",
+        "h.toml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "h.toml: message.header_length: at most 1024 bytes"
+    );
+}

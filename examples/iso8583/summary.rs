@@ -74,6 +74,8 @@ impl Summary {
                 (c.overlaps, "overlapping"),
                 (c.gaps, "gaps"),
                 (c.gap_bytes, "bytes lost"),
+                (c.cap_gap_bytes, "bytes given up at the buffer caps"),
+                (c.capped_connections, "connections truncated by the caps"),
                 (c.truncated_segments, "cut by snap length"),
                 (c.filtered, "filtered by port"),
                 (c.non_tcp, "not TCP"),

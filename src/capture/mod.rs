@@ -22,6 +22,7 @@
 mod error;
 mod ip;
 mod link;
+pub(crate) mod model;
 mod pcap;
 mod read;
 mod reassembler;

@@ -7,7 +7,7 @@ use crate::capture::ip::{self, IpOutcome};
 use crate::capture::link::{LinkType, Network, network_layer};
 use crate::capture::pcap::RawPacket;
 use crate::capture::stream::{ConnId, Counters, StreamData};
-use crate::capture::tcp::{ACK, HalfStream, SYN, parse_segment};
+use crate::capture::tcp::{ACK, HalfStream, Room, SYN, parse_segment};
 use crate::capture::timestamp::Timestamp;
 
 /// Reassembly settings.
@@ -17,6 +17,10 @@ pub struct ReassemblerConfig {
     pub port: Option<u16>,
     /// Most bytes buffered out of order per direction before the gap is given up (16 MiB).
     pub max_buffered: usize,
+    /// Most bytes buffered out of order over all connections (128 MiB). When a segment
+    /// would pass it, the direction that received the segment gives up its holes until the
+    /// total fits again, so memory stays bounded however many connections a capture holds.
+    pub max_total_buffered: usize,
 }
 
 impl Default for ReassemblerConfig {
@@ -24,6 +28,7 @@ impl Default for ReassemblerConfig {
         ReassemblerConfig {
             port: None,
             max_buffered: 16 * 1024 * 1024,
+            max_total_buffered: 128 * 1024 * 1024,
         }
     }
 }
@@ -36,6 +41,8 @@ struct Connection {
     /// its peer.
     endpoints: [SocketAddr; 2],
     halves: [HalfStream; 2],
+    /// Whether a buffer cap has been counted against this connection.
+    capped: bool,
 }
 
 impl Connection {
@@ -58,6 +65,8 @@ pub struct Reassembler {
     by_endpoints: HashMap<(SocketAddr, SocketAddr), usize>,
     out: VecDeque<StreamData>,
     counters: Counters,
+    /// Bytes buffered out of order over all connections.
+    buffered: usize,
 }
 
 impl Reassembler {
@@ -72,6 +81,21 @@ impl Reassembler {
     /// Counters so far.
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// Bytes currently buffered out of order over all connections.
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered
+    }
+
+    /// Payload bytes copied by reassembly so far: each segment once on arrival and each run
+    /// that becomes contiguous once, so this stays within twice the bytes captured.
+    pub fn copied_bytes(&self) -> u64 {
+        self.conns
+            .iter()
+            .flat_map(|c| c.halves.iter())
+            .map(HalfStream::copied)
+            .fold(0, u64::saturating_add)
     }
 
     /// The next produced item, in capture order.
@@ -122,13 +146,18 @@ impl Reassembler {
         let Some(half) = conn.halves.get_mut(dir) else {
             return;
         };
-        let pieces = half.accept(
-            ts,
-            &seg,
-            packet.missing,
-            self.config.max_buffered,
-            &mut self.counters,
-        );
+        let before = half.pending_bytes();
+        let others = self.buffered.saturating_sub(before);
+        let room = Room {
+            max_buffered: self.config.max_buffered,
+            total_left: self.config.max_total_buffered.saturating_sub(others),
+        };
+        let pieces = half.accept(ts, &seg, packet.missing, room, &mut self.counters);
+        self.buffered = others.saturating_add(half.pending_bytes());
+        if half.capped() && !conn.capped {
+            conn.capped = true;
+            self.counters.capped_connections += 1;
+        }
         self.out.extend(pieces.into_iter().map(|p| StreamData {
             ts: p.ts,
             conn: id,
@@ -169,6 +198,7 @@ impl Reassembler {
             id: ConnId(index as u64),
             endpoints: [src, dst],
             halves: [HalfStream::default(), HalfStream::default()],
+            capped: false,
         });
         self.by_endpoints.insert(key, index);
         self.counters.connections += 1;
@@ -181,6 +211,7 @@ impl Reassembler {
         };
         let (id, [a, b]) = (conn.id, conn.endpoints);
         for (dir, half) in conn.halves.iter_mut().enumerate() {
+            self.buffered = self.buffered.saturating_sub(half.pending_bytes());
             let pieces = half.finish(&mut self.counters);
             let (src, dst) = if dir == 0 { (a, b) } else { (b, a) };
             self.out.extend(pieces.into_iter().map(|p| StreamData {

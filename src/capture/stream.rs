@@ -67,4 +67,9 @@ pub struct Counters {
     pub gap_bytes: u64,
     /// Segments whose payload the capture cut short (snap length).
     pub truncated_segments: u64,
+    /// Of `gap_bytes`, the bytes of holes given up early because a buffer cap (per direction
+    /// or total, see [`ReassemblerConfig`](crate::capture::ReassemblerConfig)) was reached.
+    pub cap_gap_bytes: u64,
+    /// Connections in which a buffer cap forced a hole to be given up at least once.
+    pub capped_connections: u64,
 }

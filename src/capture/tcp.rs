@@ -86,12 +86,46 @@ pub(crate) struct HalfStream {
     pending_bytes: usize,
     /// Missing bytes to report before the next delivered data.
     gap: u64,
+    /// Payload bytes copied so far (each segment once on arrival, each joined run once).
+    copied: u64,
+    /// Whether a buffer cap has forced a hole to be given up in this direction.
+    capped: bool,
+}
+
+/// How many bytes one direction may keep buffered out of order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Room {
+    /// The per-direction cap.
+    pub max_buffered: usize,
+    /// What the total cap leaves this direction (its own buffered bytes included).
+    pub total_left: usize,
+}
+
+impl Room {
+    fn limit(self) -> usize {
+        self.max_buffered.min(self.total_left)
+    }
 }
 
 impl HalfStream {
     /// Sequence number of the first data byte, once known.
     pub(crate) fn base(&self) -> Option<u32> {
         self.base
+    }
+
+    /// Bytes buffered out of order.
+    pub(crate) fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// Payload bytes copied so far: linear reassembly copies each byte at most twice.
+    pub(crate) fn copied(&self) -> u64 {
+        self.copied
+    }
+
+    /// Whether a buffer cap has forced a hole to be given up.
+    pub(crate) fn capped(&self) -> bool {
+        self.capped
     }
 
     /// Accepts one segment; returns the bytes it put in order (possibly with buffered ones).
@@ -102,7 +136,7 @@ impl HalfStream {
         ts: Timestamp,
         seg: &Segment<'_>,
         missing: usize,
-        max_buffered: usize,
+        room: Room,
         counters: &mut Counters,
     ) -> Vec<Piece> {
         let mut data_seq = seg.seq;
@@ -120,24 +154,26 @@ impl HalfStream {
         let start = self.offset_of(data_seq.wrapping_sub(base));
         let mut out = Vec::new();
         let data = Bytes::copy_from_slice(seg.payload);
+        self.copied = self.copied.saturating_add(data.len() as u64);
         self.place(start, ts, data, wire_len, counters, &mut out);
         self.drain(Some(ts), counters, &mut out);
-        if self.pending_bytes > max_buffered {
-            self.skip_gaps(
-                Some(ts),
-                |s| s.pending_bytes > max_buffered,
-                counters,
-                &mut out,
-            );
+        let limit = room.limit();
+        if self.pending_bytes > limit {
+            self.capped = true;
+            let lost = counters.gap_bytes;
+            self.skip_gaps(Some(ts), |s| s.pending_bytes > limit, counters, &mut out);
+            counters.cap_gap_bytes = counters
+                .cap_gap_bytes
+                .saturating_add(counters.gap_bytes.saturating_sub(lost));
         }
-        merge(out)
+        merge(out, &mut self.copied)
     }
 
     /// Flushes buffered segments at end of capture, reporting the gaps before them.
     pub(crate) fn finish(&mut self, counters: &mut Counters) -> Vec<Piece> {
         let mut out = Vec::new();
         self.skip_gaps(None, |s| !s.pending.is_empty(), counters, &mut out);
-        merge(out)
+        merge(out, &mut self.copied)
     }
 
     /// The stream offset nearest to `next` whose low 32 bits are `rel` (may be negative).
@@ -260,19 +296,33 @@ impl HalfStream {
     }
 }
 
-/// Joins consecutive pieces with the same timestamp and no gap between them.
-fn merge(pieces: Vec<Piece>) -> Vec<Piece> {
+/// Joins each run of consecutive pieces with the same timestamp and no gap between them,
+/// copying the run once (a run of one is passed on without a copy), so a segment that fills
+/// the hole before a long buffered run costs one copy of that run, not one per segment.
+fn merge(pieces: Vec<Piece>, copied: &mut u64) -> Vec<Piece> {
     let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
-    for piece in pieces {
-        match out.last_mut() {
-            Some(last) if piece.gap_before == 0 && last.ts == piece.ts => {
-                let mut joined = BytesMut::with_capacity(last.data.len() + piece.data.len());
-                joined.extend_from_slice(&last.data);
-                joined.extend_from_slice(&piece.data);
-                last.data = joined.freeze();
-            }
-            _ => out.push(piece),
+    let mut iter = pieces.into_iter().peekable();
+    while let Some(first) = iter.next() {
+        let joins = |p: &Piece| p.gap_before == 0 && p.ts == first.ts;
+        if !iter.peek().is_some_and(joins) {
+            out.push(first);
+            continue;
         }
+        let mut run = vec![first.data.clone()];
+        while let Some(next) = iter.next_if(joins) {
+            run.push(next.data);
+        }
+        let total: usize = run.iter().map(Bytes::len).sum();
+        let mut joined = BytesMut::with_capacity(total);
+        for data in &run {
+            joined.extend_from_slice(data);
+        }
+        *copied = copied.saturating_add(total as u64);
+        out.push(Piece {
+            ts: first.ts,
+            gap_before: first.gap_before,
+            data: joined.freeze(),
+        });
     }
     out
 }

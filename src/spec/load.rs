@@ -506,9 +506,24 @@ pub(super) fn field(
             }
             None
         }
-        Some(kind) => Some(Box::new(super::subfields_load::layout(
-            ctx.source, n, kind, rf, class, encoding, d, mask,
-        )?)),
+        Some(kind) => {
+            // The longest value text the field holds: binary bytes and BCD bytes counted
+            // in bytes are two characters each.
+            let value_max = match (encoding, unit) {
+                (Encoding::Binary, _) | (Encoding::Bcd, LengthUnit::Bytes) => {
+                    length.max().saturating_mul(2)
+                }
+                _ => length.max(),
+            };
+            let field = super::subfields_load::FieldShape {
+                class,
+                encoding,
+                value_max,
+            };
+            Some(Box::new(super::subfields_load::layout(
+                ctx.source, n, kind, rf, field, d, mask,
+            )?))
+        }
     };
     // A composite field's flat form hides at least what its subfields hide.
     if explicit.is_none()

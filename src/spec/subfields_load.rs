@@ -10,17 +10,40 @@ use super::subfields::{Part, PartLength, Subfields};
 use crate::codec::tagged::TaggedFormat;
 use crate::error::SpecError;
 
-#[allow(clippy::too_many_arguments)]
+/// The longest length the standard's prefixes can state (LLLLLL).
+const MAX_LENGTH: u32 = 999_999;
+
+/// What a layout needs to know of the field that holds it.
+pub(super) struct FieldShape {
+    pub(super) class: Class,
+    pub(super) encoding: Encoding,
+    /// The longest value text the field holds, in characters.
+    pub(super) value_max: u32,
+}
+
+/// `parts[i] ("name").setting`, the way errors name a part's setting.
+fn part_setting(i: usize, name: &str, setting: &str) -> String {
+    if setting.is_empty() {
+        format!("parts[{i}] ({name:?})")
+    } else {
+        format!("parts[{i}] ({name:?}).{setting}")
+    }
+}
+
 pub(super) fn layout(
     source: &str,
     n: u16,
     kind: &str,
     rf: &RawField,
-    class: Class,
-    encoding: Encoding,
+    shape: FieldShape,
     d: &Defaults,
     mask: Mask,
 ) -> Result<Subfields, SpecError> {
+    let FieldShape {
+        class,
+        encoding,
+        value_max,
+    } = shape;
     let ctx = Ctx { source };
     let f = Some(n);
     let parts = rf.parts.as_deref().unwrap_or_default();
@@ -31,40 +54,89 @@ pub(super) fn layout(
             }
             let mut out = Vec::with_capacity(parts.len());
             let mut seen_optional = false;
+            // Characters every part takes at least (fixed lengths, variable prefixes).
+            let mut least: u64 = 0;
             for (i, p) in parts.iter().enumerate() {
-                let setting = format!("parts[{i}]");
-                let pclass = Class::parse(&p.class)
-                    .ok_or_else(|| ctx.err(f, &setting, format!("unknown class {:?}", p.class)))?;
+                let at = |setting: &str| part_setting(i, &p.name, setting);
+                let pclass = Class::parse(&p.class).ok_or_else(|| {
+                    ctx.err(f, &at("class"), format!("unknown class {:?}", p.class))
+                })?;
                 let length = match (p.length, p.prefix.as_deref(), p.max, p.rest) {
-                    (Some(len), None, None, false) if len > 0 => PartLength::Fixed(len),
+                    (Some(len), None, None, false) => {
+                        if len == 0 || len > value_max.min(MAX_LENGTH) {
+                            return Err(ctx.err(
+                                f,
+                                &at("length"),
+                                format!(
+                                    "{len} is not 1..={} (the field holds at most {value_max} \
+                                     characters)",
+                                    value_max.min(MAX_LENGTH)
+                                ),
+                            ));
+                        }
+                        least += u64::from(len);
+                        PartLength::Fixed(len)
+                    }
                     (None, Some(pre), Some(max), false)
                         if (1..=6).contains(&pre.len()) && pre.bytes().all(|c| c == b'L') =>
                     {
+                        let digits = pre.len() as u32;
+                        let capacity = 10u32.pow(digits) - 1;
+                        if max == 0 || max > capacity {
+                            return Err(ctx.err(
+                                f,
+                                &at("max"),
+                                format!(
+                                    "{max} does not fit a {digits}-digit prefix (1..={capacity})"
+                                ),
+                            ));
+                        }
+                        if max.saturating_add(digits) > value_max {
+                            return Err(ctx.err(
+                                f,
+                                &at("max"),
+                                format!(
+                                    "{max} characters and a {digits}-digit prefix do not fit \
+                                     the field's {value_max}"
+                                ),
+                            ));
+                        }
+                        least += u64::from(digits);
                         PartLength::Variable {
-                            digits: pre.len() as u8,
+                            digits: digits as u8,
                             max,
                         }
                     }
                     (None, None, None, true) => {
                         if i + 1 != parts.len() {
-                            return Err(ctx.err(f, &setting, "rest = true only on the last part"));
+                            return Err(ctx.err(f, &at(""), "rest = true only on the last part"));
                         }
                         PartLength::Rest
                     }
                     _ => {
                         return Err(ctx.err(
                             f,
-                            &setting,
+                            &at(""),
                             "give length = N, or prefix = \"LL..\" with max, or rest = true",
                         ));
                     }
                 };
+                if least > u64::from(value_max) {
+                    return Err(ctx.err(
+                        f,
+                        &at("length"),
+                        format!(
+                            "the parts up to this one take at least {least} characters, past \
+                             the field's {value_max}"
+                        ),
+                    ));
+                }
                 if seen_optional && !p.optional {
-                    return Err(ctx.err(f, &setting, "only trailing parts may be optional"));
+                    return Err(ctx.err(f, &at("optional"), "only trailing parts may be optional"));
                 }
                 seen_optional |= p.optional;
                 let mask = ctx
-                    .mask(f, &setting, p.mask.as_deref())?
+                    .mask(f, &at("mask"), p.mask.as_deref())?
                     .unwrap_or_else(|| {
                         super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
                     });
@@ -111,13 +183,23 @@ pub(super) fn layout(
             if parts.is_empty() {
                 return Err(ctx.err(f, "parts", "a bitmapped layout needs parts"));
             }
-            let mut fields = vec![None; 65];
+            let mut fields: Vec<Option<super::field::FieldSpec>> = vec![None; 65];
             for (i, p) in parts.iter().enumerate() {
-                let setting = format!("parts[{i}]");
-                let num = p
-                    .number
-                    .filter(|k| (2..=64).contains(k))
-                    .ok_or_else(|| ctx.err(f, &setting, "bitmapped parts need number = 2..=64"))?;
+                let setting = part_setting(i, &p.name, "");
+                let num = p.number.filter(|k| (2..=64).contains(k)).ok_or_else(|| {
+                    ctx.err(
+                        f,
+                        &part_setting(i, &p.name, "number"),
+                        "bitmapped parts need number = 2..=64",
+                    )
+                })?;
+                if fields.get(usize::from(num)).is_some_and(Option::is_some) {
+                    return Err(ctx.err(
+                        f,
+                        &part_setting(i, &p.name, "number"),
+                        format!("part number {num} is given twice"),
+                    ));
+                }
                 let mut plain = p.clone();
                 plain.number = None;
                 let spec = field(&ctx, num, &plain, d, Some(mask)).map_err(|mut e| {
@@ -125,6 +207,16 @@ pub(super) fn layout(
                     e.field = f;
                     e
                 })?;
+                if spec.length().max() > value_max {
+                    return Err(ctx.err(
+                        f,
+                        &part_setting(i, &p.name, "length"),
+                        format!(
+                            "{} is longer than the field's {value_max} characters",
+                            spec.length().max()
+                        ),
+                    ));
+                }
                 if let Some(slot) = fields.get_mut(usize::from(num)) {
                     *slot = Some(spec);
                 }
