@@ -114,6 +114,10 @@ pub struct DecodeArgs {
     /// No summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Decode fields that break their class, sign or pad rule as they are, and list each
+    /// broken rule (JSON: a "warnings" array of {"field","offset","message"}).
+    #[arg(long)]
+    pub lenient: bool,
     /// Input file, or - for stdin.
     #[arg(default_value = "-")]
     pub file: String,

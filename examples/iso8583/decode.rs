@@ -23,6 +23,8 @@ pub struct Decoding<'s, W: Write> {
     pub summary: Summary,
     /// Name of the input for messages on stderr.
     pub name: String,
+    /// `--lenient`: decode broken values and report them as warnings.
+    pub lenient: bool,
     input_errors: u64,
 }
 
@@ -30,10 +32,33 @@ impl<W: Write> Decoding<'_, W> {
     /// Decodes and prints one message.
     pub fn frame(&mut self, meta: Option<&Meta>, bytes: &[u8]) -> io::Result<()> {
         self.summary.bytes += bytes.len() as u64;
+        if self.lenient {
+            return self.frame_lenient(meta, bytes);
+        }
         match MessageView::decode(self.spec, bytes) {
             Ok(view) => {
                 self.summary.message(view.mti());
                 self.printer.message(meta, &view)
+            }
+            Err(e) => {
+                self.summary.error();
+                self.printer
+                    .error(meta, e.field(), Some(e.offset), &e.to_string())
+            }
+        }
+    }
+
+    /// `--lenient`: the message as it is, its warnings, and the fault that stopped it (an
+    /// error for the summary and the exit status).
+    fn frame_lenient(&mut self, meta: Option<&Meta>, bytes: &[u8]) -> io::Result<()> {
+        match MessageView::decode_lenient(self.spec, bytes) {
+            Ok(l) => {
+                if l.stopped().is_some() {
+                    self.summary.error();
+                } else {
+                    self.summary.message(l.view().mti());
+                }
+                self.printer.lenient(meta, &l)
             }
             Err(e) => {
                 self.summary.error();
@@ -154,6 +179,7 @@ pub fn run(args: &DecodeArgs) -> Result<bool, AnyError> {
         } else {
             args.file.clone()
         },
+        lenient: args.lenient,
         input_errors: 0,
     };
     dec.printer.begin()?;

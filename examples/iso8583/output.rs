@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use iso8583_wire::MessageView;
 use iso8583_wire::capture::{ConnId, Timestamp};
 use iso8583_wire::json::{self, JsonOptions};
+use iso8583_wire::message::Lenient;
 
 use crate::args::Format;
 use crate::pretty;
@@ -117,6 +118,55 @@ impl<W: Write> Printer<W> {
         Ok(())
     }
 
+    /// A leniently decoded message: the message, then its warnings, then the fault that
+    /// stopped decoding. JSON: `"warnings":[{"field","offset","message"}]` and, when it
+    /// stopped early, `"error":{..}` in the message object.
+    pub fn lenient(&mut self, meta: Option<&Meta>, l: &Lenient<'_>) -> io::Result<()> {
+        self.sep()?;
+        match self.format {
+            Format::Pretty => {
+                self.pretty_meta(meta);
+                pretty::message(&mut self.line, l.view(), self.opts.unmask);
+                let body = self.line.trim_end().len();
+                self.line.truncate(body);
+                self.line.push('\n');
+                for w in l.warnings() {
+                    self.line.push_str("  warning: ");
+                    self.line.push_str(&w.to_string());
+                    self.line.push('\n');
+                }
+                if let Some(e) = l.stopped() {
+                    self.line.push_str("  error: ");
+                    self.line.push_str(&e.to_string());
+                    self.line.push('\n');
+                }
+                self.line.push('\n');
+                self.out.write_all(self.line.as_bytes())?;
+            }
+            Format::Json | Format::Jsonl => {
+                self.open_object(meta);
+                self.scratch.clear();
+                json::push_message(&mut self.scratch, l.view(), self.opts);
+                self.scratch.pop(); // the closing brace
+                self.scratch.push_str(",\"warnings\":[");
+                for (i, w) in l.warnings().iter().enumerate() {
+                    if i > 0 {
+                        self.scratch.push(',');
+                    }
+                    push_located(&mut self.scratch, w.field(), w.offset, &w.to_string());
+                }
+                self.scratch.push(']');
+                if let Some(e) = l.stopped() {
+                    self.scratch.push_str(",\"error\":");
+                    push_located(&mut self.scratch, e.field(), e.offset, &e.to_string());
+                }
+                self.scratch.push('}');
+                self.close_object()?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn error(
         &mut self,
         meta: Option<&Meta>,
@@ -149,4 +199,19 @@ impl<W: Write> Printer<W> {
         }
         self.out.flush()
     }
+}
+
+/// `{"field":N|null,"offset":N,"message":".."}`: one warning, or the error of a message that
+/// stopped early.
+fn push_located(out: &mut String, field: Option<u16>, offset: usize, message: &str) {
+    use std::fmt::Write as _;
+    match field {
+        Some(n) => {
+            let _ = write!(out, "{{\"field\":{n}");
+        }
+        None => out.push_str("{\"field\":null"),
+    }
+    let _ = write!(out, ",\"offset\":{offset},\"message\":");
+    json::push_json_str(out, message);
+    out.push('}');
 }

@@ -195,7 +195,7 @@ fn bad_char(offset: usize, class: crate::spec::Class) -> Fault {
 
 /// Digits in a packed value whose prefix counts bytes: a non-digit pad nibble on the pad side
 /// marks an odd count.
-fn bcd_digits_in_bytes(pad: BcdPad, data: &[u8]) -> usize {
+pub(crate) fn bcd_digits_in_bytes(pad: BcdPad, data: &[u8]) -> usize {
     let pad_nibble = match pad.side {
         Side::Left => data.first().map(|b| b >> 4),
         Side::Right => data.last().map(|b| b & 0x0F),

@@ -9,6 +9,7 @@ pub mod bitmap;
 pub(crate) mod charset;
 pub mod emv_tags;
 pub(crate) mod field;
+pub(crate) mod lenient;
 pub(crate) mod prefix;
 pub mod tagged;
 pub mod tlv;

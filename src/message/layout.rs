@@ -185,6 +185,23 @@ impl Layout {
             .flatten()
     }
 
+    /// A layout put together by another decoder (the lenient one): `starts` are the data
+    /// starts of the present data elements in number order.
+    pub(crate) fn assemble(mti: Mti, bitmap: Bitmap, starts: &[usize], len: usize) -> Layout {
+        let mut layout = Layout::empty();
+        layout.mti = mti;
+        layout.bitmap = bitmap;
+        layout.len = len;
+        for (slot, &start) in layout.starts.iter_mut().zip(starts) {
+            let Ok(start) = u16::try_from(start) else {
+                break;
+            };
+            *slot = start;
+            layout.recorded += 1;
+        }
+        layout
+    }
+
     /// Nothing decoded yet.
     #[inline(always)]
     pub(crate) fn empty() -> Layout {
@@ -395,7 +412,7 @@ fn after_primary_bitmap(spec: &Spec) -> usize {
 }
 
 #[inline]
-fn read_bitmap(
+pub(crate) fn read_bitmap(
     bitmap: &mut Bitmap,
     index: usize,
     buf: &[u8],
