@@ -52,6 +52,8 @@ pub mod flows;
 pub mod framing;
 #[cfg(feature = "std")]
 pub mod json;
+#[cfg(feature = "tokio")]
+pub mod link;
 pub mod message;
 pub mod spec;
 
