@@ -271,3 +271,18 @@ subfields = "tlv"
         }
     }
 }
+
+#[test]
+fn an_unknown_spec_name_lists_the_bundled_specs() {
+    let out = run(
+        &["decode", "--spec", "nope", "--input", "hex-lines", "-"],
+        "",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a bundled spec"), "{err}");
+    assert!(
+        err.contains("cup-pos") && err.contains("iso87-bcd"),
+        "{err}"
+    );
+}

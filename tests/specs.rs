@@ -346,3 +346,23 @@ fn inconsistent_part_definitions_are_refused_naming_file_field_part_and_setting(
         "h.toml: message.header_length: at most 1024 bytes"
     );
 }
+
+#[test]
+fn loading_a_missing_spec_names_the_bundled_ones() {
+    let err = Spec::load("nope").unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.setting, "file");
+    assert!(
+        text.starts_with("nope: file: not a bundled spec ("),
+        "{text}"
+    );
+    for name in iso8583_wire::spec::BUILTIN_NAMES {
+        assert!(text.contains(name), "{name} missing from {text}");
+    }
+    // An existing path still loads as a file (and its own errors are file errors).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "name = 1").unwrap();
+    let err = Spec::load(path.to_str().unwrap()).unwrap_err();
+    assert!(!err.to_string().contains("not a bundled spec"), "{err}");
+}

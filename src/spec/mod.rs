@@ -126,12 +126,31 @@ impl Spec {
 
     /// A bundled spec if `name_or_path` names one, else the TOML file at that path.
     #[cfg(feature = "std")]
+    ///
+    /// When `name_or_path` is neither, the error says so and lists the bundled names:
+    ///
+    /// ```
+    /// let err = iso8583_wire::Spec::load("nope").unwrap_err().to_string();
+    /// assert!(err.contains("not a bundled spec"), "{err}");
+    /// assert!(err.contains("iso87-ascii-bin"), "{err}");
+    /// ```
     pub fn load(name_or_path: &str) -> Result<Spec, SpecError> {
         if BUILTIN_NAMES.contains(&name_or_path) {
-            Spec::builtin(name_or_path)
-        } else {
-            Spec::from_path(name_or_path)
+            return Spec::builtin(name_or_path);
         }
+        let path = std::path::Path::new(name_or_path);
+        if !path.exists() {
+            return Err(SpecError::new(
+                name_or_path,
+                None,
+                "file",
+                format!(
+                    "not a bundled spec ({}) and no such file",
+                    BUILTIN_NAMES.join(", ")
+                ),
+            ));
+        }
+        Spec::from_path(path)
     }
 
     /// The spec's name.
