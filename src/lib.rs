@@ -51,6 +51,8 @@ pub mod framing;
 #[cfg(feature = "std")]
 pub mod json;
 pub mod message;
+#[cfg(feature = "crypto")]
+pub mod security;
 pub mod spec;
 
 #[cfg(feature = "std")]
