@@ -25,7 +25,7 @@ pub(crate) fn parse_hex_into(
     if let Some(at) = bytes.iter().position(|c| !c.is_ascii_hexdigit()) {
         return Err(SecurityError::BadHex { what, at });
     }
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(SecurityError::BadHex {
             what,
             at: bytes.len(),

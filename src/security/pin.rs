@@ -194,7 +194,11 @@ fn pack<const N: usize>(nibbles: &[u8]) -> [u8; N] {
 
 fn nibble(block: &[u8], i: usize) -> u8 {
     let b = block.get(i / 2).copied().unwrap_or(0);
-    if i % 2 == 0 { b >> 4 } else { b & 0x0F }
+    if i.is_multiple_of(2) {
+        b >> 4
+    } else {
+        b & 0x0F
+    }
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], SecurityError> {
