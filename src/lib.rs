@@ -55,6 +55,8 @@ pub mod json;
 #[cfg(feature = "tokio")]
 pub mod link;
 pub mod message;
+#[cfg(feature = "crypto")]
+pub mod security;
 pub mod spec;
 
 #[cfg(feature = "std")]
