@@ -86,11 +86,12 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
     );
 }
 
-/// Takes bytes from the front of `data` as choices.
-struct Choices<'a>(&'a [u8]);
+/// Takes bytes from the front of `data` as choices (zeros once it runs out); also drives the
+/// capture module's segment-stream model.
+pub(crate) struct Choices<'a>(pub(crate) &'a [u8]);
 
 impl Choices<'_> {
-    fn byte(&mut self) -> u8 {
+    pub(crate) fn byte(&mut self) -> u8 {
         match self.0.split_first() {
             Some((b, rest)) => {
                 self.0 = rest;
@@ -99,7 +100,7 @@ impl Choices<'_> {
             None => 0,
         }
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
         } else {

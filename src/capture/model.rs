@@ -7,28 +7,7 @@
 use crate::capture::stream::Counters;
 use crate::capture::tcp::{ACK, HalfStream, Room, SYN, Segment};
 use crate::capture::timestamp::Timestamp;
-
-/// Takes bytes from the front of the input as choices (zeros once it runs out).
-struct Choices<'a>(&'a [u8]);
-
-impl Choices<'_> {
-    fn byte(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((b, rest)) => {
-                self.0 = rest;
-                *b
-            }
-            None => 0,
-        }
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (usize::from(self.byte()) << 8 | usize::from(self.byte())) % n
-        }
-    }
-}
+use crate::fuzzing::Choices;
 
 /// Builds a stream of up to 64 KiB and up to 400 segments of it (each up to 1,500 bytes, with
 /// duplicates, overlaps and, one time in two, a full cover of the stream), in an order chosen
