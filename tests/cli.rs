@@ -2,45 +2,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-use common::vectors;
-
-/// The example binary `cargo test` builds next to the test executables.
-fn cli() -> Command {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin: PathBuf = dir
-        .join("examples")
-        .join(format!("iso8583{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} not built; run cargo test (it builds examples)",
-        bin.display()
-    );
-    Command::new(bin)
-}
-
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = cli()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let text = stdin.to_owned();
-    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    out
-}
+use common::{run, vectors};
 
 #[test]
 fn decode_jsonl_matches_every_vector_exactly() {

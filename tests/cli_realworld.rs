@@ -1,45 +1,9 @@
-//! The `iso8583` CLI on real-world traffic: `decode --lenient`, `spec import`, `spec check`
-//! and `doctor`.
+//! The `iso8583` CLI on real-world traffic: `decode --lenient`.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use common::{hex, run};
 use iso8583_wire::{MessageBuilder, Spec};
-
-/// The example binary `cargo test` builds next to the test executables.
-fn cli() -> Command {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin: PathBuf = dir
-        .join("examples")
-        .join(format!("iso8583{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built", bin.display());
-    Command::new(bin)
-}
-
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = cli()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let text = stdin.to_owned();
-    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    out
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
 
 /// An iso87-ascii purchase whose DE 28 is signed `0` and whose DE 11 holds a letter.
 fn bent_purchase() -> (Vec<u8>, usize, usize) {

@@ -1,8 +1,12 @@
-//! Shared helpers for the integration tests: reading the vector files.
+//! Shared helpers for the integration tests: reading the vector files and running the
+//! `iso8583` example CLI.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 /// One reference vector.
 pub struct Vector {
@@ -45,4 +49,38 @@ pub fn vectors(file: &str) -> Vec<Vector> {
             }
         })
         .collect()
+}
+
+/// The example binary `cargo test` builds next to the test executables.
+pub fn cli() -> Command {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin: PathBuf = dir
+        .join("examples")
+        .join(format!("iso8583{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not built; run cargo test (it builds examples)",
+        bin.display()
+    );
+    Command::new(bin)
+}
+
+pub fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = cli()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let text = stdin.to_owned();
+    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
 }
