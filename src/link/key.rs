@@ -53,8 +53,16 @@ pub struct KeyRules {
 }
 
 /// A matching key (bytes of MTI, fields and header).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// `Debug` shows only the key's length: a rule may name a card-data field (DE 2, say).
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MatchKey(Vec<u8>);
+
+impl core::fmt::Debug for MatchKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "MatchKey(<{} bytes>)", self.0.len())
+    }
+}
 
 impl MatchKey {
     /// The key's bytes.
@@ -178,5 +186,13 @@ mod tests {
             .request_key(&msg("iso87-ascii-bin", "0800", "000007"))
             .unwrap();
         assert_eq!(n.as_bytes(), b"0810TERM0001\x1F000007\x1F");
+    }
+
+    #[test]
+    fn debug_of_a_key_shows_its_length_not_its_bytes() {
+        let key = MatchKey(b"0210TERM0001\x1F4761739001010119\x1F".to_vec());
+        let shown = format!("{key:?}");
+        assert_eq!(shown, format!("MatchKey(<{} bytes>)", key.as_bytes().len()));
+        assert!(!shown.contains("4761739001010119"));
     }
 }
