@@ -299,7 +299,7 @@ fn mac_width(fs: &FieldSpec) -> Option<usize> {
     let n = n as usize;
     match fs.encoding() {
         Encoding::Binary => Some(n),
-        Encoding::Hex if n % 2 == 0 => Some(n / 2),
+        Encoding::Hex if n.is_multiple_of(2) => Some(n / 2),
         _ => None,
     }
 }
