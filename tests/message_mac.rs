@@ -217,7 +217,8 @@ fn from_header_scope_covers_the_header_too() {
     let view = MessageView::decode(&spec, &wire).unwrap();
     assert_eq!(view.mac_input().unwrap().as_ref(), &wire[..wire.len() - 8]);
     let mac = SoftwareMac::from_hex(MacAlgorithm::CupEcb, MAK_HEX).unwrap();
-    flip_every_byte(&spec, &wire, &mac, &[0..wire.len() - 8], &[]);
+    let scope = 0..wire.len() - 8;
+    flip_every_byte(&spec, &wire, &mac, &[scope], &[]);
 }
 
 #[test]
