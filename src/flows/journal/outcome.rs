@@ -68,6 +68,23 @@ impl Journal {
         Ok(state)
     }
 
+    /// Records the host's response message to `stan`: reads DE 39, DE 37
+    /// and DE 38 from it (DE 11 must be `stan`) and applies them as
+    /// [`on_response`](Self::on_response) does, then keeps the response
+    /// without card data so that [`original`](Self::original) can hand it
+    /// to the void, refund and completion builders later, after a restart
+    /// too.
+    pub fn on_response_message(
+        &mut self,
+        stan: Stan,
+        response: &[u8],
+    ) -> Result<TxnState, JournalError> {
+        let checked = crate::flows::journal::saved::check_response(&self.spec, stan, response)?;
+        let state = self.on_response(stan, &checked.code, checked.rrn, checked.auth_code)?;
+        self.record_mut(stan)?.response = Some(checked.stored);
+        Ok(state)
+    }
+
     /// No response in time: a reversible transaction becomes
     /// [`TxnState::Uncertain`] with its reversal due (reason `98`). An
     /// unanswered advice (CUP refund, completion advice) stays uncertain
@@ -114,7 +131,6 @@ impl Journal {
         let reversal = ReversalRecord {
             stan,
             original_mti: record.mti.clone(),
-            request: record.request.clone(),
             reason: ReversalReason::Other,
             auth_code: record.auth_code.clone(),
             attempts: 0,

@@ -35,7 +35,6 @@ impl Journal {
         Some(ReversalJob {
             stan: record.stan,
             original_mti: record.original_mti.clone(),
-            request: record.request.clone(),
             reason: record.reason,
             auth_code: record.auth_code.clone(),
             attempt: record.attempts.saturating_add(1),
