@@ -74,6 +74,8 @@ mod begin_check_tests;
 mod crash_tests;
 #[cfg(test)]
 mod flow_tests;
+#[cfg(all(test, unix))]
+mod kill_tests;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
