@@ -12,7 +12,7 @@ use crate::flows::journal::{
     FileJournal, Journal, JournalKey, NewTxn, SoftwareKey, Stan, TxnKind, TxnState,
 };
 use crate::flows::{Card, FlowContext, FlowProfile, HostSimulator, LocalTime, ReversalStyle};
-use crate::framing::{PosHeader, Tpdu};
+use crate::framing::PosHeader;
 use crate::{MessageView, Spec};
 
 type Fail = TestCaseError;
@@ -223,14 +223,12 @@ impl Session {
             FlowProfile::generic_1987()
         };
         let spec = Spec::builtin(if cup { "cup-pos" } else { "iso87-ascii-bin" }).map_err(fail)?;
-        let header = (spec.header_len() == PosHeader::LEN).then(|| PosHeader {
-            tpdu: Tpdu::new(0x0003, 0x0000),
-            app_type: 0x61,
-            version: 0x31,
-            terminal_status: 0,
-            processing: 0,
-            app_version: [0x31, 0x01, 0x02],
-        });
+        // TPDU 60 0003 0000, application 61, version 31, status 00, software 310102.
+        const HEADER: [u8; 11] = [0x60, 0, 3, 0, 0, 0x61, 0x31, 0, 0x31, 1, 2];
+        let header = (spec.header_len() == PosHeader::LEN)
+            .then(|| PosHeader::parse(&HEADER))
+            .transpose()
+            .map_err(fail)?;
         let ctx = FlowContext {
             spec: spec.clone(),
             profile: profile.clone(),

@@ -43,6 +43,9 @@
 //! [`FileJournal::open`] or [`FileJournal::create`] of the same path, from
 //! this process or another, fails at once with [`JournalError::InUse`].
 //! The lock is released when the handle is dropped (or its process dies).
+//! A process that forks while a handle is open shares the lock with the
+//! child until the child execs or exits, so a reopen right after a drop may
+//! see [`JournalError::InUse`] for that moment.
 //!
 //! # Recovery
 //!

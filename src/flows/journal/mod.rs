@@ -93,6 +93,13 @@ impl core::fmt::Debug for Redacted {
     }
 }
 
+impl Redacted {
+    /// The stand-in for optional bytes.
+    pub(crate) fn of(bytes: Option<&Vec<u8>>) -> Option<Redacted> {
+        bytes.map(|b| Redacted(b.len()))
+    }
+}
+
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;

@@ -86,6 +86,20 @@ fn number(v: &MessageView<'_>, n: u16) -> Result<u64, &'static str> {
     f.to_u64().ok_or("not a number")
 }
 
+/// DE 11 of `message` must be `stan`.
+fn check_stan(message: &'static str, v: &MessageView<'_>, stan: Stan) -> Result<(), JournalError> {
+    match number(v, 11) {
+        Ok(n) if n == u64::from(stan.get()) => Ok(()),
+        Ok(n) => Err(mismatch(
+            message,
+            "DE 11 (STAN)",
+            stan.to_string(),
+            format!("{n:06}"),
+        )),
+        Err(why) => Err(mismatch(message, "DE 11 (STAN)", stan.to_string(), why)),
+    }
+}
+
 /// Reads `bytes` with `spec`, checks it against `req` and the allocated
 /// `stan`, and splits it for keeping.
 pub(crate) fn check_request(
@@ -124,18 +138,7 @@ pub(crate) fn check_request(
         }
         Err(why) => return Err(mismatch(REQ, "DE 4 (amount)", req.amount.to_string(), why)),
     }
-    match number(&v, 11) {
-        Ok(n) if n == u64::from(stan.get()) => {}
-        Ok(n) => {
-            return Err(mismatch(
-                REQ,
-                "DE 11 (STAN)",
-                stan.to_string(),
-                format!("{n:06}"),
-            ));
-        }
-        Err(why) => return Err(mismatch(REQ, "DE 11 (STAN)", stan.to_string(), why)),
-    }
+    check_stan(REQ, &v, stan)?;
     let terminal = small(&v, 41);
     if terminal.as_deref() != Some(req.terminal.trim_end_matches(' ')) {
         return Err(mismatch(
@@ -175,18 +178,7 @@ pub(crate) fn check_response(
 ) -> Result<CheckedResponse, JournalError> {
     const RSP: &str = "response";
     let v = MessageView::decode(spec, bytes).map_err(|e| unreadable(RSP, e))?;
-    match number(&v, 11) {
-        Ok(n) if n == u64::from(stan.get()) => {}
-        Ok(n) => {
-            return Err(mismatch(
-                RSP,
-                "DE 11 (STAN)",
-                stan.to_string(),
-                format!("{n:06}"),
-            ));
-        }
-        Err(why) => return Err(mismatch(RSP, "DE 11 (STAN)", stan.to_string(), why)),
-    }
+    check_stan(RSP, &v, stan)?;
     let code =
         small(&v, 39).ok_or_else(|| mismatch(RSP, "DE 39 (response code)", "present", "absent"))?;
     let rrn = small(&v, 37);

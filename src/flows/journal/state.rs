@@ -151,10 +151,7 @@ impl core::fmt::Debug for TxnRecord {
             .field("pan", &self.pan)
             .field(
                 "response",
-                &self
-                    .response
-                    .as_ref()
-                    .map(|r| crate::flows::journal::Redacted(r.len())),
+                &crate::flows::journal::Redacted::of(self.response.as_ref()),
             )
             .finish()
     }

@@ -114,10 +114,39 @@ pub(crate) fn state(j: &Journal, stan: Stan) -> Option<TxnState> {
     j.txn(stan).map(|t| t.state)
 }
 
-/// Opens the journal file at `path` with the test spec and key.
-pub(crate) fn open(
+/// Opens the journal file at `path` with the test spec and key, once.
+pub(crate) fn open_once(
     path: impl Into<std::path::PathBuf>,
 ) -> Result<crate::flows::journal::FileJournal, JournalError> {
     let (spec, key) = setup();
     crate::flows::journal::FileJournal::open(path, spec, key)
+}
+
+/// [`open_once`], retried for up to two seconds while the file is in use.
+///
+/// Tests in this binary spawn child processes; between `fork` and `exec` a
+/// child shares every open file description of the test process, the lock
+/// file of a handle just dropped by another test thread included, so the
+/// lock may outlive the drop by that moment.
+pub(crate) fn open(
+    path: impl Into<std::path::PathBuf>,
+) -> Result<crate::flows::journal::FileJournal, JournalError> {
+    let path = path.into();
+    retry_in_use(|| open_once(path.clone()))
+}
+
+/// Calls `open` until it does not answer [`JournalError::InUse`], for up to
+/// two seconds (see [`open`]).
+pub(crate) fn retry_in_use<T>(
+    mut open: impl FnMut() -> Result<T, JournalError>,
+) -> Result<T, JournalError> {
+    for _ in 0..200 {
+        match open() {
+            Err(JournalError::InUse { .. }) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+    open()
 }
