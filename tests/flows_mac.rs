@@ -4,7 +4,8 @@
 #![cfg(feature = "crypto")]
 
 use iso8583_wire::flows::journal::{
-    FileJournal, Journal, JournalPolicy, NewTxn, ReversalReason, Stan, TxnKind, TxnState,
+    FileJournal, Journal, JournalKey, JournalPolicy, NewTxn, ReversalReason, SoftwareKey, Stan,
+    TxnKind, TxnState,
 };
 use iso8583_wire::flows::{
     Card, FlowContext, FlowMac, FlowProfile, HostSimulator, LocalTime, response_to,
@@ -46,6 +47,11 @@ fn ctx(profile: &str) -> FlowContext {
     }
 }
 
+/// The journal's own key (PAN sealing, file MAC): not the MAC key of the link.
+fn journal_key() -> std::sync::Arc<dyn JournalKey> {
+    std::sync::Arc::new(SoftwareKey::from_bytes(1, &[7; 32]))
+}
+
 fn now() -> LocalTime {
     LocalTime::new(11, 22, 9, 30, 0).unwrap()
 }
@@ -66,7 +72,13 @@ fn purchase_in_flight(c: &FlowContext, mac: &FlowMac) -> (Journal, Stan, Vec<u8>
     } else {
         JournalPolicy::generic_1987()
     };
-    let mut j = Journal::new(&c.terminal_id, &c.merchant_id, policy);
+    let mut j = Journal::new(
+        c.spec.clone(),
+        journal_key(),
+        &c.terminal_id,
+        &c.merchant_id,
+        policy,
+    );
     j.sign_on(Some(1)).unwrap();
     let txn = NewTxn::new(
         TxnKind::Purchase,
@@ -194,7 +206,13 @@ fn a_file_journal_takes_the_same_path() {
     let mac = FlowMac::with_key(&c.spec, &mak()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal");
-    let journal = Journal::new(&c.terminal_id, &c.merchant_id, JournalPolicy::cup_pos());
+    let journal = Journal::new(
+        c.spec.clone(),
+        journal_key(),
+        &c.terminal_id,
+        &c.merchant_id,
+        JournalPolicy::cup_pos(),
+    );
     let mut j = FileJournal::create(&path, journal).unwrap();
     j.sign_on(Some(1)).unwrap();
     let txn = NewTxn::new(

@@ -141,7 +141,7 @@ impl FlowMac {
 
     /// The terminal's side: records `response` to `stan` in the journal, through the MAC
     /// failure path when [`FlowMac::check`] fails (reversal due with reason `A0`, sign-on
-    /// cancelled), else as a response with its DE 39, 37 and 38.
+    /// cancelled), else as the response message (the journal checks it against its request).
     pub fn record_response(
         &self,
         journal: &mut impl RecordsResponses,
@@ -151,55 +151,36 @@ impl FlowMac {
         if self.check(response).is_err() {
             return journal.mac_failure(stan);
         }
-        let text = |n| response.field(n).map(|f| f.clear_string());
-        let code = text(39).unwrap_or_default();
-        journal.response(stan, &code, text(37), text(38))
+        journal.response_message(stan, response.as_bytes())
     }
 }
 
 /// A journal that records responses and MAC failures: [`Journal`] and [`FileJournal`].
 pub trait RecordsResponses {
-    /// See [`Journal::on_response`].
-    fn response(
-        &mut self,
-        stan: Stan,
-        code: &str,
-        rrn: Option<String>,
-        auth: Option<String>,
-    ) -> Result<TxnState, JournalError>;
+    /// See [`Journal::on_response_message`].
+    fn response_message(&mut self, stan: Stan, response: &[u8]) -> Result<TxnState, JournalError>;
 
     /// See [`Journal::on_mac_failure`].
     fn mac_failure(&mut self, stan: Stan) -> Result<TxnState, JournalError>;
 }
 
-impl RecordsResponses for Journal {
-    fn response(
-        &mut self,
-        stan: Stan,
-        code: &str,
-        rrn: Option<String>,
-        auth: Option<String>,
-    ) -> Result<TxnState, JournalError> {
-        self.on_response(stan, code, rrn, auth)
-    }
+/// Both journals, by the methods of the same names.
+macro_rules! records_responses {
+    ($($ty:ty),*) => {$(
+        impl RecordsResponses for $ty {
+            fn response_message(
+                &mut self,
+                stan: Stan,
+                response: &[u8],
+            ) -> Result<TxnState, JournalError> {
+                self.on_response_message(stan, response)
+            }
 
-    fn mac_failure(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
-        self.on_mac_failure(stan)
-    }
+            fn mac_failure(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
+                self.on_mac_failure(stan)
+            }
+        }
+    )*};
 }
 
-impl RecordsResponses for FileJournal {
-    fn response(
-        &mut self,
-        stan: Stan,
-        code: &str,
-        rrn: Option<String>,
-        auth: Option<String>,
-    ) -> Result<TxnState, JournalError> {
-        self.on_response(stan, code, rrn, auth)
-    }
-
-    fn mac_failure(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
-        self.on_mac_failure(stan)
-    }
-}
+records_responses!(Journal, FileJournal);
