@@ -21,6 +21,11 @@ fn cli(args: &[&str], stdin: &str) -> (i32, String, String) {
     )
 }
 
+/// The words of a command line (no quoting needed in these tests).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 fn ok(args: &[&str], stdin: &str) -> String {
     let (code, out, err) = cli(args, stdin);
     assert_eq!(code, 0, "{args:?}: {err}");
@@ -32,61 +37,34 @@ fn crypto_mac_gives_the_published_macs_one_line_each() {
     // ISO 9797-1 annex B: "Now is the time for all " under 0123..3210.
     let data = hex(b"Now is the time for all ");
     let out = ok(
-        &[
-            "crypto",
-            "mac",
-            "--algorithm",
-            "iso9797-1-alg3",
-            "--key",
-            TDES,
-        ],
+        &words(&format!(
+            "crypto mac --algorithm iso9797-1-alg3 --key {TDES}"
+        )),
         &format!("{data}\n\n{data}\n"),
     );
     assert_eq!(out, "A1C72E74EA3FA9B6\nA1C72E74EA3FA9B6\n");
     let out = ok(
-        &[
-            "crypto",
-            "mac",
-            "--algorithm",
-            "iso9797-1-alg3",
-            "--key",
-            TDES,
-            "--padding",
-            "2",
-        ],
+        &words(&format!(
+            "crypto mac --algorithm iso9797-1-alg3 --key {TDES} --padding 2"
+        )),
         &data,
     );
     assert_eq!(out, "E9086230CA3BE796\n");
     // FIPS 113 with a single DES key.
     let out = ok(
-        &[
-            "crypto",
-            "mac",
-            "--algorithm",
-            "iso9797-1-alg1",
-            "--key",
-            "0123456789ABCDEF",
-        ],
+        &words("crypto mac --algorithm iso9797-1-alg1 --key 0123456789ABCDEF"),
         &hex(b"7654321 Now is the time for "),
     );
     assert_eq!(out, "F1D30F6849312CA4\n");
     // The UnionPay worked example: the MAC is the 8 ASCII characters "E267B6E2".
     let out = ok(
-        &[
-            "crypto",
-            "mac",
-            "--algorithm",
-            "cup-ecb",
-            "--key",
-            "2222222222222222",
-            "-",
-        ],
+        &words("crypto mac --algorithm cup-ecb --key 2222222222222222 -"),
         "1234567890ABCDEFABCDEF1234567890\n",
     );
     assert_eq!(out.trim(), hex(b"E267B6E2"));
     // RFC 4493 example 2: all 16 bytes.
     let out = ok(
-        &["crypto", "mac", "--algorithm", "aes-cmac", "--key", AES],
+        &words(&format!("crypto mac --algorithm aes-cmac --key {AES}")),
         "6BC1BEE22E409F96E93D7E117393172A",
     );
     assert_eq!(out, "070A16B46B4D4144F79BDD9DD04A287C\n");
@@ -95,14 +73,7 @@ fn crypto_mac_gives_the_published_macs_one_line_each() {
 #[test]
 fn crypto_mac_refuses_bad_keys_and_hex_without_showing_the_key() {
     let (code, out, err) = cli(
-        &[
-            "crypto",
-            "mac",
-            "--algorithm",
-            "iso9797-1-alg3",
-            "--key",
-            "0123456789ABCDEF",
-        ],
+        &words("crypto mac --algorithm iso9797-1-alg3 --key 0123456789ABCDEF"),
         "",
     );
     assert_eq!((code, out.as_str()), (2, ""));
@@ -112,22 +83,15 @@ fn crypto_mac_refuses_bad_keys_and_hex_without_showing_the_key() {
     );
     assert!(!err.contains("0123456789"), "{err}");
     let (code, _, err) = cli(
-        &["crypto", "mac", "--algorithm", "aes-cmac", "--key", AES],
+        &words(&format!("crypto mac --algorithm aes-cmac --key {AES}")),
         "00112\n",
     );
     assert_eq!(code, 2);
     assert!(err.contains("line 1"), "{err}");
     let (code, _, _) = cli(
-        &[
-            "crypto",
-            "mac",
-            "--algorithm",
-            "aes-cmac",
-            "--key",
-            AES,
-            "--padding",
-            "3",
-        ],
+        &words(&format!(
+            "crypto mac --algorithm aes-cmac --key {AES} --padding 3"
+        )),
         "",
     );
     assert_eq!(code, 2);
@@ -140,11 +104,11 @@ fn crypto_kcv_tdes_and_aes() {
         ok(&["crypto", "kcv", "--key", "0123456789ABCDEF"], ""),
         "D5D44F\n"
     );
-    let aes = ok(&["crypto", "kcv", "--aes", "--key", AES], "");
+    let aes = ok(&words(&format!("crypto kcv --aes --key {AES}")), "");
     assert_eq!(aes.trim().len(), 10);
     // The CMAC of a zero block, first 5 bytes, agrees with `crypto mac --algorithm aes-cmac`.
     let cmac = ok(
-        &["crypto", "mac", "--algorithm", "aes-cmac", "--key", AES],
+        &words(&format!("crypto mac --algorithm aes-cmac --key {AES}")),
         "00000000000000000000000000000000",
     );
     assert_eq!(aes.trim(), &cmac[..10]);
@@ -161,35 +125,22 @@ fn pin_block_encode_and_decode_each_format() {
     let pan = "4012345678909";
     assert_eq!(
         ok(
-            &[
-                "crypto",
-                "pin-block",
-                "encode",
-                "--format",
-                "0",
-                "--pin",
-                "1234",
-                "--pan",
-                pan
-            ],
+            &words(&format!(
+                "crypto pin-block encode --format 0 --pin 1234 --pan {pan}"
+            )),
             ""
         ),
         "041274EDCBA9876F\n"
     );
     let dec = |args: &[&str]| ok(&[&["crypto", "pin-block", "decode"], args].concat(), "");
     assert_eq!(
-        dec(&["--format", "0", "--pan", pan, "041274EDCBA9876F"]),
+        dec(&words(&format!("--format 0 --pan {pan} 041274EDCBA9876F"))),
         "ok length 4\n"
     );
     assert_eq!(
-        dec(&[
-            "--format",
-            "0",
-            "--pan",
-            pan,
-            "--unmask",
-            "041274EDCBA9876F"
-        ]),
+        dec(&words(&format!(
+            "--format 0 --pan {pan} --unmask 041274EDCBA9876F"
+        ))),
         "ok length 4 pin 1234\n"
     );
     // Formats 1 and 3 have random fill: round trip through decode, clear and enciphered.
@@ -233,19 +184,9 @@ fn pin_block_encode_and_decode_each_format() {
     }
     // Format 4 is AES-enciphered: 16 bytes, and --key is required.
     let block = ok(
-        &[
-            "crypto",
-            "pin-block",
-            "encode",
-            "--format",
-            "4",
-            "--pin",
-            "1234",
-            "--pan",
-            "4111111111111111",
-            "--key",
-            AES,
-        ],
+        &words(&format!(
+            "crypto pin-block encode --format 4 --pin 1234 --pan 4111111111111111 --key {AES}"
+        )),
         "",
     );
     assert_eq!(block.trim().len(), 32);
@@ -268,17 +209,9 @@ fn pin_block_encode_and_decode_each_format() {
         "ok length 4\n"
     );
     let (code, _, err) = cli(
-        &[
-            "crypto",
-            "pin-block",
-            "encode",
-            "--format",
-            "4",
-            "--pin",
-            "1234",
-            "--pan",
-            pan,
-        ],
+        &words(&format!(
+            "crypto pin-block encode --format 4 --pin 1234 --pan {pan}"
+        )),
         "",
     );
     assert_eq!(code, 2);
@@ -291,16 +224,7 @@ fn pin_block_decode_says_when_a_block_does_not_check_out() {
     // the block holds fill gives fill that is not all F. (A PAN that differs only where the
     // PIN digits sit cannot be noticed: format 0 has no check beyond its fill.)
     let (code, out, _) = cli(
-        &[
-            "crypto",
-            "pin-block",
-            "decode",
-            "--format",
-            "0",
-            "--pan",
-            "4012345678909",
-            "141274EDCBA9876F",
-        ],
+        &words("crypto pin-block decode --format 0 --pan 4012345678909 141274EDCBA9876F"),
         "",
     );
     assert_eq!(code, 1);
@@ -309,49 +233,17 @@ fn pin_block_decode_says_when_a_block_does_not_check_out() {
         "failed: PIN block format 0: control nibble is not the format number at nibble 0\n"
     );
     let (code, out, _) = cli(
-        &[
-            "crypto",
-            "pin-block",
-            "decode",
-            "--format",
-            "0",
-            "--pan",
-            "4012345678819",
-            "--unmask",
-            "041274EDCBA9876F",
-        ],
+        &words("crypto pin-block decode --format 0 --pan 4012345678819 --unmask 041274EDCBA9876F"),
         "",
     );
     assert_eq!(code, 1);
     assert!(out.starts_with("failed: "), "{out}");
     assert!(!out.contains("1234"), "{out}");
     // A PIN outside 4..12 digits is refused on encode, without echoing it.
-    let (code, _, err) = cli(
-        &[
-            "crypto",
-            "pin-block",
-            "encode",
-            "--format",
-            "1",
-            "--pin",
-            "123",
-        ],
-        "",
-    );
+    let (code, _, err) = cli(&words("crypto pin-block encode --format 1 --pin 123"), "");
     assert_eq!(code, 2);
     assert!(err.contains("PIN must be 4 to 12 digits, got 3"), "{err}");
-    let (code, _, err) = cli(
-        &[
-            "crypto",
-            "pin-block",
-            "encode",
-            "--format",
-            "0",
-            "--pin",
-            "1234",
-        ],
-        "",
-    );
+    let (code, _, err) = cli(&words("crypto pin-block encode --format 0 --pin 1234"), "");
     assert_eq!(code, 2);
     assert!(err.contains("needs the PAN"), "{err}");
 }
@@ -390,16 +282,9 @@ fn dukpt_prints_kcvs_unless_unmasked() {
     // X9.24-3 B.1, AES-128: the initial key and the working keys at counter 1.
     assert_eq!(
         ok(
-            &[
-                "crypto",
-                "dukpt",
-                "--aes128",
-                "--bdk",
-                "FEDCBA9876543210F1F1F1F1F1F1F1F1",
-                "--ksn",
-                "123456789012345600000001",
-                "--unmask"
-            ],
+            &words(
+                "crypto dukpt --aes128 --bdk FEDCBA9876543210F1F1F1F1F1F1F1F1 --ksn 123456789012345600000001 --unmask"
+            ),
             ""
         ),
         "ipek key 1273671EA26AC29AFA4D1084127652A1\n\
@@ -409,16 +294,9 @@ fn dukpt_prints_kcvs_unless_unmasked() {
     );
     // AES-256: the PIN key is the B.1 AES-256 one.
     let out = ok(
-        &[
-            "crypto",
-            "dukpt",
-            "--aes256",
-            "--bdk",
-            "FEDCBA9876543210F1F1F1F1F1F1F1F1FEDCBA9876543210F1F1F1F1F1F1F1F1",
-            "--ksn",
-            "123456789012345600000001",
-            "--unmask",
-        ],
+        &words(
+            "crypto dukpt --aes256 --bdk FEDCBA9876543210F1F1F1F1F1F1F1F1FEDCBA9876543210F1F1F1F1F1F1F1F1 --ksn 123456789012345600000001 --unmask",
+        ),
         "",
     );
     assert_eq!(
@@ -426,15 +304,9 @@ fn dukpt_prints_kcvs_unless_unmasked() {
         Some("pin key 8C1AB7BEE973829E30242E0BBBDD4946D540C98FC1B5BDCF94790001A23FD502")
     );
     let masked = ok(
-        &[
-            "crypto",
-            "dukpt",
-            "--aes256",
-            "--bdk",
-            "FEDCBA9876543210F1F1F1F1F1F1F1F1FEDCBA9876543210F1F1F1F1F1F1F1F1",
-            "--ksn",
-            "123456789012345600000001",
-        ],
+        &words(
+            "crypto dukpt --aes256 --bdk FEDCBA9876543210F1F1F1F1F1F1F1F1FEDCBA9876543210F1F1F1F1F1F1F1F1 --ksn 123456789012345600000001",
+        ),
         "",
     );
     assert!(
@@ -445,28 +317,17 @@ fn dukpt_prints_kcvs_unless_unmasked() {
     );
     // A counter no terminal uses, and a BDK of the wrong size.
     let (code, _, err) = cli(
-        &[
-            "crypto",
-            "dukpt",
-            "--bdk",
-            TDES,
-            "--ksn",
-            "FFFF9876543210E00000",
-        ],
+        &words(&format!(
+            "crypto dukpt --bdk {TDES} --ksn FFFF9876543210E00000"
+        )),
         "",
     );
     assert_eq!(code, 2);
     assert!(err.contains("DUKPT counter 0x0"), "{err}");
     let (code, _, err) = cli(
-        &[
-            "crypto",
-            "dukpt",
-            "--aes256",
-            "--bdk",
-            AES,
-            "--ksn",
-            "123456789012345600000001",
-        ],
+        &words(&format!(
+            "crypto dukpt --aes256 --bdk {AES} --ksn 123456789012345600000001"
+        )),
         "",
     );
     assert_eq!(code, 2);
@@ -493,7 +354,7 @@ fn mac_signs_and_verifies_whole_messages_by_the_spec() {
     let spec = Spec::builtin("cup-pos").unwrap();
     let unsigned = cup_message(&[0x60, 0, 3, 0, 0, 0x60, 0x31, 0, 0, 0, 0]);
     let signed = ok(
-        &["mac", "--spec", "cup-pos", "--key", TDES, "-"],
+        &words(&format!("mac --spec cup-pos --key {TDES} -")),
         &hex(&unsigned),
     );
     let signed = common::unhex(signed.trim());
@@ -506,7 +367,7 @@ fn mac_signs_and_verifies_whole_messages_by_the_spec() {
     tampered[27] ^= 0x01;
     let input = format!("{}\n{}\n{}\n", hex(&signed), hex(&tampered), hex(&unsigned));
     let (code, out, _) = cli(
-        &["mac", "--spec", "cup-pos", "--key", TDES, "--verify", "-"],
+        &words(&format!("mac --spec cup-pos --key {TDES} --verify -")),
         &input,
     );
     assert_eq!(code, 1);
@@ -516,7 +377,7 @@ fn mac_signs_and_verifies_whole_messages_by_the_spec() {
     );
     // A spec without [mac] is refused.
     let (code, _, err) = cli(
-        &["mac", "--spec", "iso87-ascii-bin", "--key", TDES, "-"],
+        &words(&format!("mac --spec iso87-ascii-bin --key {TDES} -")),
         "",
     );
     assert_eq!(code, 2);

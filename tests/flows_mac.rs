@@ -5,7 +5,7 @@
 
 use iso8583_wire::flows::journal::{
     FileJournal, Journal, JournalKey, JournalPolicy, NewTxn, ReversalReason, SoftwareKey, Stan,
-    TxnKind, TxnState,
+    Ticket, TxnKind, TxnState,
 };
 use iso8583_wire::flows::{
     Card, FlowContext, FlowMac, FlowProfile, HostSimulator, LocalTime, response_to,
@@ -64,6 +64,30 @@ fn card() -> Card {
     Card::keyed("6222021234567890123", "2912")
 }
 
+/// The journal's facts of the 25.00 purchase.
+fn purchase_txn(c: &FlowContext) -> NewTxn {
+    NewTxn::new(
+        TxnKind::Purchase,
+        2500,
+        &c.terminal_id,
+        &c.merchant_id,
+        "0200",
+    )
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The journal's encoder for that purchase: built by the profile, sealed with the MAC.
+fn sealed_purchase<'a>(
+    c: &'a FlowContext,
+    mac: &'a FlowMac,
+) -> impl FnOnce(&Ticket) -> Result<Vec<u8>, BoxError> + 'a {
+    move |t| {
+        let b = c.purchase(t.stan, 1, &card(), 2500, &now())?;
+        Ok(mac.seal(b)?.encode_to_vec()?)
+    }
+}
+
 /// A signed-on journal with a purchase in flight; returns it with the purchase's STAN and the
 /// signed request as sent.
 fn purchase_in_flight(c: &FlowContext, mac: &FlowMac) -> (Journal, Stan, Vec<u8>) {
@@ -80,19 +104,7 @@ fn purchase_in_flight(c: &FlowContext, mac: &FlowMac) -> (Journal, Stan, Vec<u8>
         policy,
     );
     j.sign_on(Some(1)).unwrap();
-    let txn = NewTxn::new(
-        TxnKind::Purchase,
-        2500,
-        &c.terminal_id,
-        &c.merchant_id,
-        "0200",
-    );
-    let ticket = j
-        .begin(txn, |t| {
-            let b = c.purchase(t.stan, 1, &card(), 2500, &now())?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(mac.seal(b)?.encode_to_vec()?)
-        })
-        .unwrap();
+    let ticket = j.begin(purchase_txn(c), sealed_purchase(c, mac)).unwrap();
     (j, ticket.stan, ticket.request.clone())
 }
 
@@ -215,18 +227,8 @@ fn a_file_journal_takes_the_same_path() {
     );
     let mut j = FileJournal::create(&path, journal).unwrap();
     j.sign_on(Some(1)).unwrap();
-    let txn = NewTxn::new(
-        TxnKind::Purchase,
-        2500,
-        &c.terminal_id,
-        &c.merchant_id,
-        "0200",
-    );
     let ticket = j
-        .begin(txn, |t| {
-            let b = c.purchase(t.stan, 1, &card(), 2500, &now())?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(mac.seal(b)?.encode_to_vec()?)
-        })
+        .begin(purchase_txn(&c), sealed_purchase(&c, &mac))
         .unwrap();
     let request = MessageView::decode(&c.spec, &ticket.request).unwrap();
     let unsigned = response_to(&request, &c.profile, "00")
