@@ -1,5 +1,5 @@
 //! The bytes a message's MAC covers, by the spec's `[mac]` section (see
-//! [`MacSpec`](crate::spec::MacSpec) for the scopes).
+//! [`MacSpec`] for the scopes).
 //!
 //! This side knows no keys and no algorithms: it finds the bytes to MAC and places a MAC
 //! computed elsewhere (the `security` module with the `crypto` feature, or an HSM):
