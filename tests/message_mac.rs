@@ -525,3 +525,38 @@ fn no_key_shows_in_debug_display_or_errors() {
     }
     let _: &MacSpec = b.spec().mac().unwrap();
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Random cup-pos purchases: signing then verifying passes, and any one changed byte
+    /// between the MTI and DE 64 fails verification (or no longer decodes).
+    #[test]
+    fn random_messages_verify_and_any_changed_byte_in_scope_fails(
+        amount in 0u64..1_000_000_000_000,
+        stan in 1u32..999_999,
+        pan in "[0-9]{13,19}",
+        tid in "[A-Z0-9]{8}",
+        flip in 0usize..4096,
+        mask in 1u8..=255,
+    ) {
+        let spec = Spec::builtin("cup-pos").unwrap();
+        let mut b = MessageBuilder::new(&spec);
+        b.header(&HEADER).unwrap().mti("0200").unwrap();
+        b.set(2, pan.clone()).unwrap()
+            .set(3, "000000").unwrap()
+            .set(4, format!("{amount:012}")).unwrap()
+            .set(11, format!("{stan:06}")).unwrap()
+            .set(41, tid.clone()).unwrap();
+        b.sign(&mak()).unwrap();
+        let wire = b.encode_to_vec().unwrap();
+        let view = MessageView::decode(&spec, &wire).unwrap();
+        proptest::prop_assert_eq!(view.verify_mac(&mak()), Ok(()));
+        let at = 11 + flip % (wire.len() - 8 - 11);
+        let mut changed = wire.clone();
+        changed[at] ^= mask;
+        if let Ok(v) = MessageView::decode(&spec, &changed) {
+            proptest::prop_assert!(v.verify_mac(&mak()).is_err(), "byte {} changed by {:#x}", at, mask);
+        }
+    }
+}
