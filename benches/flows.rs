@@ -191,7 +191,11 @@ fn bench_journal(c: &mut Criterion) {
             )
         });
         g.bench_function("original", |b| {
-            b.iter(|| black_box(&recorded).original(stan).map(|o| o.request().len()))
+            b.iter(|| {
+                black_box(&recorded)
+                    .original(stan)
+                    .map(|o| o.request().len())
+            })
         });
         g.finish();
     }
