@@ -29,8 +29,6 @@ struct Planted {
     pans: [String; 3],
     /// Discretionary data of the track (holds the CVV).
     discretionary: String,
-    /// The CVV on its own (inside the discretionary data).
-    cvv: String,
     pin_block: [u8; 8],
     cryptogram: [u8; 8],
 }
@@ -78,13 +76,13 @@ impl Planted {
             );
         }
         text_forms(&mut out, "track 2", &self.track2());
-        text_forms(&mut out, "discretionary data", &self.discretionary);
-        // The CVV alone is three digits; it is looked for with the service
-        // code and PVV around it (a unique run), in every form.
+        // The CVV alone is three digits, too short to look for without
+        // false hits; it is looked for inside the discretionary data
+        // (service code 101, CVV, 7 more digits), a unique run, in every form.
         text_forms(
             &mut out,
-            "CVV run",
-            &format!("101{}{}", self.cvv, &self.discretionary[6..]),
+            "discretionary data (with the CVV)",
+            &self.discretionary,
         );
         binary_forms(&mut out, "PIN block", &self.pin_block);
         binary_forms(&mut out, "cryptogram", &self.cryptogram);
@@ -197,7 +195,6 @@ fn planted() -> impl Strategy<Value = Planted> {
             // Service code 101, then the CVV, then the rest: 13 digits.
             discretionary: format!("101{cvv}{rest}"),
             pans,
-            cvv,
             pin_block,
             cryptogram,
         })
@@ -560,7 +557,6 @@ fn the_needles_find_card_data_in_a_request_as_sent() -> Result<(), Fail> {
             "5413330089010608".into(),
         ],
         discretionary: "1015551234567".into(),
-        cvv: "555".into(),
         pin_block: [0x0A, 0x1B, 0x2C, 0x3D, 0x4E, 0x5F, 0x60, 0x71],
         cryptogram: [1, 2, 3, 4, 5, 6, 7, 8],
     };
@@ -592,5 +588,71 @@ fn the_needles_find_card_data_in_a_request_as_sent() -> Result<(), Fail> {
             );
         }
     }
+    Ok(())
+}
+
+/// A user spec whose private fields hold card data: DE 48 (tagged, with a
+/// CVV2) and DE 127 (with an account number) are marked `mask = "full"`.
+const PRIVATE_CARD_DATA: &str = r#"
+name = "private-card-data"
+[message]
+mti = "ascii"
+bitmap = "binary"
+[fields]
+2 = { name = "PAN", class = "n", prefix = "LL", max = 19 }
+3 = { name = "Processing code", class = "n", length = 6 }
+4 = { name = "Amount", class = "n", length = 12 }
+11 = { name = "STAN", class = "n", length = 6 }
+41 = { name = "Terminal", class = "ans", length = 8 }
+42 = { name = "Merchant", class = "ans", length = 15 }
+48 = { name = "Additional data", class = "ans", prefix = "LLL", max = 999, mask = "full" }
+127 = { name = "Private", class = "ans", prefix = "LLL", max = 999, mask = "full" }
+"#;
+
+#[test]
+fn private_fields_the_spec_masks_are_not_kept() -> Result<(), Box<dyn std::error::Error>> {
+    use crate::flows::journal::test_support::{MID, TID, retry_in_use, txn};
+    let spec = Spec::from_toml_str(PRIVATE_CARD_DATA, "private-card-data.toml")?;
+    let key: Arc<dyn JournalKey> = Arc::new(SoftwareKey::from_bytes(1, &[8; 32]));
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("j.json");
+    let mut journal = Journal::new(
+        spec.clone(),
+        key.clone(),
+        TID,
+        MID,
+        crate::flows::journal::JournalPolicy::generic_1987(),
+    );
+    journal.sign_on(None)?;
+    let mut fj = FileJournal::create(&path, journal)?;
+    let (cvv2, account) = ("CV0044817", "AC0195413330089010608");
+    let req = txn(TxnKind::Purchase, 100);
+    let (spec2, facts) = (spec.clone(), req.clone());
+    let t = fj.begin(req, move |t| -> Result<Vec<u8>, BoxError> {
+        let plain = crate::fuzzing::journal_request(&spec2, &facts, t.stan)?;
+        let mut b = crate::MessageBuilder::from_view(&MessageView::decode(&spec2, &plain)?);
+        b.set_copied(2, "5413330089010608")?;
+        b.set_copied(48, cvv2)?;
+        b.set_copied(127, account)?;
+        Ok(b.encode_to_vec()?)
+    })?;
+    let sent = MessageView::decode(&spec, &t.request)?;
+    assert!(sent.has(48) && sent.has(127));
+    let kept = MessageView::decode(&spec, &fj.journal().txn(t.stan).ok_or("no record")?.request)?;
+    assert!(!kept.has(2) && !kept.has(48) && !kept.has(127));
+    drop(fj);
+    let file = std::fs::read(&path)?;
+    for needle in [cvv2, account, "5413330089010608"] {
+        let mut forms = Vec::new();
+        text_forms(&mut forms, needle, needle);
+        for (what, form) in forms {
+            assert!(!contains(&file, &form), "file holds {what}");
+        }
+    }
+    let fj = retry_in_use(|| FileJournal::open(&path, spec.clone(), key.clone()))?;
+    let original = fj.journal().original(t.stan)?;
+    let back = MessageView::decode(&spec, original.request())?;
+    assert_eq!(back.str(2), Some("5413330089010608"));
+    assert!(!back.has(48) && !back.has(127));
     Ok(())
 }

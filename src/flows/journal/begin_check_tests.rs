@@ -222,3 +222,37 @@ fn bcd_and_ascii_requests_are_read_alike() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_response_to_another_stan_or_mti_is_refused() -> TestResult {
+    let mut j = signed_on(JournalPolicy::generic_1987())?;
+    let t = begin(&mut j, txn(TxnKind::Purchase, 2_500))?;
+    let spec = j.spec().clone();
+    let response = |mti: &str, stan: &str| -> Result<Vec<u8>, crate::error::EncodeError> {
+        let mut b = MessageBuilder::new(&spec);
+        b.mti(mti)?.set_copied(11, stan)?.set_copied(39, "00")?;
+        b.set_copied(37, "000000000042")?;
+        b.encode_to_vec()
+    };
+    let before = j.clone();
+    let err = j
+        .on_response_message(t.stan, &response("0210", "000002")?)
+        .err()
+        .ok_or("response to another STAN recorded")?;
+    assert_eq!(field_of(&err), "DE 11 (STAN)");
+    assert!(err.to_string().starts_with("response DE 11"), "{err}");
+    let err = j
+        .on_response_message(t.stan, &response("0110", "000001")?)
+        .err()
+        .ok_or("response with another MTI recorded")?;
+    assert_eq!(field_of(&err), "MTI");
+    assert_eq!(j, before, "a refused response changed the journal");
+    assert_eq!(
+        j.on_response_message(t.stan, &response("0210", "000001")?)?,
+        crate::flows::journal::TxnState::Approved
+    );
+    let r = j.txn(t.stan).ok_or("no record")?;
+    assert_eq!(r.rrn.as_deref(), Some("000000000042"));
+    assert!(r.response.is_some());
+    Ok(())
+}

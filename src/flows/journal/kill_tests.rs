@@ -4,15 +4,17 @@
 //! journal is reopened and checked against what the "host" saw.
 //!
 //! The child's host is a log file: after `begin` returns the child appends
-//! `REQ <batch> <stan> <amount>` (the request is on the wire), after
+//! `REQ <P|V|R> <batch> <stan> <amount> <original stan>` (a purchase, void
+//! or refund is on the wire), after
 //! `on_reversal_sent` it appends `REV <batch> <stan>`. The host's answer to
 //! a request is a rule of the STAN (approve, decline, or lose the answer).
 //! Invariants after every kill, once the parent has sent the due reversals:
 //! the file opens; nothing is left `Sent`; every request STAN on the wire is
 //! unique and increasing across kills; for every request the host approved,
-//! the journal counts it exactly when the host was not sent a reversal for
-//! it (no reversal lost, none applied to a live transaction); the totals of
-//! the open batch and of every closed batch equal the host's.
+//! the journal counts it as live exactly when the host was not sent a
+//! reversal for it and (for a purchase) holds no live void of it (no
+//! reversal lost, none applied to a live transaction); the debit and credit
+//! totals of the open batch and of every closed batch equal the host's.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -67,7 +69,8 @@ fn flush(fj: &mut FileJournal, log: &Path) -> Result<(), Box<dyn std::error::Err
     Ok(())
 }
 
-/// The child: works until killed.
+/// The child: works until killed (purchases, voids, refunds, reversals,
+/// settlement).
 #[test]
 fn kill_child() -> TestResult {
     let Ok(dir) = std::env::var(KILL_ENV) else {
@@ -87,8 +90,45 @@ fn kill_child() -> TestResult {
             continue;
         }
         let stan = fj.journal().peek_stan()?.get();
-        let t = fbegin(&mut fj, txn(TxnKind::Purchase, amount(stan)))?;
-        append(&log, &format!("REQ {} {stan} {}", t.batch, amount(stan)))?;
+        // Every fourth request voids the latest live purchase, every fourth
+        // refunds a third of the first; refused ones (rules) become purchases.
+        let live: Vec<(Stan, u64)> = fj
+            .journal()
+            .transactions()
+            .filter(|t| t.kind == TxnKind::Purchase && t.state.is_live_approval())
+            .map(|t| (t.stan, t.amount))
+            .collect();
+        let follow_up = match (stan % 4, live.last(), live.first()) {
+            (2, Some(&(o, a)), _) => Some(("V", txn(TxnKind::Void, a).with_original(o), o)),
+            (3, _, Some(&(o, a))) => Some((
+                "R",
+                txn(TxnKind::Refund, (a / 3).max(1)).with_original(o),
+                o,
+            )),
+            _ => None,
+        };
+        let done = match follow_up {
+            Some((kind, req, o)) => {
+                let amount = req.amount;
+                fbegin(&mut fj, req)
+                    .ok()
+                    .map(|t| (t, kind, amount, o.get()))
+            }
+            None => None,
+        };
+        let (t, kind, amount, original) = match done {
+            Some(done) => done,
+            None => (
+                fbegin(&mut fj, txn(TxnKind::Purchase, amount(stan)))?,
+                "P",
+                amount(stan),
+                0,
+            ),
+        };
+        append(
+            &log,
+            &format!("REQ {kind} {} {stan} {amount} {original}", t.batch),
+        )?;
         match answer(stan) {
             Answer::Lose => {
                 fj.on_timeout(t.stan)?;
@@ -103,13 +143,22 @@ fn kill_child() -> TestResult {
     }
 }
 
+/// One request the host received.
+struct Request {
+    /// `P` purchase, `V` void, `R` refund.
+    kind: String,
+    amount: u64,
+    /// STAN of the original (void, refund), in the same batch.
+    original: u32,
+}
+
 /// The host's view of the log.
 #[derive(Default)]
 struct HostView {
     /// Request STANs in wire order.
     stans: Vec<u32>,
-    /// (batch, stan) -> amount of requests the host approved.
-    approved: BTreeMap<(u32, u32), u64>,
+    /// Every request, by (batch, stan).
+    requests: BTreeMap<(u32, u32), Request>,
     /// (batch, stan) reversed.
     reversed: BTreeSet<(u32, u32)>,
 }
@@ -121,12 +170,15 @@ impl HostView {
         for line in text.lines() {
             let parts: Vec<&str> = line.split(' ').collect();
             match parts.as_slice() {
-                ["REQ", batch, stan, amount] => {
+                ["REQ", kind, batch, stan, amount, original] => {
                     let (batch, stan): (u32, u32) = (batch.parse()?, stan.parse()?);
                     v.stans.push(stan);
-                    if answer(stan) == Answer::Approve {
-                        v.approved.insert((batch, stan), amount.parse()?);
-                    }
+                    let request = Request {
+                        kind: (*kind).to_owned(),
+                        amount: amount.parse()?,
+                        original: original.parse()?,
+                    };
+                    v.requests.insert((batch, stan), request);
                 }
                 ["REV", batch, stan] => {
                     v.reversed.insert((batch.parse()?, stan.parse()?));
@@ -137,17 +189,36 @@ impl HostView {
         Ok(v)
     }
 
-    /// Whether the host holds (batch, stan) as a live debit.
-    fn live(&self, key: (u32, u32)) -> bool {
-        self.approved.contains_key(&key) && !self.reversed.contains(&key)
+    /// Whether the host approved (batch, stan) and was not told to reverse it.
+    fn approved(&self, key: (u32, u32)) -> bool {
+        self.requests.contains_key(&key)
+            && answer(key.1) == Answer::Approve
+            && !self.reversed.contains(&key)
     }
 
-    /// (count, amount) of live debits of `batch`.
-    fn totals(&self, batch: u32) -> (u32, u64) {
-        self.approved
-            .iter()
-            .filter(|(k, _)| k.0 == batch && self.live(**k))
-            .fold((0, 0), |(n, sum), (_, a)| (n + 1, sum + a))
+    /// Whether the host holds (batch, stan) as live: approved, not
+    /// reversed, and for a purchase not voided by a live void.
+    fn live(&self, key: (u32, u32)) -> bool {
+        self.approved(key)
+            && !self.requests.iter().any(|(k, r)| {
+                r.kind == "V" && k.0 == key.0 && r.original == key.1 && self.approved(*k)
+            })
+    }
+
+    /// (debit count, debit amount, credit count, credit amount) of `batch`.
+    fn totals(&self, batch: u32) -> (u32, u64, u32, u64) {
+        let mut t = (0, 0, 0, 0);
+        for (k, r) in &self.requests {
+            if k.0 != batch || !self.live(*k) {
+                continue;
+            }
+            match r.kind.as_str() {
+                "P" => (t.0, t.1) = (t.0 + 1, t.1 + r.amount),
+                "R" => (t.2, t.3) = (t.2 + 1, t.3 + r.amount),
+                _ => {}
+            }
+        }
+        t
     }
 }
 
@@ -228,22 +299,29 @@ fn kill_9_at_random_points_loses_and_doubles_nothing() -> TestResult {
                 host.reversed.contains(&key)
             );
         }
-        for ((batch, stan), _) in host.approved.iter().filter(|(k, _)| k.0 == j.batch()) {
+        for (batch, stan) in host.requests.keys().filter(|k| k.0 == j.batch()) {
             let s = Stan::new(*stan).ok_or("stan")?;
             assert!(
                 j.txn(s).is_some(),
                 "round {round}: request {stan} of batch {batch} on the wire, not in the journal"
             );
         }
-        let t = j.totals();
+        let totals = |t: crate::flows::journal::Totals| {
+            (
+                t.debit_count,
+                t.debit_amount,
+                t.credit_count,
+                t.credit_amount,
+            )
+        };
         assert_eq!(
-            (t.debit_count, t.debit_amount),
+            totals(j.totals()),
             host.totals(j.batch()),
             "round {round}: open batch totals"
         );
         for summary in j.history() {
             assert_eq!(
-                (summary.totals.debit_count, summary.totals.debit_amount),
+                totals(summary.totals),
                 host.totals(summary.batch),
                 "round {round}: closed batch {} totals",
                 summary.batch

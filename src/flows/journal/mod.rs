@@ -14,7 +14,8 @@
 //!
 //! The journal never keeps track data (DE 35, 36, 45), PIN or security data
 //! (DE 52, 53, 96), ICC data (DE 55) or any other field the spec masks (a
-//! CVV in a private field included), in memory or on disk: a reversal,
+//! private field holding a CVV2 is dropped when its spec entry has a
+//! `mask`), in memory or on disk: a reversal,
 //! void or refund does not need them. Each request is kept without those
 //! fields and without DE 2; its PAN (from DE 2, or from track 2 for a
 //! magstripe read, whose expiry then becomes DE 14) is sealed with an AEAD

@@ -69,7 +69,8 @@ impl Journal {
     }
 
     /// Records the host's response message to `stan`: reads DE 39, DE 37
-    /// and DE 38 from it (DE 11 must be `stan`) and applies them as
+    /// and DE 38 from it (its MTI must answer the request's, DE 11 must be
+    /// `stan`: else [`JournalError::Mismatch`]) and applies them as
     /// [`on_response`](Self::on_response) does, then keeps the response
     /// without card data so that [`original`](Self::original) can hand it
     /// to the void, refund and completion builders later, after a restart
@@ -79,7 +80,14 @@ impl Journal {
         stan: Stan,
         response: &[u8],
     ) -> Result<TxnState, JournalError> {
-        let checked = crate::flows::journal::saved::check_response(&self.spec, stan, response)?;
+        let mti = self
+            .txns
+            .get(&stan)
+            .ok_or(JournalError::UnknownTxn { stan })?
+            .mti
+            .clone();
+        let checked =
+            crate::flows::journal::saved::check_response(&self.spec, &mti, stan, response)?;
         let state = self.on_response(stan, &checked.code, checked.rrn, checked.auth_code)?;
         self.record_mut(stan)?.response = Some(checked.stored);
         Ok(state)

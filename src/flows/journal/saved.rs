@@ -170,14 +170,25 @@ pub(crate) fn check_request(
     })
 }
 
-/// Reads a response to `stan`: DE 11 must match; DE 39 is required.
+/// Reads a response to the request `request_mti` of `stan`: the MTI must
+/// be the request's response MTI, DE 11 must match; DE 39 is required.
 pub(crate) fn check_response(
     spec: &Spec,
+    request_mti: &str,
     stan: Stan,
     bytes: &[u8],
 ) -> Result<CheckedResponse, JournalError> {
     const RSP: &str = "response";
     let v = MessageView::decode(spec, bytes).map_err(|e| unreadable(RSP, e))?;
+    let expected = request_mti
+        .parse::<crate::message::Mti>()
+        .ok()
+        .and_then(|m| m.response());
+    if let Some(expected) = expected
+        && expected != v.mti()
+    {
+        return Err(mismatch(RSP, "MTI", expected.as_str(), v.mti().as_str()));
+    }
     check_stan(RSP, &v, stan)?;
     let code =
         small(&v, 39).ok_or_else(|| mismatch(RSP, "DE 39 (response code)", "present", "absent"))?;
