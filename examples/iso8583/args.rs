@@ -22,6 +22,11 @@ pub enum Command {
     Encode(EncodeArgs),
     /// List the bundled specs.
     Specs,
+    /// Import a spec from jPOS, moov-io or pyiso8583, or check one.
+    Spec {
+        #[command(subcommand)]
+        action: crate::spec_cmd::SpecCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]

@@ -7,6 +7,8 @@
 //! iso8583 encode [--spec NAME|PATH] [--output hex|raw] [--framing ...] [--header HEX]
 //!                [-o FILE] FILE|-
 //! iso8583 specs
+//! iso8583 spec import --from jpos|moov|pyiso8583 FILE
+//! iso8583 spec check NAME|FILE
 //! ```
 //!
 //! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`,
@@ -27,6 +29,7 @@ mod output;
 mod pcap;
 mod pretty;
 mod progress;
+mod spec_cmd;
 mod summary;
 
 use std::io::{self, Write};
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args),
         Command::Encode(args) => encode::run(&args),
         Command::Specs => specs(),
+        Command::Spec { action } => spec_cmd::run(&action),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -408,25 +408,26 @@ pub(super) fn field(
                 return Err(ctx.err(f, "prefix", format!("{p:?} is not L, LL, ... LLLLLL")));
             }
             let limit = 10u32.pow(digits as u32) - 1;
-            if max == 0 || max > limit {
+            if prefix == Encoding::Binary {
+                // A binary prefix of ceil(digits / 2) bytes states up to 256^bytes - 1
+                // (jPOS's LLH prefixes: one byte, lengths up to 255).
+                let bytes = digits.div_ceil(2) as u32;
+                let bin_limit = (1u64 << (8 * bytes)) - 1;
+                if max == 0 || u64::from(max) > bin_limit {
+                    return Err(ctx.err(
+                        f,
+                        "max",
+                        format!(
+                            "{max} does not fit a {bytes}-byte binary prefix (1..={bin_limit})"
+                        ),
+                    ));
+                }
+            } else if max == 0 || max > limit {
                 return Err(ctx.err(
                     f,
                     "max",
                     format!("{max} does not fit a {digits}-digit prefix (1..={limit})"),
                 ));
-            }
-            if prefix == Encoding::Binary && digits.div_ceil(2) < 4 {
-                let bin_limit = (1u32 << (8 * digits.div_ceil(2))) - 1;
-                if max > bin_limit {
-                    return Err(ctx.err(
-                        f,
-                        "max",
-                        format!(
-                            "{max} does not fit a {}-byte binary prefix",
-                            digits.div_ceil(2)
-                        ),
-                    ));
-                }
             }
             Length::Variable {
                 digits: digits as u8,
