@@ -155,3 +155,250 @@ fn jpos_classes_decode_a_message_laid_out_the_way_jpos_packs_it() {
         ],
     );
 }
+
+#[test]
+fn moov_spec_decodes_a_message_laid_out_the_way_moov_packs_it() {
+    let spec = import(Format::Moov, "moov-spec.json");
+    assert_eq!(spec.name(), "moov test spec");
+    let fields = [2, 3, 4, 5, 6, 35, 41, 42, 43, 48, 52, 53, 55, 62, 63];
+    let mut w = vec![0x02, 0x00];
+    w.extend(bitmap(&fields));
+    let parts: Vec<Vec<u8>> = vec![
+        vec![0x16, 0x41, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11], // 2 BCD.LL, 16 digits
+        vec![0x00, 0x00, 0x00],                                     // 3 BCD
+        b"000000001000".to_vec(),                                   // 4 ASCII
+        vec![0x01, 0x23],                                           // 5 BCD, odd: pad left
+        vec![0x12, 0x30],                                           // 6 LBCD, odd: pad right
+        vec![
+            0x20, 0x41, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0xD2, 0x51,
+        ], // 35
+        b"TERM01  ".to_vec(),                                       // 41
+        ebcdic("MERCHANT0000001"),                                  // 42 EBCDIC
+        b"ACME STORE               SPRINGFIELD  US".to_vec(),       // 43 positional
+        b"0130103ABC0202XY".to_vec(),                               // 48 tagged, ASCII.LLL
+        vec![0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6, 0x07, 0x18],       // 52
+        b"CAFEBABE".to_vec(),                                       // 53 HexToASCII, 4 bytes
+        vec![0x09, 0x9F, 0x02, 0x06, 0, 0, 0, 0, 0x01, 0x00],       // 55 Binary.L + BER-TLV
+        vec![0x00, 0x03, 0xAA, 0xBB, 0xCC],                         // 62 Binary.LL: two bytes
+        b"276000000000000000004205HELLO".to_vec(),                  // 63 bitmapped, hex bitmap
+    ];
+    for p in &parts {
+        w.extend_from_slice(p);
+    }
+    check(
+        &spec,
+        &w,
+        &[
+            ("2", "4111111111111111"),
+            ("3", "000000"),
+            ("4", "000000001000"),
+            ("5", "123"),
+            ("6", "123"),
+            ("35", "4111111111111111D251"),
+            ("41", "TERM01  "),
+            ("42", "MERCHANT0000001"),
+            ("43.1", "ACME STORE               "),
+            ("43.2", "SPRINGFIELD  "),
+            ("43.3", "US"),
+            ("48.01", "ABC"),
+            ("48.02", "XY"),
+            ("52", "A1B2C3D4E5F60718"),
+            ("53", "CAFEBABE"),
+            ("55.9F02", "000000000100"),
+            ("62", "AABBCC"),
+            ("63.2", "0042"),
+            ("63.3", "HELLO"),
+        ],
+    );
+}
+
+#[test]
+fn pyiso8583_spec_decodes_a_message_laid_out_the_way_pyiso8583_packs_it() {
+    let spec = import(Format::Pyiso8583, "pyiso-spec.json");
+    assert_eq!(spec.header_len(), 5);
+    let fields = [2, 3, 4, 11, 32, 35, 52, 55, 70];
+    let mut w = b"HDR010200".to_vec();
+    let hex: String = bitmap(&fields).iter().map(|b| format!("{b:02X}")).collect();
+    w.extend(hex.bytes());
+    let parts: Vec<Vec<u8>> = vec![
+        vec![0x15, 0x41, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1F], // 2: 15 nibbles, right_pad F
+        b"000000".to_vec(),                                         // 3
+        vec![0x00, 0x00, 0x00, 0x00, 0x10, 0x00],                   // 4: 12 nibbles
+        ebcdic("123456"),                                           // 11 cp500
+        [ebcdic("06"), b"123456".to_vec()].concat(),                // 32: cp500 length
+        vec![
+            0x13, 0x04, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1D, 0x25,
+        ], // 35: left_pad 0
+        vec![1, 2, 3, 4, 5, 6, 7, 8],                               // 52
+        vec![0x00, 0x03, 0xAA, 0xBB, 0xCC],                         // 55: 2-byte binary length
+        b"003301".to_vec(),                                         // 70
+    ];
+    for p in &parts {
+        w.extend_from_slice(p);
+    }
+    check(
+        &spec,
+        &w,
+        &[
+            ("2", "411111111111111"),
+            ("3", "000000"),
+            ("4", "000000001000"),
+            ("11", "123456"),
+            ("32", "123456"),
+            ("35", "4111111111111111D25"),
+            ("52", "0102030405060708"),
+            ("55", "AABBCC"),
+            ("70", "301"),
+        ],
+    );
+}
+
+/// Imports `text` and returns the error text.
+fn refused(format: Format, text: &str) -> String {
+    Spec::import(format, text, "t").unwrap_err().to_string()
+}
+
+#[test]
+fn unsupported_classes_attributes_and_encodings_are_refused_naming_field_and_value() {
+    let jpos = |field: &str| {
+        format!(
+            "<isopackager><isofield id='0' length='4' name='m' class='org.jpos.iso.IFA_NUMERIC'/>\
+             <isofield id='1' length='16' name='b' class='org.jpos.iso.IFB_BITMAP'/>{field}</isopackager>"
+        )
+    };
+    let cases = [
+        (
+            jpos("<isofield id='7' length='9' name='x' class='org.jpos.iso.IFX_WEIRD'/>"),
+            "t: field 7: class: unsupported jPOS class org.jpos.iso.IFX_WEIRD",
+        ),
+        (
+            jpos("<isofield id='28' length='9' name='x' class='org.jpos.iso.IFB_AMOUNT'/>"),
+            "t: field 28: class: org.jpos.iso.IFB_AMOUNT:",
+        ),
+        (
+            jpos(
+                "<isofield id='3' length='6' name='x' class='org.jpos.iso.IFA_NUMERIC' token='x'/>",
+            ),
+            "t: field 3: token: unsupported attribute token=\"x\"",
+        ),
+        (
+            jpos(
+                "<isofield id='3' length='6' name='x' class='org.jpos.iso.IFA_NUMERIC' trim='true'/>",
+            ),
+            "t: field 3: trim: unsupported attribute",
+        ),
+        (
+            jpos("<isofield id='22' length='4' name='x' class='org.jpos.iso.IFE_BINARY'/>"),
+            "t: field 22: class: org.jpos.iso.IFE_BINARY: EBCDIC hex",
+        ),
+        (
+            jpos(
+                "<isofieldpackager id='48' length='99' name='x' class='org.jpos.iso.IFA_LLCHAR' \
+                 packager='org.example.MyPackager'/>",
+            ),
+            "t: field 48: packager: unsupported subfield packager MyPackager",
+        ),
+        (
+            jpos(
+                "<isofieldpackager id='48' length='99' name='x' class='org.jpos.iso.IFB_LLBINARY' \
+                 packager='org.jpos.iso.packager.GenericSubFieldPackager' emitBitmap='false'>\
+                 <isopackager><isofield id='1' length='4' name='c' class='org.jpos.iso.IF_CHAR'/>\
+                 </isopackager></isofieldpackager>",
+            ),
+            "t: field 48: subfield 1: class: org.jpos.iso.IF_CHAR inside a binary field",
+        ),
+        (
+            jpos("<isofield id='2' length='200' name='x' class='org.jpos.iso.IFA_LLNUM'/>"),
+            "t: field 2: max: 200 does not fit a 2-digit prefix",
+        ),
+    ];
+    for (text, want) in &cases {
+        let got = refused(Format::Jpos, text);
+        assert!(got.starts_with(want), "{got}\n wanted {want}");
+    }
+    let moov = |field: &str| {
+        format!(
+            r#"{{"fields": {{"0": {{"type": "String", "length": 4, "enc": "ASCII", "prefix": "ASCII.Fixed"}},
+            "1": {{"type": "Bitmap", "length": 8, "enc": "Binary", "prefix": "Binary.Fixed"}}, {field}}}}}"#
+        )
+    };
+    let cases = [
+        (
+            moov(
+                r#""2": {"type": "Binary", "length": 9, "enc": "HexToASCII", "prefix": "ASCII.LL"}"#,
+            ),
+            "t: field 2: enc: HexToASCII with a length prefix",
+        ),
+        (
+            moov(r#""2": {"type": "String", "length": 9, "enc": "ASCII", "prefix": "Hex.LL"}"#),
+            "t: field 2: prefix: unsupported prefix \"Hex.LL\"",
+        ),
+        (
+            moov(
+                r#""2": {"type": "String", "length": 9, "enc": "EBCDIC1047", "prefix": "ASCII.LL"}"#,
+            ),
+            "t: field 2: enc: unsupported encoding \"EBCDIC1047\"",
+        ),
+        (
+            moov(
+                r#""2": {"type": "String", "length": 9, "enc": "ASCII", "prefix": "ASCII.LL", "colour": 1}"#,
+            ),
+            "t: field 2: colour: unsupported attribute",
+        ),
+    ];
+    for (text, want) in &cases {
+        let got = refused(Format::Moov, text);
+        assert!(got.starts_with(want), "{got}\n wanted {want}");
+    }
+    let got = refused(
+        Format::Pyiso8583,
+        r#"{"t": {"data_enc": "ascii", "len_enc": "ascii", "len_type": 0, "max_len": 4},
+            "p": {"data_enc": "b", "len_enc": "ascii", "len_type": 0, "max_len": 8},
+            "2": {"data_enc": "utf-16", "len_enc": "ascii", "len_type": 2, "max_len": 19}}"#,
+    );
+    assert!(
+        got.starts_with("t: field 2: 2.data_enc: unsupported data encoding \"utf-16\""),
+        "{got}"
+    );
+    let got = refused(Format::Jpos, "<isopackager><isofield");
+    assert!(got.starts_with("t: xml: "), "{got}");
+}
+
+#[test]
+fn every_bundled_spec_written_as_toml_loads_back_to_the_same_definitions() {
+    for name in iso8583_wire::spec::BUILTIN_NAMES {
+        let spec = Spec::builtin(name).unwrap();
+        let toml = spec.to_toml().unwrap();
+        let again = Spec::from_toml_str(&toml, name).unwrap();
+        assert_eq!(again.to_toml().unwrap(), toml, "{name}");
+        assert_eq!(
+            (
+                again.mti_encoding(),
+                again.bitmap_encoding(),
+                again.header_len()
+            ),
+            (
+                spec.mti_encoding(),
+                spec.bitmap_encoding(),
+                spec.header_len()
+            )
+        );
+        assert_eq!(again.fields().count(), spec.fields().count(), "{name}");
+        for (a, b) in spec.fields().zip(again.fields()) {
+            // FieldSpec has no PartialEq: its Debug form shows every setting. A fixed field's
+            // prefix encoding is never used, and not written.
+            let shown = |f: &iso8583_wire::spec::FieldSpec| {
+                let d = format!("{f:?}");
+                match f.length() {
+                    iso8583_wire::spec::Length::Fixed(_) => {
+                        let start = d.find(" prefix: ").unwrap();
+                        let end = start + d[start..].find(',').unwrap();
+                        format!("{}{}", &d[..start], &d[end + 1..])
+                    }
+                    _ => d,
+                }
+            };
+            assert_eq!(shown(a), shown(b), "{name} field {}", a.number());
+        }
+    }
+}

@@ -111,7 +111,7 @@ fn summary_line(f: &iso8583_wire::spec::FieldSpec) -> String {
     format!(
         "{:>4} {:<4} {:<18} {:<7} {}{sub}{mask}",
         f.number(),
-        f.class(),
+        f.class().as_str(),
         len,
         format!("{:?}", f.encoding()),
         f.name()

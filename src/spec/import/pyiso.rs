@@ -7,7 +7,7 @@
 //!
 //! `data_enc` `ascii` (or `latin-1`) is ASCII text and `cp500` EBCDIC text, both class ans:
 //! pyiso8583 checks no classes. `b` is raw bytes (class b) counted in bytes, or, counted in
-//! `nibbles`, packed digits (class n, BCD, length in digits) padded by `left_pad` or
+//! `nibbles`, packed digits (class n, or z for the tracks 35 and 36; BCD, length in digits) padded by `left_pad` or
 //! `right_pad` when odd. `len_type` is the prefix width in bytes: for `ascii`/`cp500` lengths
 //! that many digits, for `bcd` and `b` lengths two digits a byte.
 
@@ -158,7 +158,8 @@ pub(super) fn import(json: &str, source: &str) -> Result<SpecDoc, SpecError> {
                         d.padding = None;
                     }
                     ("b", true) => {
-                        d.class = "n";
+                        // Track 2 and 3 carry a D separator nibble that no digit class allows.
+                        d.class = if matches!(n16, 35 | 36) { "z" } else { "n" };
                         d.encoding = Some("bcd");
                         d.unit = Some("digits");
                         let pad = |k: &str| {
