@@ -22,6 +22,8 @@ pub enum Command {
     Encode(EncodeArgs),
     /// List the bundled specs.
     Specs,
+    /// For messages the spec fails on, find the smallest spec change that decodes them.
+    Doctor(crate::doctor::DoctorArgs),
     /// Import a spec from jPOS, moov-io or pyiso8583, or check one.
     Spec {
         #[command(subcommand)]

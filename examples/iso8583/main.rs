@@ -9,6 +9,7 @@
 //! iso8583 specs
 //! iso8583 spec import --from jpos|moov|pyiso8583 FILE
 //! iso8583 spec check NAME|FILE
+//! iso8583 doctor --spec NAME|PATH [--fixes N] FILE|-
 //! ```
 //!
 //! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`,
@@ -23,6 +24,7 @@
 
 mod args;
 mod decode;
+mod doctor;
 mod encode;
 mod hexinput;
 mod output;
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args),
         Command::Encode(args) => encode::run(&args),
         Command::Specs => specs(),
+        Command::Doctor(args) => doctor::run(&args),
         Command::Spec { action } => spec_cmd::run(&action),
     };
     match result {

@@ -10,7 +10,7 @@
 use crate::prelude::*;
 
 mod builtin;
-mod emit;
+pub(crate) mod emit;
 mod field;
 pub(crate) mod hot;
 #[cfg(feature = "std")]
