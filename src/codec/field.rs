@@ -125,13 +125,23 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
             }
             nbytes
         }
-        Check::Bcd => {
+        Check::Bcd | Check::BcdEitherPad => {
             let digits = if packed_digits {
                 len
             } else {
                 bcd_digits_in_bytes(fs.bcd_pad, data)
             };
-            bcd::validate(data, digits, fs.class, fs.bcd_pad).map_err(|f| match f {
+            let mut checked = bcd::validate(data, digits, fs.class, fs.bcd_pad);
+            if matches!(checked, Err(BcdFault::Pad(_))) && fs.check == Check::BcdEitherPad {
+                // The other of 0 and F (0 when the spec's nibble is neither).
+                let nibble = if fs.bcd_pad.nibble == 0 { 0xF } else { 0 };
+                let other = BcdPad {
+                    nibble,
+                    ..fs.bcd_pad
+                };
+                checked = bcd::validate(data, digits, fs.class, other);
+            }
+            checked.map_err(|f| match f {
                 BcdFault::Nibble(i) => Fault::new(start + i, DecodeErrorKind::BadBcdNibble),
                 BcdFault::Pad(i) => Fault::new(start + i, DecodeErrorKind::BadPadNibble),
             })?;

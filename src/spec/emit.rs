@@ -79,6 +79,8 @@ pub(crate) struct FieldDoc {
     pub(crate) unit: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) bcd_pad: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub(crate) bcd_pad_either: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) padding: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,6 +246,7 @@ fn field_doc(f: &FieldSpec, parent: Option<Mask>) -> FieldDoc {
             LengthUnit::Bytes => "bytes",
         });
         doc.bcd_pad = Some(bcd_pad_text(f.bcd_pad()));
+        doc.bcd_pad_either = f.accepts_either_pad();
     }
     if f.class().allows(b'0') || f.class().allows(b' ') || f.padding().is_some() {
         doc.padding = Some(padding_text(f.padding()));

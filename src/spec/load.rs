@@ -102,6 +102,9 @@ pub(super) struct RawField {
     pub(super) encoding: Option<String>,
     pub(super) unit: Option<String>,
     pub(super) bcd_pad: Option<String>,
+    /// Decoding accepts a pad nibble of 0 or F besides `bcd_pad`'s.
+    #[serde(default)]
+    pub(super) bcd_pad_either: bool,
     pub(super) padding: Option<String>,
     pub(super) mask: Option<String>,
     /// Subfield layout: positional, bitmapped, tagged or tlv.
@@ -460,6 +463,13 @@ pub(super) fn field(
     {
         return Err(ctx.err(f, "bcd_pad", "pad nibble of a numeric field is 0..9 or F"));
     }
+    if rf.bcd_pad_either && encoding != Encoding::Bcd {
+        return Err(ctx.err(
+            f,
+            "bcd_pad_either",
+            "only packed (bcd) fields have a pad nibble",
+        ));
+    }
     // A default pad character outside the class is simply not used; an explicit one is an error.
     let padding = match &rf.padding {
         Some(s) => ctx.padding(f, "padding", s)?,
@@ -540,6 +550,7 @@ pub(super) fn field(
     }
     Ok(FieldSpec {
         packed_digits: encoding == Encoding::Bcd && unit == LengthUnit::Digits,
+        bcd_pad_either: rf.bcd_pad_either,
         subfields,
         number: n,
         name: rf.name.clone(),
