@@ -310,7 +310,7 @@ impl Doctor {
             changes,
             clean: c.outcome.is_ok(),
             decoded_bytes: c.progress(),
-            error: c.outcome.clone().err(),
+            error: c.outcome.err(),
             toml_diff,
         }
     }

@@ -128,6 +128,7 @@ impl SpecDoc {
 
     /// Writes the document and loads it back through the validating loader; `source` names
     /// the file the document came from in errors.
+    #[cfg(feature = "std")]
     pub(crate) fn load(&self, source: &str) -> Result<Spec, SpecError> {
         Spec::from_toml_str(&self.to_toml()?, source)
     }
