@@ -108,9 +108,7 @@ fn jpos_classes_decode_a_message_laid_out_the_way_jpos_packs_it() {
         vec![0x09, 0x9F, 0x02, 0x06, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00],
         b"1401ABCD06REMARK".to_vec(), // 60 positional, emitBitmap=false
     ];
-    for p in &parts {
-        w.extend_from_slice(p);
-    }
+    w.extend(parts.concat());
     check(
         &spec,
         &w,
@@ -182,9 +180,7 @@ fn moov_spec_decodes_a_message_laid_out_the_way_moov_packs_it() {
         vec![0x00, 0x03, 0xAA, 0xBB, 0xCC],                         // 62 Binary.LL: two bytes
         b"276000000000000000004205HELLO".to_vec(),                  // 63 bitmapped, hex bitmap
     ];
-    for p in &parts {
-        w.extend_from_slice(p);
-    }
+    w.extend(parts.concat());
     check(
         &spec,
         &w,
@@ -233,9 +229,7 @@ fn pyiso8583_spec_decodes_a_message_laid_out_the_way_pyiso8583_packs_it() {
         vec![0x00, 0x03, 0xAA, 0xBB, 0xCC],                         // 55: 2-byte binary length
         b"003301".to_vec(),                                         // 70
     ];
-    for p in &parts {
-        w.extend_from_slice(p);
-    }
+    w.extend(parts.concat());
     check(
         &spec,
         &w,

@@ -558,6 +558,32 @@ fn composite(
     }
 }
 
+/// A subfield's class name, parsed class and length, after checking it is a plain
+/// `isofield` with supported attributes.
+fn subfield<'a>(
+    ctx: &Ctx<'_>,
+    el: Node<'a, '_>,
+    sub: At,
+) -> Result<(&'a str, JClass, u32), SpecError> {
+    if el.tag_name().name() == "isofieldpackager" {
+        return Err(ctx.err(
+            Some(sub.field),
+            &sub.setting("isofieldpackager"),
+            "nested subfield packagers are not supported",
+        ));
+    }
+    check_attrs(ctx, el, sub, FIELD_ATTRS)?;
+    let class_name = attr(ctx, el, sub, "class")?;
+    let c = parse_class(class_name).ok_or_else(|| {
+        ctx.err(
+            Some(sub.field),
+            &sub.setting("class"),
+            format!("unsupported jPOS class {class_name}"),
+        )
+    })?;
+    Ok((class_name, c, length(ctx, el, sub)?))
+}
+
 fn bitmapped(
     ctx: &Ctx<'_>,
     children: &[Node<'_, '_>],
@@ -571,23 +597,7 @@ fn bitmapped(
             field: at.field,
             sub: Some(k),
         };
-        if el.tag_name().name() == "isofieldpackager" {
-            return Err(ctx.err(
-                Some(at.field),
-                &sub.setting("isofieldpackager"),
-                "nested subfield packagers are not supported",
-            ));
-        }
-        check_attrs(ctx, el, sub, FIELD_ATTRS)?;
-        let class_name = attr(ctx, el, sub, "class")?;
-        let c = parse_class(class_name).ok_or_else(|| {
-            ctx.err(
-                Some(at.field),
-                &sub.setting("class"),
-                format!("unsupported jPOS class {class_name}"),
-            )
-        })?;
-        let len = length(ctx, el, sub)?;
+        let (class_name, c, len) = subfield(ctx, el, sub)?;
         if k == 1 {
             let enc = bitmap(c).filter(|b| *b != "ebcdic-hex").ok_or_else(|| {
                 ctx.err(
@@ -645,23 +655,7 @@ fn positional(
             field: at.field,
             sub: Some(k),
         };
-        if el.tag_name().name() == "isofieldpackager" {
-            return Err(ctx.err(
-                Some(at.field),
-                &sub.setting("isofieldpackager"),
-                "nested subfield packagers are not supported",
-            ));
-        }
-        check_attrs(ctx, el, sub, FIELD_ATTRS)?;
-        let class_name = attr(ctx, el, sub, "class")?;
-        let c = parse_class(class_name).ok_or_else(|| {
-            ctx.err(
-                Some(at.field),
-                &sub.setting("class"),
-                format!("unsupported jPOS class {class_name}"),
-            )
-        })?;
-        let len = length(ctx, el, sub)?;
+        let (class_name, c, len) = subfield(ctx, el, sub)?;
         if c.kind == Kind::Nop {
             continue;
         }
