@@ -396,3 +396,34 @@ fn every_bundled_spec_written_as_toml_loads_back_to_the_same_definitions() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Damaged spec files are refused with an error or imported, never a panic: each test
+    /// spec with bytes overwritten, and numbers replaced by extreme values.
+    #[test]
+    fn damaged_spec_files_never_panic(
+        which in 0usize..3,
+        edits in proptest::collection::vec((0usize..100_000, proptest::num::u8::ANY), 1..8),
+        big in proptest::prop_oneof![proptest::strategy::Just("0"), proptest::strategy::Just("4294967295"), proptest::strategy::Just("99999999999999999999"), proptest::strategy::Just("-1")],
+    ) {
+        let (format, file) = [
+            (Format::Jpos, "jpos-classes.xml"),
+            (Format::Moov, "moov-spec.json"),
+            (Format::Pyiso8583, "pyiso-spec.json"),
+        ][which];
+        let path = format!("{}/tests/import/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut bytes = text.into_bytes();
+        for (at, b) in edits {
+            let i = at % bytes.len();
+            bytes[i] = b;
+        }
+        let text = String::from_utf8_lossy(&bytes).replace("19", big);
+        if let Ok(spec) = Spec::import(format, &text, "damaged") {
+            let toml = spec.to_toml().unwrap();
+            Spec::from_toml_str(&toml, "again").unwrap();
+        }
+    }
+}

@@ -189,8 +189,8 @@ pub(super) fn import(json: &str, source: &str) -> Result<SpecDoc, SpecError> {
                     let (digits, enc) = match s("len_enc") {
                         "ascii" | "latin-1" => (len_type, "ascii"),
                         "cp500" => (len_type, "ebcdic"),
-                        "bcd" => (2 * len_type, "bcd"),
-                        "b" => (2 * len_type, "binary"),
+                        "bcd" => (len_type.saturating_mul(2), "bcd"),
+                        "b" => (len_type.saturating_mul(2), "binary"),
                         e => {
                             return Err(err(
                                 n,
