@@ -74,6 +74,17 @@ impl MatchKey {
     pub fn without_mti(&self) -> &[u8] {
         self.0.get(4..).unwrap_or(&[])
     }
+
+    /// The response MTI the key starts with.
+    pub fn mti(&self) -> Option<Mti> {
+        let d: [u8; 4] = self.0.get(..4)?.try_into().ok()?;
+        Mti::from_digits(d).ok()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> MatchKey {
+        MatchKey(bytes)
+    }
 }
 
 impl KeyRules {
