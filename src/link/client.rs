@@ -183,24 +183,25 @@ impl Client {
         {
             return Ok(c);
         }
+        let deadline = tokio::time::Instant::now() + self.inner.config.wait_for_link;
         let mut rx = self.inner.state.subscribe();
-        let wait = rx.wait_for(|s| {
-            matches!(
-                s,
-                LinkState::Ready | LinkState::Closing | LinkState::Closed
-            )
-        });
-        let state = match tokio::time::timeout(self.inner.config.wait_for_link, wait).await {
-            Ok(Ok(s)) => *s,
-            _ => return Err(LinkError::Down),
-        };
-        match state {
-            LinkState::Ready => self
-                .connection()
-                .filter(|c| !c.is_closed())
-                .ok_or(LinkError::Down),
-            LinkState::Closing => Err(LinkError::ShuttingDown),
-            _ => Err(LinkError::Down),
+        loop {
+            let state = *rx.borrow_and_update();
+            match state {
+                LinkState::Ready => {
+                    // A stale `Ready` over a connection just lost flips to `Connecting` soon.
+                    if let Some(c) = self.connection().filter(|c| !c.is_closed()) {
+                        return Ok(c);
+                    }
+                }
+                LinkState::Closing => return Err(LinkError::ShuttingDown),
+                LinkState::Closed => return Err(LinkError::Down),
+                LinkState::Connecting | LinkState::SigningOn => {}
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return Err(LinkError::Down),
+            }
         }
     }
 

@@ -90,6 +90,10 @@ pub struct LinkConfig {
     pub rejects: RejectRule,
     /// Time a request waits for its response.
     pub request_timeout: Duration,
+    /// How often each connection looks for requests past their deadline: a request times
+    /// out between its timeout and its timeout plus this tick (one sweep per tick instead of
+    /// a timer per request).
+    pub timeout_tick: Duration,
     /// Answer a peer's 0800 echo test (DE 70 `301`) with 0810 `00` without bothering the
     /// handler.
     pub auto_echo: bool,
@@ -102,7 +106,8 @@ pub struct LinkConfig {
 }
 
 impl LinkConfig {
-    /// Defaults: key DE 41 + DE 11, 0620 rejects, 30 s request timeout, echo answered,
+    /// Defaults: key DE 41 + DE 11, 0620 rejects, 30 s request timeout checked every 5 ms,
+    /// echo answered,
     /// undecodable frames reported, 4096 keys remembered.
     pub fn new(spec: Spec, framing: FrameConfig) -> LinkConfig {
         LinkConfig {
@@ -111,6 +116,7 @@ impl LinkConfig {
             keys: KeyRules::default(),
             rejects: RejectRule::default(),
             request_timeout: Duration::from_secs(30),
+            timeout_tick: Duration::from_millis(5),
             auto_echo: true,
             on_undecodable: OnUndecodable::Report,
             remember: 4096,

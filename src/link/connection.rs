@@ -4,8 +4,10 @@
 //! caller waiting for its key (or to [`Handler::stray`] when none is), answers echo tests,
 //! and gives the peer's requests to [`Handler::request`]. The writer writes whatever senders
 //! have queued in the [`Outbox`] in one call per batch. A caller of [`Connection::send`]
-//! registers its key, queues its bytes and waits on a one-shot channel, with a timeout: one
-//! wake-up per request on each side.
+//! registers its key and deadline, queues its bytes and waits on a one-shot channel: one
+//! wake-up per request on each side. A sweep per connection fails the requests past their
+//! deadline once per [`timeout_tick`](LinkConfig::timeout_tick), so no timer is armed per
+//! request.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -16,7 +18,7 @@ use tokio::time::Instant;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -41,6 +43,8 @@ struct Inner {
     pending: Mutex<Pending>,
     token: CancellationToken,
     replies: TaskTracker,
+    /// Wakes the timeout sweep when the first request of a quiet spell is registered.
+    sweep: Notify,
     peer: Option<SocketAddr>,
     started: Instant,
     /// Milliseconds after `started` of the last bytes read.
@@ -106,6 +110,7 @@ impl Connection {
                 metrics,
                 token: CancellationToken::new(),
                 replies: TaskTracker::new(),
+                sweep: Notify::new(),
                 peer,
                 started: Instant::now(),
                 last_read: AtomicU64::new(0),
@@ -115,6 +120,8 @@ impl Connection {
         tokio::spawn(async move { c.read_loop(read).await });
         let c = conn.clone();
         tokio::spawn(async move { c.write_loop(write).await });
+        let c = conn.clone();
+        tokio::spawn(async move { c.sweep_loop().await });
         conn
     }
 
@@ -141,16 +148,24 @@ impl Connection {
             .keys
             .request_key(&request)
             .ok_or(LinkError::NotARequest(mti))?;
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, rx) = oneshot::channel();
         let sent = Instant::now();
-        self.pending().insert(
-            key.clone(),
-            Waiter {
-                tx,
-                request: mti,
-                sent,
-            },
-        )?;
+        let first = {
+            let mut pending = self.pending();
+            pending.insert(
+                key.clone(),
+                Waiter {
+                    tx,
+                    request: mti,
+                    sent,
+                    deadline: sent + timeout,
+                },
+            )?;
+            pending.len() == 1
+        };
+        if first {
+            inner.sweep.notify_one();
+        }
         inner.metrics.in_flight_add();
         let mut guard = Guard {
             conn: self,
@@ -158,26 +173,9 @@ impl Connection {
         };
         inner.outbox.push(request.bytes())?;
         inner.metrics.sent(mti);
-        let outcome = tokio::time::timeout(timeout, &mut rx).await;
-        let key = guard.key.take();
-        match outcome {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err(LinkError::ConnectionLost { mti }),
-            Err(_) => {
-                let expired = key.and_then(|k| self.pending().expire(&k));
-                if expired.is_some() {
-                    inner.metrics.in_flight_sub();
-                    inner.metrics.timeout();
-                    return Err(LinkError::Timeout {
-                        mti,
-                        millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-                    });
-                }
-                // The answer was being delivered as the timer fired.
-                rx.try_recv()
-                    .unwrap_or(Err(LinkError::ConnectionLost { mti }))
-            }
-        }
+        let outcome = rx.await;
+        guard.key = None;
+        outcome.unwrap_or(Err(LinkError::ConnectionLost { mti }))
     }
 
     /// Queues `msg` for sending without waiting for anything (an answer to the peer, an
@@ -186,6 +184,12 @@ impl Connection {
         self.inner.outbox.push(msg.bytes())?;
         self.inner.metrics.sent(msg.mti());
         Ok(())
+    }
+
+    /// Queues `bytes` exactly as given, with no length header added: for proxies and for
+    /// injecting faults in tests (a garbage frame, half a frame before a close).
+    pub fn write_raw(&self, bytes: &[u8]) -> Result<(), LinkError> {
+        self.inner.outbox.push_raw(bytes)
     }
 
     /// Closes gracefully: what is queued is written, then both directions close and pending
@@ -246,6 +250,30 @@ impl Connection {
             .pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fails the requests past their deadline, once per tick while any are pending.
+    async fn sweep_loop(self) {
+        let inner = &*self.inner;
+        let tick = inner.config.timeout_tick.max(Duration::from_millis(1));
+        loop {
+            let idle = self.pending().len() == 0;
+            tokio::select! {
+                _ = inner.token.cancelled() => return,
+                _ = inner.sweep.notified(), if idle => continue,
+                _ = tokio::time::sleep(tick), if !idle => {}
+            }
+            let due = self.pending().expire_due(Instant::now());
+            for w in due {
+                inner.metrics.in_flight_sub();
+                inner.metrics.timeout();
+                let millis = u64::try_from((w.deadline - w.sent).as_millis()).unwrap_or(u64::MAX);
+                let _ = w.tx.send(Err(LinkError::Timeout {
+                    mti: w.request,
+                    millis,
+                }));
+            }
+        }
     }
 
     async fn write_loop<W: AsyncWrite + Unpin>(self, mut w: W) {

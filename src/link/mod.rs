@@ -30,11 +30,14 @@ mod codec;
 mod config;
 mod connection;
 mod error;
+pub mod faults;
 mod handler;
 mod key;
+pub mod load;
 mod metrics;
 mod outbox;
 mod pending;
+mod pool;
 mod server;
 
 pub use client::{Client, LinkState};
@@ -46,6 +49,7 @@ pub use config::{
 pub use connection::Connection;
 pub use error::LinkError;
 pub use handler::{BoxFuture, Handler, NoHandler, Reply, Stray, StrayKind, echo_request};
+pub use pool::Pool;
 pub use server::Server;
 pub use key::{HeaderKey, KeyRule, KeyRules, MatchKey};
 pub use metrics::{LATENCY_BUCKETS, Metrics, MetricsSnapshot};

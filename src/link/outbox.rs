@@ -68,6 +68,23 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues `bytes` as they are, without a length header.
+    pub(crate) fn push_raw(&self, bytes: &[u8]) -> Result<(), LinkError> {
+        let was_empty = {
+            let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if s.closed {
+                return Err(LinkError::Io("connection closed".into()));
+            }
+            let was_empty = s.buf.is_empty();
+            s.buf.extend_from_slice(bytes);
+            was_empty
+        };
+        if was_empty {
+            self.notify.notify_one();
+        }
+        Ok(())
+    }
+
     /// Refuses further pushes; what is queued is still written.
     pub(crate) fn close(&self) {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).closed = true;

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::link::error::LinkError;
-use crate::link::key::MatchKey;
+use crate::link::key::{KeyHasher, MatchKey};
 use crate::message::{Message, Mti};
 
 /// What a waiting request receives.
@@ -20,29 +20,33 @@ pub(crate) struct Waiter {
     pub(crate) tx: oneshot::Sender<Answer>,
     pub(crate) request: Mti,
     pub(crate) sent: Instant,
+    /// When the request times out.
+    pub(crate) deadline: Instant,
 }
 
 /// A set of keys that forgets its oldest half when full: two generations, each at most
 /// `cap` keys.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Recent {
-    current: HashSet<MatchKey>,
-    previous: HashSet<MatchKey>,
+    current: HashSet<MatchKey, KeyHasher>,
+    previous: HashSet<MatchKey, KeyHasher>,
     cap: usize,
 }
 
 impl Recent {
     fn new(cap: usize) -> Recent {
         Recent {
-            current: HashSet::new(),
-            previous: HashSet::new(),
+            current: HashSet::with_hasher(KeyHasher::new()),
+            previous: HashSet::with_hasher(KeyHasher::new()),
             cap: cap.max(1),
         }
     }
 
     fn insert(&mut self, key: MatchKey) {
         if self.current.len() >= self.cap {
-            self.previous = std::mem::take(&mut self.current);
+            // Reuse the older set's table: no reallocation in steady state.
+            std::mem::swap(&mut self.previous, &mut self.current);
+            self.current.clear();
         }
         self.current.insert(key);
     }
@@ -68,7 +72,7 @@ pub(crate) enum Matched {
 /// The pending requests of one connection.
 #[derive(Debug)]
 pub(crate) struct Pending {
-    live: HashMap<MatchKey, Waiter>,
+    live: HashMap<MatchKey, Waiter, KeyHasher>,
     answered: Recent,
     expired: Recent,
     closed: bool,
@@ -77,7 +81,7 @@ pub(crate) struct Pending {
 impl Pending {
     pub(crate) fn new(remember: usize) -> Pending {
         Pending {
-            live: HashMap::with_capacity(256),
+            live: HashMap::with_capacity_and_hasher(256, KeyHasher::new()),
             answered: Recent::new(remember),
             expired: Recent::new(remember),
             closed: false,
@@ -130,11 +134,23 @@ impl Pending {
         Some((found, w))
     }
 
-    /// Removes a request that timed out; `None` when its answer came first.
-    pub(crate) fn expire(&mut self, key: &MatchKey) -> Option<Waiter> {
-        let w = self.live.remove(key)?;
-        self.expired.insert(key.clone());
-        Some(w)
+    /// Removes the requests whose deadline is `now` or earlier (remembering their keys, to
+    /// recognise their late answers).
+    pub(crate) fn expire_due(&mut self, now: Instant) -> Vec<Waiter> {
+        let due: Vec<MatchKey> = self
+            .live
+            .iter()
+            .filter(|(_, w)| w.deadline <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut out = Vec::with_capacity(due.len());
+        for key in due {
+            if let Some(w) = self.live.remove(&key) {
+                out.push(w);
+                self.expired.insert(key);
+            }
+        }
+        out
     }
 
     /// Removes a request whose caller gave up (dropped its future) without a timeout.
@@ -169,6 +185,7 @@ mod tests {
             tx,
             request: Mti::from_digits(*b"0200").unwrap(),
             sent: Instant::now(),
+            deadline: Instant::now() + std::time::Duration::from_secs(1),
         };
         (w, rx)
     }
@@ -187,7 +204,8 @@ mod tests {
         ));
         assert!(matches!(p.on_response(key(b"0210A")), Matched::Waiter(_)));
         assert!(matches!(p.on_response(key(b"0210A")), Matched::Duplicate));
-        assert!(p.expire(&key(b"0210B")).is_some());
+        let later = Instant::now() + std::time::Duration::from_secs(2);
+        assert_eq!(p.expire_due(later).len(), 1);
         assert!(matches!(p.on_response(key(b"0210B")), Matched::Late));
         assert!(matches!(p.on_response(key(b"0210C")), Matched::Unmatched));
         assert_eq!(p.len(), 0);
