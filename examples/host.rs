@@ -29,7 +29,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use clap::Parser;
 use iso8583_wire::flows::host::{
@@ -37,6 +37,7 @@ use iso8583_wire::flows::host::{
     TxnKey,
 };
 use iso8583_wire::framing::{FrameConfig, LengthHeader, PosHeader};
+use iso8583_wire::link::driver::utc_now;
 use iso8583_wire::link::{
     Connection, Handler, LinkConfig, LinkError, Reply, Server, ServerConfig,
 };
@@ -278,21 +279,10 @@ impl Host {
 
 /// Current UTC time as (`hhmmss`, `MMDD`).
 fn local_time() -> (String, String) {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let rem = secs % 86_400;
-    let days = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
-    let doe = days.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let t = utc_now();
     (
-        format!("{:02}{:02}{:02}", rem / 3600, rem / 60 % 60, rem % 60),
-        format!("{month:02}{day:02}"),
+        format!("{:02}{:02}{:02}", t.hour, t.minute, t.second),
+        format!("{:02}{:02}", t.month, t.day),
     )
 }
 

@@ -7,6 +7,8 @@
 //! - [`Server`]: accepts connections up to a cap, hands each request to the [`Handler`] and
 //!   writes its answer; any accepted [`Connection`] can also send unsolicited messages.
 //! - [`Pool`]: one `send` over several clients, round-robin over those signed on, failing over.
+//! - [`driver::TerminalDriver`]: a terminal's client tied to its journal: requests journaled
+//!   before they leave, reversals sent (and repeated) before any new financial request.
 //! - [`Connection`]: one live link, client or server side alike.
 //! - [`MessageCodec`]: a `tokio_util` codec that yields decoded owned [`Message`](crate::Message)s
 //!   (or an [`Inbound::Undecodable`] naming field and offset, the stream staying in step), and
@@ -29,6 +31,7 @@ mod client;
 mod codec;
 mod config;
 mod connection;
+pub mod driver;
 mod error;
 pub mod faults;
 mod handler;
