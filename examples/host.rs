@@ -38,9 +38,7 @@ use iso8583_wire::flows::host::{
 };
 use iso8583_wire::framing::{FrameConfig, LengthHeader, PosHeader};
 use iso8583_wire::link::driver::utc_now;
-use iso8583_wire::link::{
-    Connection, Handler, LinkConfig, LinkError, Reply, Server, ServerConfig,
-};
+use iso8583_wire::link::{Connection, Handler, LinkConfig, LinkError, Reply, Server, ServerConfig};
 use iso8583_wire::{Message, MessageBuilder, MessageView, Spec};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -269,7 +267,11 @@ impl Host {
         if let Some(rrn) = &decision.rrn {
             b.set(37, rrn.as_str())?;
         }
-        if let Some(auth) = decision.auth_code.as_ref().filter(|_| decision.is_approved()) {
+        if let Some(auth) = decision
+            .auth_code
+            .as_ref()
+            .filter(|_| decision.is_approved())
+        {
             b.set(38, auth.as_str())?;
         }
         b.set(39, decision.response_code.as_str())?;

@@ -25,7 +25,7 @@ use bytes::BytesMut;
 use clap::Parser;
 use iso8583_wire::Spec;
 use iso8583_wire::framing::{FrameConfig, LengthHeader};
-use iso8583_wire::link::faults::{FaultyHost, Faults, approve};
+use iso8583_wire::link::faults::{Faults, FaultyHost, approve};
 use iso8583_wire::link::load::{LoadPlan, LoadReport, Purchases, run_load};
 use iso8583_wire::link::{
     Backoff, Client, ClientConfig, Connection, Handler, LinkConfig, Pool, Reply, Server,
@@ -59,8 +59,9 @@ struct Args {
     /// Request timeout in milliseconds (faulty delays are this plus 100 ms).
     #[arg(long, default_value_t = 250)]
     timeout_ms: u64,
-    /// Runtime worker threads (0: the in-process server and the client each get a
-    /// single-threaded runtime on a thread of their own).
+    /// Runtime threads: 0, the in-process server and the client each get a single-threaded
+    /// runtime on a thread of their own; 1, both share one single-threaded runtime; more, one
+    /// multi-threaded runtime with that many workers.
     #[arg(long, default_value_t = 0)]
     threads: usize,
 }
@@ -76,7 +77,7 @@ impl Handler for Approve {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let rt = if args.threads == 0 {
+    let rt = if args.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -194,7 +195,10 @@ fn host_thread(
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?.to_string();
     std::thread::spawn(move || {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) => return eprintln!("loadgen: host runtime: {e}"),
         };

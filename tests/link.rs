@@ -26,9 +26,13 @@ async fn responses_match_their_requests_out_of_order() {
     });
     let srv = server(peer).await;
     let handler = Arc::new(Collect::default());
-    let client = Client::connect(srv.local_addr().to_string(), client_config(), handler.clone())
-        .await
-        .unwrap();
+    let client = Client::connect(
+        srv.local_addr().to_string(),
+        client_config(),
+        handler.clone(),
+    )
+    .await
+    .unwrap();
     let mut tasks = Vec::new();
     for s in 1..=40 {
         let c = client.clone();
@@ -112,9 +116,13 @@ async fn the_peers_echo_is_answered_and_its_requests_reach_the_handler() {
     let peer = Peer::new(|_| Act::Answer);
     let srv = server(peer.clone()).await;
     let handler = Arc::new(Collect::default());
-    let _client = Client::connect(srv.local_addr().to_string(), client_config(), handler.clone())
-        .await
-        .unwrap();
+    let _client = Client::connect(
+        srv.local_addr().to_string(),
+        client_config(),
+        handler.clone(),
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let conn = peer.conns.lock().unwrap()[0].clone();
     // An unsolicited echo from the host: answered by the link itself.
@@ -155,18 +163,29 @@ async fn an_unanswered_keep_alive_echo_drops_the_link_and_the_client_reconnects(
     let m = client.metrics().snapshot();
     assert!(m.reconnects >= 2, "{m:?}");
     assert!(m.sent.get("0800").copied().unwrap_or(0) >= 2);
-    assert_eq!(handler.sign_ons.load(Ordering::SeqCst) as u64, m.reconnects + 1);
-    assert!(peer.seen.load(Ordering::SeqCst) >= 2, "echoes reached the host");
+    assert_eq!(
+        handler.sign_ons.load(Ordering::SeqCst) as u64,
+        m.reconnects + 1
+    );
+    assert!(
+        peer.seen.load(Ordering::SeqCst) >= 2,
+        "echoes reached the host"
+    );
 }
 
 #[tokio::test]
 async fn an_answered_keep_alive_keeps_the_link() {
     let peer = Peer::new(|_| Act::Answer);
     let srv = server(peer.clone()).await;
-    let config = client_config().with_idle_echo(Duration::from_millis(40), Duration::from_millis(200));
-    let client = Client::connect(srv.local_addr().to_string(), config, Arc::new(Collect::default()))
-        .await
-        .unwrap();
+    let config =
+        client_config().with_idle_echo(Duration::from_millis(40), Duration::from_millis(200));
+    let client = Client::connect(
+        srv.local_addr().to_string(),
+        config,
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let m = client.metrics().snapshot();
     assert!(m.sent.get("0800").copied().unwrap_or(0) >= 3, "{m:?}");
@@ -180,9 +199,13 @@ async fn the_in_flight_cap_holds_under_a_burst() {
     let peer = Peer::new(|_| Act::Delay(Duration::from_millis(20)));
     let srv = server(peer.clone()).await;
     let config = client_config().with_max_in_flight(8, WhenFull::Wait);
-    let client = Client::connect(srv.local_addr().to_string(), config, Arc::new(Collect::default()))
-        .await
-        .unwrap();
+    let client = Client::connect(
+        srv.local_addr().to_string(),
+        config,
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap();
     let mut tasks = Vec::new();
     for s in 1..=100 {
         let c = client.clone();
@@ -196,9 +219,13 @@ async fn the_in_flight_cap_holds_under_a_burst() {
 
     // Failing fast instead: the ninth concurrent request is refused at once.
     let config = client_config().with_max_in_flight(8, WhenFull::FailFast);
-    let client = Client::connect(srv.local_addr().to_string(), config, Arc::new(Collect::default()))
-        .await
-        .unwrap();
+    let client = Client::connect(
+        srv.local_addr().to_string(),
+        config,
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap();
     let mut tasks = Vec::new();
     for s in 200..216 {
         let c = client.clone();
@@ -227,9 +254,13 @@ async fn shutdown_drains_in_flight_requests_then_signs_off() {
     });
     let srv = server(peer.clone()).await;
     let handler = Arc::new(Collect::default());
-    let client = Client::connect(srv.local_addr().to_string(), client_config(), handler.clone())
-        .await
-        .unwrap();
+    let client = Client::connect(
+        srv.local_addr().to_string(),
+        client_config(),
+        handler.clone(),
+    )
+    .await
+    .unwrap();
     let mut tasks = Vec::new();
     for s in 1..=10 {
         let c = client.clone();
@@ -251,7 +282,11 @@ async fn shutdown_drains_in_flight_requests_then_signs_off() {
     assert_eq!(client.state(), LinkState::Closed);
     assert_eq!(handler.sign_offs.load(Ordering::SeqCst), 1);
     let m = client.metrics().snapshot();
-    assert_eq!(m.received.get("0810"), Some(&1), "the sign-off was answered");
+    assert_eq!(
+        m.received.get("0810"),
+        Some(&1),
+        "the sign-off was answered"
+    );
     assert_eq!(m.received.get("0210"), Some(&10));
     assert_eq!(m.in_flight, 0);
 }
@@ -321,9 +356,13 @@ async fn a_framing_error_closes_only_its_connection() {
     let bad = Client::connect(addr.to_string(), cfg.clone(), handler.clone())
         .await
         .unwrap();
-    let other = Client::connect(good.local_addr().to_string(), cfg, Arc::new(Collect::default()))
-        .await
-        .unwrap();
+    let other = Client::connect(
+        good.local_addr().to_string(),
+        cfg,
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap();
     let started = tokio::time::Instant::now();
     assert!(matches!(
         bad.send(purchase(1)).await,
@@ -334,7 +373,10 @@ async fn a_framing_error_closes_only_its_connection() {
     assert!(errors.iter().any(|e| e.contains("65535")), "{errors:?}");
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(bad.state(), LinkState::Closed);
-    assert!(matches!(bad.send(purchase(2)).await, Err(LinkError::ShuttingDown | LinkError::Down)));
+    assert!(matches!(
+        bad.send(purchase(2)).await,
+        Err(LinkError::ShuttingDown | LinkError::Down)
+    ));
     assert_eq!(stan(&other.send(purchase(3)).await.unwrap()), 3);
 }
 
@@ -371,20 +413,32 @@ async fn the_server_refuses_connections_over_its_cap_and_shuts_down() {
     let srv = iso8583_wire::link::Server::bind("127.0.0.1:0", cfg, peer)
         .await
         .unwrap();
-    let one = Client::connect(srv.local_addr().to_string(), client_config(), Arc::new(Collect::default()))
-        .await
-        .unwrap();
+    let one = Client::connect(
+        srv.local_addr().to_string(),
+        client_config(),
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap();
     let mut c2 = client_config().with_reconnect(None);
     c2.wait_for_link = Duration::from_millis(50);
-    let two = Client::connect(srv.local_addr().to_string(), c2, Arc::new(Collect::default()))
-        .await
-        .unwrap();
+    let two = Client::connect(
+        srv.local_addr().to_string(),
+        c2,
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap();
     assert!(two.send(purchase(2)).await.is_err());
     assert_eq!(srv.metrics().snapshot().refused, 1);
     assert_eq!(stan(&one.send(purchase(1)).await.unwrap()), 1);
     srv.shutdown(Duration::from_millis(500)).await;
     assert!(srv.connections().is_empty());
-    assert!(tokio::net::TcpStream::connect(srv.local_addr()).await.is_err());
+    assert!(
+        tokio::net::TcpStream::connect(srv.local_addr())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -392,8 +446,12 @@ async fn connecting_to_nothing_fails_clearly() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let err = Client::connect(addr.to_string(), client_config(), Arc::new(Collect::default()))
-        .await
-        .unwrap_err();
+    let err = Client::connect(
+        addr.to_string(),
+        client_config(),
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, LinkError::Io(_)), "{err:?}");
 }

@@ -44,9 +44,13 @@ async fn driver(peer: Arc<Peer>) -> (TerminalDriver<Journal>, iso8583_wire::link
     let mut config = client_config();
     config.link.request_timeout = Duration::from_millis(80);
     config.link.timeout_tick = Duration::from_millis(2);
-    let client = Client::connect(srv.local_addr().to_string(), config, Arc::new(Collect::default()))
-        .await
-        .unwrap();
+    let client = Client::connect(
+        srv.local_addr().to_string(),
+        config,
+        Arc::new(Collect::default()),
+    )
+    .await
+    .unwrap();
     let mut journal = Journal::new("TERM0001", "MERCHANT0000001", JournalPolicy::generic_1987());
     journal.sign_on(None).unwrap();
     (TerminalDriver::new(client, journal, ctx()), srv)
@@ -55,7 +59,13 @@ async fn driver(peer: Arc<Peer>) -> (TerminalDriver<Journal>, iso8583_wire::link
 async fn purchase_via(d: &mut TerminalDriver<Journal>, amount: u64) -> Result<u32, DriverError> {
     let ctx = ctx();
     let card = Card::keyed("4761739001010119", "2912");
-    let txn = NewTxn::new(TxnKind::Purchase, amount, "TERM0001", "MERCHANT0000001", "0200");
+    let txn = NewTxn::new(
+        TxnKind::Purchase,
+        amount,
+        "TERM0001",
+        "MERCHANT0000001",
+        "0200",
+    );
     let rsp = d
         .financial(txn, |t| {
             ctx.purchase(t.stan, t.batch, &card, amount, &utc_now())?
@@ -78,7 +88,10 @@ async fn a_timed_out_purchase_yields_exactly_one_reversal_before_the_next_purcha
     });
     let (mut d, _srv) = driver(peer).await;
     let err = purchase_via(&mut d, 1500).await.unwrap_err();
-    assert!(matches!(err, DriverError::Link(LinkError::Timeout { .. })), "{err}");
+    assert!(
+        matches!(err, DriverError::Link(LinkError::Timeout { .. })),
+        "{err}"
+    );
     assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
     let log = log.lock().unwrap().clone();
     assert_eq!(
@@ -86,7 +99,12 @@ async fn a_timed_out_purchase_yields_exactly_one_reversal_before_the_next_purcha
         vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
     );
     let j = d.journal();
-    assert_eq!(j.txn(iso8583_wire::flows::journal::Stan::new(1).unwrap()).unwrap().state, TxnState::Reversed);
+    assert_eq!(
+        j.txn(iso8583_wire::flows::journal::Stan::new(1).unwrap())
+            .unwrap()
+            .state,
+        TxnState::Reversed
+    );
     assert!(j.next_reversal().is_none());
 }
 
@@ -114,8 +132,13 @@ async fn an_unanswered_reversal_is_repeated_then_given_up_and_blocks_until_then(
     if JournalPolicy::generic_1987().reversal_repeat_mti {
         assert!(reversals[1..].iter().all(|m| *m == "0401"), "{reversals:?}");
     }
-    assert!(log.iter().all(|(_, s)| *s == 1), "one STAN throughout: {log:?}");
+    assert!(
+        log.iter().all(|(_, s)| *s == 1),
+        "one STAN throughout: {log:?}"
+    );
     let j = d.journal();
-    let t = j.txn(iso8583_wire::flows::journal::Stan::new(1).unwrap()).unwrap();
+    let t = j
+        .txn(iso8583_wire::flows::journal::Stan::new(1).unwrap())
+        .unwrap();
     assert_eq!(t.state, TxnState::ReversalFailed);
 }

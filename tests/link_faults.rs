@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use iso8583_wire::Spec;
 use iso8583_wire::framing::{FrameConfig, LengthHeader};
-use iso8583_wire::link::faults::{FaultyHost, Faults};
+use iso8583_wire::link::faults::{Faults, FaultyHost};
 use iso8583_wire::link::load::{LoadPlan, LoadReport, Purchases, run_load};
 use iso8583_wire::link::{
     Backoff, Client, ClientConfig, LinkConfig, MetricsSnapshot, NoHandler, Server, ServerConfig,

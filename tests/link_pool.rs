@@ -26,17 +26,33 @@ async fn round_robin_skips_down_and_unsigned_links_and_fails_over() {
     let a = Peer::new(|_| Act::Answer);
     let b = Peer::new(|_| Act::Answer);
     let c = Peer::new(|_| Act::Answer);
-    let (sa, sb, sc) = (server(a.clone()).await, server(b.clone()).await, server(c.clone()).await);
+    let (sa, sb, sc) = (
+        server(a.clone()).await,
+        server(b.clone()).await,
+        server(c.clone()).await,
+    );
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().to_string()
     };
     let handler = Arc::new(Collect::default());
     let pool = Pool::new(vec![
-        Client::start(sa.local_addr().to_string(), client_config(), handler.clone()),
+        Client::start(
+            sa.local_addr().to_string(),
+            client_config(),
+            handler.clone(),
+        ),
         Client::start(dead, client_config(), handler.clone()),
-        Client::start(sb.local_addr().to_string(), client_config(), handler.clone()),
-        Client::start(sc.local_addr().to_string(), client_config(), Arc::new(NeverSignsOn)),
+        Client::start(
+            sb.local_addr().to_string(),
+            client_config(),
+            handler.clone(),
+        ),
+        Client::start(
+            sc.local_addr().to_string(),
+            client_config(),
+            Arc::new(NeverSignsOn),
+        ),
     ]);
     while pool.ready() < 2 {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -64,5 +80,8 @@ async fn round_robin_skips_down_and_unsigned_links_and_fails_over() {
     while pool.ready() > 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(matches!(pool.send(purchase(31)).await, Err(LinkError::Down)));
+    assert!(matches!(
+        pool.send(purchase(31)).await,
+        Err(LinkError::Down)
+    ));
 }

@@ -98,7 +98,11 @@ impl Client {
 
     /// A client that connects in the background (and keeps trying), for pools whose hosts
     /// may be down at start.
-    pub fn start(addr: impl Into<String>, config: ClientConfig, handler: Arc<dyn Handler>) -> Client {
+    pub fn start(
+        addr: impl Into<String>,
+        config: ClientConfig,
+        handler: Arc<dyn Handler>,
+    ) -> Client {
         let client = Client::new(addr.into(), config, handler);
         let c = client.clone();
         tokio::spawn(async move { c.supervise(None).await });

@@ -10,7 +10,7 @@
 //! request.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -42,6 +42,8 @@ struct Inner {
     outbox: Outbox,
     pending: Mutex<Pending>,
     token: CancellationToken,
+    /// Set with `token` (whose own check takes a lock), for the per-request check.
+    down: AtomicBool,
     replies: TaskTracker,
     /// Wakes the timeout sweep when the first request of a quiet spell is registered.
     sweep: Notify,
@@ -109,6 +111,7 @@ impl Connection {
                 handler,
                 metrics,
                 token: CancellationToken::new(),
+                down: AtomicBool::new(false),
                 replies: TaskTracker::new(),
                 sweep: Notify::new(),
                 peer,
@@ -200,6 +203,11 @@ impl Connection {
 
     /// Closes at once, dropping what is queued.
     pub fn abort(&self) {
+        self.cancel();
+    }
+
+    fn cancel(&self) {
+        self.inner.down.store(true, Relaxed);
         self.inner.token.cancel();
     }
 
@@ -210,7 +218,7 @@ impl Connection {
 
     /// Whether the connection has closed (or is closing).
     pub fn is_closed(&self) -> bool {
-        self.inner.token.is_cancelled() || self.inner.outbox.is_closed()
+        self.inner.down.load(Relaxed) || self.inner.outbox.is_closed()
     }
 
     /// The peer's address, when known.
@@ -246,10 +254,7 @@ impl Connection {
     }
 
     fn pending(&self) -> MutexGuard<'_, Pending> {
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.inner.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Fails the requests past their deadline, once per tick while any are pending.
@@ -302,7 +307,7 @@ impl Connection {
                 }
             }
         }
-        inner.token.cancel();
+        self.cancel();
     }
 
     async fn read_loop<R: AsyncRead + Unpin>(self, mut r: R) {
@@ -351,7 +356,7 @@ impl Connection {
                 }
             }
         }
-        inner.token.cancel();
+        self.cancel();
         inner.outbox.close();
         let waiting = self.pending().close();
         for w in waiting {

@@ -103,7 +103,12 @@ impl Handler for FaultyHost {
         };
         if every(n, f.close_every, 0) {
             let mut framed = BytesMut::new();
-            if conn.config().framing.encode(answer.bytes(), &mut framed).is_ok() {
+            if conn
+                .config()
+                .framing
+                .encode(answer.bytes(), &mut framed)
+                .is_ok()
+            {
                 let _ = conn.write_raw(&framed[..framed.len() / 2]);
             }
             conn.close();
@@ -111,7 +116,12 @@ impl Handler for FaultyHost {
         }
         if every(n, f.garbage_every, 0) {
             let mut framed = BytesMut::new();
-            if conn.config().framing.encode(b"\xFFgarbage\x00\x01", &mut framed).is_ok() {
+            if conn
+                .config()
+                .framing
+                .encode(b"\xFFgarbage\x00\x01", &mut framed)
+                .is_ok()
+            {
                 let _ = conn.write_raw(&framed);
             }
         }

@@ -145,7 +145,9 @@ pub(crate) fn echo_reply(msg: &Message) -> Option<Message> {
     let header = view.header();
     if !header.is_empty() {
         let reply = match crate::framing::PosHeader::parse(header) {
-            Ok(h) if header.len() == crate::framing::PosHeader::LEN => h.reply().to_bytes().to_vec(),
+            Ok(h) if header.len() == crate::framing::PosHeader::LEN => {
+                h.reply().to_bytes().to_vec()
+            }
             _ => header.to_vec(),
         };
         b.header_owned(reply).ok()?;

@@ -251,9 +251,14 @@ impl KeyRules {
         key.extend(&mti.digits());
         for &n in &rule.fields {
             if let Some(f) = msg.field(n) {
-                match f.to_small() {
-                    Some(text) => key.extend(text.as_str().as_bytes()),
-                    None => key.extend(f.raw()),
+                // ASCII data is its own clear text: no conversion needed.
+                if f.spec().encoding() == crate::spec::Encoding::Ascii {
+                    key.extend(f.raw());
+                } else {
+                    match f.to_small() {
+                        Some(text) => key.extend(text.as_str().as_bytes()),
+                        None => key.extend(f.raw()),
+                    }
                 }
             }
             key.extend(&[0x1F]);

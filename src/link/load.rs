@@ -113,13 +113,15 @@ impl Purchases {
         b.set(42, "MERCHANT0000001").map_err(enc)?;
         b.set(49, "840").map_err(enc)?;
         let bytes = Bytes::from(b.encode_to_vec().map_err(enc)?);
-        let msg = Message::decode(spec, bytes.clone())
-            .map_err(|e| LinkError::Encode(e.to_string()))?;
+        let msg =
+            Message::decode(spec, bytes.clone()).map_err(|e| LinkError::Encode(e.to_string()))?;
         let at = |n: u16, len: usize| {
             msg.field(n)
                 .filter(|f| f.raw().len() == len && f.as_str().is_some())
                 .map(|f| f.offset())
-                .ok_or_else(|| LinkError::Encode(format!("DE {n} of {} is not plain ASCII", spec.name())))
+                .ok_or_else(|| {
+                    LinkError::Encode(format!("DE {n} of {} is not plain ASCII", spec.name()))
+                })
         };
         Ok(Purchases {
             spec: spec.clone(),

@@ -52,7 +52,9 @@ pub use config::{
 pub use connection::Connection;
 pub use error::LinkError;
 pub use handler::{BoxFuture, Handler, NoHandler, Reply, Stray, StrayKind, echo_request};
-pub use pool::Pool;
-pub use server::Server;
 pub use key::{HeaderKey, KeyRule, KeyRules, MatchKey};
 pub use metrics::{LATENCY_BUCKETS, Metrics, MetricsSnapshot};
+#[doc(hidden)]
+pub use pending::MatchBench;
+pub use pool::Pool;
+pub use server::Server;

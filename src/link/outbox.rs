@@ -6,6 +6,7 @@
 //! write: the batching is what keeps wake-ups and system calls per request low.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use bytes::BytesMut;
 use tokio::sync::Notify;
@@ -33,6 +34,8 @@ pub(crate) enum Take {
 #[derive(Debug)]
 pub(crate) struct Outbox {
     framing: FrameConfig,
+    /// Mirrors `State::closed` for lock-free reads.
+    closed: AtomicBool,
     state: Mutex<State>,
     notify: Notify,
 }
@@ -41,6 +44,7 @@ impl Outbox {
     pub(crate) fn new(framing: FrameConfig) -> Outbox {
         Outbox {
             framing,
+            closed: AtomicBool::new(false),
             state: Mutex::new(State {
                 buf: BytesMut::with_capacity(16 * 1024),
                 closed: false,
@@ -88,12 +92,13 @@ impl Outbox {
     /// Refuses further pushes; what is queued is still written.
     pub(crate) fn close(&self) {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
+        self.closed.store(true, Relaxed);
         self.notify.notify_one();
     }
 
     /// Whether the queue takes pushes.
     pub(crate) fn is_closed(&self) -> bool {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).closed
+        self.closed.load(Relaxed)
     }
 
     /// Swaps the queued bytes into `spare` (which must be empty).

@@ -2,7 +2,7 @@
 //! memory of keys already answered or timed out that tells a duplicate or a late response from
 //! one that matches nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -24,35 +24,32 @@ pub(crate) struct Waiter {
     pub(crate) deadline: Instant,
 }
 
-/// A set of keys that forgets its oldest half when full: two generations, each at most
-/// `cap` keys.
+/// The last `cap` keys of a kind, oldest first. Recording is a move into a ring (no hashing
+/// per request); looking up walks the ring, which happens only for messages that matched no
+/// pending request (bounded by `cap` comparisons each).
 #[derive(Debug)]
 struct Recent {
-    current: HashSet<MatchKey, KeyHasher>,
-    previous: HashSet<MatchKey, KeyHasher>,
+    ring: VecDeque<MatchKey>,
     cap: usize,
 }
 
 impl Recent {
     fn new(cap: usize) -> Recent {
         Recent {
-            current: HashSet::with_hasher(KeyHasher::new()),
-            previous: HashSet::with_hasher(KeyHasher::new()),
+            ring: VecDeque::with_capacity(cap.clamp(1, 4096)),
             cap: cap.max(1),
         }
     }
 
     fn insert(&mut self, key: MatchKey) {
-        if self.current.len() >= self.cap {
-            // Reuse the older set's table: no reallocation in steady state.
-            std::mem::swap(&mut self.previous, &mut self.current);
-            self.current.clear();
+        if self.ring.len() >= self.cap {
+            self.ring.pop_front();
         }
-        self.current.insert(key);
+        self.ring.push_back(key);
     }
 
     fn contains(&self, key: &MatchKey) -> bool {
-        self.current.contains(key) || self.previous.contains(key)
+        self.ring.iter().rev().any(|k| k == key)
     }
 }
 
@@ -222,7 +219,7 @@ mod tests {
                 Matched::Waiter(_)
             ));
         }
-        assert!(p.answered.current.len() + p.answered.previous.len() <= 4);
+        assert_eq!(p.answered.ring.len(), 2);
         assert!(matches!(
             p.on_response(key(&[b'0', b'2', b'1', b'0', 0])),
             Matched::Unmatched
@@ -244,5 +241,53 @@ mod tests {
             p.insert(key(b"0210B"), b),
             Err(LinkError::ConnectionLost { .. })
         ));
+    }
+}
+
+/// The per-request matching work, exposed for `benches/link.rs`: key the request, register
+/// it, key the response, find the waiter and hand it the response.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct MatchBench {
+    pending: Pending,
+}
+
+impl Default for MatchBench {
+    fn default() -> Self {
+        MatchBench {
+            pending: Pending::new(4096),
+        }
+    }
+}
+
+impl MatchBench {
+    /// One request/response round; `true` when the response reached its waiter.
+    pub fn round(
+        &mut self,
+        rules: &crate::link::key::KeyRules,
+        request: &Message,
+        response: &Message,
+    ) -> bool {
+        let Some(key) = rules.request_key(request) else {
+            return false;
+        };
+        let (tx, mut rx) = oneshot::channel();
+        let now = Instant::now();
+        let waiter = Waiter {
+            tx,
+            request: request.mti(),
+            sent: now,
+            deadline: now,
+        };
+        if self.pending.insert(key, waiter).is_err() {
+            return false;
+        }
+        match self.pending.on_response(rules.response_key(response)) {
+            Matched::Waiter(w) => {
+                let _ = w.tx.send(Ok(response.clone()));
+                rx.try_recv().is_ok()
+            }
+            _ => false,
+        }
     }
 }

@@ -82,7 +82,10 @@ impl Server {
             }),
         };
         let s = server.clone();
-        server.inner.tasks.spawn(async move { s.accept_loop(listener).await });
+        server
+            .inner
+            .tasks
+            .spawn(async move { s.accept_loop(listener).await });
         Ok(server)
     }
 

@@ -173,9 +173,12 @@ impl Handler for Collect {
     fn sign_off(&self, conn: Connection) -> BoxFuture<Result<(), LinkError>> {
         self.sign_offs.fetch_add(1, Ordering::SeqCst);
         Box::pin(async move {
-            conn.send(build("0800", &[(11, "000999"), (41, "TERM0001"), (70, "002")]))
-                .await
-                .map(|_| ())
+            conn.send(build(
+                "0800",
+                &[(11, "000999"), (41, "TERM0001"), (70, "002")],
+            ))
+            .await
+            .map(|_| ())
         })
     }
 }
