@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn responses_match_their_requests_out_of_order() {
     // Even STANs are answered late (but in time), odd ones at once: answers come out of order.
     let peer = Peer::new(|m| {
-        if stan(m) % 2 == 0 {
+        if stan(m).is_multiple_of(2) {
             Act::Delay(Duration::from_millis(30))
         } else {
             Act::Answer

@@ -25,10 +25,11 @@ fn ctx() -> FlowContext {
     }
 }
 
+/// What the host received: MTI and STAN of each request, in order.
+type Log = Arc<Mutex<Vec<(String, u32)>>>;
+
 /// A host that logs every request's MTI and STAN and acts by `script`.
-fn logging_host(
-    script: impl Fn(&str, u32) -> Act + Send + Sync + 'static,
-) -> (Arc<Peer>, Arc<Mutex<Vec<(String, u32)>>>) {
+fn logging_host(script: impl Fn(&str, u32) -> Act + Send + Sync + 'static) -> (Arc<Peer>, Log) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = Arc::clone(&log);
     let peer = Peer::new(move |m| {

@@ -59,7 +59,7 @@ impl Server {
         handler: Arc<dyn Handler>,
     ) -> Result<Server, LinkError> {
         let listener = TcpListener::bind(addr).await?;
-        Ok(Server::serve(listener, config, handler)?)
+        Server::serve(listener, config, handler)
     }
 
     /// Serves an already bound listener.
