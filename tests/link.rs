@@ -26,13 +26,7 @@ async fn responses_match_their_requests_out_of_order() {
     });
     let srv = server(peer).await;
     let handler = Arc::new(Collect::default());
-    let client = Client::connect(
-        srv.local_addr().to_string(),
-        client_config(),
-        handler.clone(),
-    )
-    .await
-    .unwrap();
+    let client = connect(&srv, client_config(), handler.clone()).await;
     let mut tasks = Vec::new();
     for s in 1..=40 {
         let c = client.clone();
@@ -65,9 +59,7 @@ async fn late_duplicate_and_unmatched_answers_go_to_the_stray_handler() {
     let handler = Arc::new(Collect::default());
     let mut config = client_config();
     config.link.request_timeout = Duration::from_millis(100);
-    let client = Client::connect(srv.local_addr().to_string(), config, handler.clone())
-        .await
-        .unwrap();
+    let client = connect(&srv, config, handler.clone()).await;
     let late = client.send(purchase(1)).await;
     assert!(matches!(late, Err(LinkError::Timeout { .. })), "{late:?}");
     assert_eq!(stan(&client.send(purchase(2)).await.unwrap()), 2);
@@ -86,13 +78,7 @@ async fn late_duplicate_and_unmatched_answers_go_to_the_stray_handler() {
 async fn a_reject_ends_the_wait_with_an_error_not_a_timeout() {
     let peer = Peer::new(|_| Act::Reject);
     let srv = server(peer).await;
-    let client = Client::connect(
-        srv.local_addr().to_string(),
-        client_config(),
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
+    let client = connect(&srv, client_config(), Arc::new(Collect::default())).await;
     let started = tokio::time::Instant::now();
     match client.send(purchase(5)).await {
         Err(LinkError::Rejected {
@@ -116,13 +102,7 @@ async fn the_peers_echo_is_answered_and_its_requests_reach_the_handler() {
     let peer = Peer::new(|_| Act::Answer);
     let srv = server(peer.clone()).await;
     let handler = Arc::new(Collect::default());
-    let _client = Client::connect(
-        srv.local_addr().to_string(),
-        client_config(),
-        handler.clone(),
-    )
-    .await
-    .unwrap();
+    let _client = connect(&srv, client_config(), handler.clone()).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     let conn = peer.conns.lock().unwrap()[0].clone();
     // An unsolicited echo from the host: answered by the link itself.
@@ -156,9 +136,7 @@ async fn an_unanswered_keep_alive_echo_drops_the_link_and_the_client_reconnects(
             factor: 2.0,
             jitter: 0.5,
         }));
-    let client = Client::connect(srv.local_addr().to_string(), config, handler.clone())
-        .await
-        .unwrap();
+    let client = connect(&srv, config, handler.clone()).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let m = client.metrics().snapshot();
     assert!(m.reconnects >= 2, "{m:?}");
@@ -179,13 +157,7 @@ async fn an_answered_keep_alive_keeps_the_link() {
     let srv = server(peer.clone()).await;
     let config =
         client_config().with_idle_echo(Duration::from_millis(40), Duration::from_millis(200));
-    let client = Client::connect(
-        srv.local_addr().to_string(),
-        config,
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
+    let client = connect(&srv, config, Arc::new(Collect::default())).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let m = client.metrics().snapshot();
     assert!(m.sent.get("0800").copied().unwrap_or(0) >= 3, "{m:?}");
@@ -199,18 +171,8 @@ async fn the_in_flight_cap_holds_under_a_burst() {
     let peer = Peer::new(|_| Act::Delay(Duration::from_millis(20)));
     let srv = server(peer.clone()).await;
     let config = client_config().with_max_in_flight(8, WhenFull::Wait);
-    let client = Client::connect(
-        srv.local_addr().to_string(),
-        config,
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
-    let mut tasks = Vec::new();
-    for s in 1..=100 {
-        let c = client.clone();
-        tasks.push(tokio::spawn(async move { c.send(purchase(s)).await }));
-    }
+    let client = connect(&srv, config, Arc::new(Collect::default())).await;
+    let tasks = burst(&client, 1..=100);
     for t in tasks {
         t.await.unwrap().unwrap();
     }
@@ -219,18 +181,8 @@ async fn the_in_flight_cap_holds_under_a_burst() {
 
     // Failing fast instead: the ninth concurrent request is refused at once.
     let config = client_config().with_max_in_flight(8, WhenFull::FailFast);
-    let client = Client::connect(
-        srv.local_addr().to_string(),
-        config,
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
-    let mut tasks = Vec::new();
-    for s in 200..216 {
-        let c = client.clone();
-        tasks.push(tokio::spawn(async move { c.send(purchase(s)).await }));
-    }
+    let client = connect(&srv, config, Arc::new(Collect::default())).await;
+    let tasks = burst(&client, 200..216);
     let mut busy = 0;
     let mut ok = 0;
     for t in tasks {
@@ -254,18 +206,8 @@ async fn shutdown_drains_in_flight_requests_then_signs_off() {
     });
     let srv = server(peer.clone()).await;
     let handler = Arc::new(Collect::default());
-    let client = Client::connect(
-        srv.local_addr().to_string(),
-        client_config(),
-        handler.clone(),
-    )
-    .await
-    .unwrap();
-    let mut tasks = Vec::new();
-    for s in 1..=10 {
-        let c = client.clone();
-        tasks.push(tokio::spawn(async move { c.send(purchase(s)).await }));
-    }
+    let client = connect(&srv, client_config(), handler.clone()).await;
+    let tasks = burst(&client, 1..=10);
     tokio::time::sleep(Duration::from_millis(20)).await;
     let c = client.clone();
     let shut = tokio::spawn(async move { c.shutdown(Duration::from_secs(2)).await });
@@ -356,13 +298,7 @@ async fn a_framing_error_closes_only_its_connection() {
     let bad = Client::connect(addr.to_string(), cfg.clone(), handler.clone())
         .await
         .unwrap();
-    let other = Client::connect(
-        good.local_addr().to_string(),
-        cfg,
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
+    let other = connect(&good, cfg, Arc::new(Collect::default())).await;
     let started = tokio::time::Instant::now();
     assert!(matches!(
         bad.send(purchase(1)).await,
@@ -389,9 +325,7 @@ async fn the_client_reconnects_after_the_host_drops_it() {
         initial: Duration::from_millis(10),
         ..Default::default()
     }));
-    let client = Client::connect(srv.local_addr().to_string(), config, handler.clone())
-        .await
-        .unwrap();
+    let client = connect(&srv, config, handler.clone()).await;
     assert_eq!(stan(&client.send(purchase(1)).await.unwrap()), 1);
     for c in srv.connections() {
         c.abort();
@@ -413,22 +347,10 @@ async fn the_server_refuses_connections_over_its_cap_and_shuts_down() {
     let srv = iso8583_wire::link::Server::bind("127.0.0.1:0", cfg, peer)
         .await
         .unwrap();
-    let one = Client::connect(
-        srv.local_addr().to_string(),
-        client_config(),
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
+    let one = connect(&srv, client_config(), Arc::new(Collect::default())).await;
     let mut c2 = client_config().with_reconnect(None);
     c2.wait_for_link = Duration::from_millis(50);
-    let two = Client::connect(
-        srv.local_addr().to_string(),
-        c2,
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
+    let two = connect(&srv, c2, Arc::new(Collect::default())).await;
     assert!(two.send(purchase(2)).await.is_err());
     assert_eq!(srv.metrics().snapshot().refused, 1);
     assert_eq!(stan(&one.send(purchase(1)).await.unwrap()), 1);

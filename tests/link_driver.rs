@@ -11,7 +11,7 @@ use std::time::Duration;
 use iso8583_wire::flows::journal::{Journal, JournalPolicy, NewTxn, TxnKind, TxnState};
 use iso8583_wire::flows::{Card, FlowContext, FlowProfile};
 use iso8583_wire::link::driver::{DriverError, TerminalDriver, utc_now};
-use iso8583_wire::link::{Client, LinkError};
+use iso8583_wire::link::LinkError;
 use link_support::*;
 
 fn ctx() -> FlowContext {
@@ -45,13 +45,7 @@ async fn driver(peer: Arc<Peer>) -> (TerminalDriver<Journal>, iso8583_wire::link
     let mut config = client_config();
     config.link.request_timeout = Duration::from_millis(80);
     config.link.timeout_tick = Duration::from_millis(2);
-    let client = Client::connect(
-        srv.local_addr().to_string(),
-        config,
-        Arc::new(Collect::default()),
-    )
-    .await
-    .unwrap();
+    let client = connect(&srv, config, Arc::new(Collect::default())).await;
     let mut journal = Journal::new("TERM0001", "MERCHANT0000001", JournalPolicy::generic_1987());
     journal.sign_on(None).unwrap();
     (TerminalDriver::new(client, journal, ctx()), srv)

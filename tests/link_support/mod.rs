@@ -183,6 +183,30 @@ impl Handler for Collect {
     }
 }
 
+/// A client of `srv` (connected and signed on).
+pub async fn connect(
+    srv: &Server,
+    config: ClientConfig,
+    handler: Arc<dyn Handler>,
+) -> iso8583_wire::link::Client {
+    iso8583_wire::link::Client::connect(srv.local_addr().to_string(), config, handler)
+        .await
+        .unwrap()
+}
+
+/// Purchases `stans` sent at once, each from its own task.
+pub fn burst(
+    client: &iso8583_wire::link::Client,
+    stans: impl Iterator<Item = u32>,
+) -> Vec<tokio::task::JoinHandle<Result<Message, LinkError>>> {
+    stans
+        .map(|s| {
+            let c = client.clone();
+            tokio::spawn(async move { c.send(purchase(s)).await })
+        })
+        .collect()
+}
+
 pub async fn server(peer: Arc<Peer>) -> Server {
     Server::bind("127.0.0.1:0", ServerConfig::new(link()), peer)
         .await
