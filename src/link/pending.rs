@@ -36,7 +36,8 @@ struct Recent {
 impl Recent {
     fn new(cap: usize) -> Recent {
         Recent {
-            ring: VecDeque::with_capacity(cap.clamp(1, 4096)),
+            // Grows with use: a server connection that never sends a request keeps none.
+            ring: VecDeque::new(),
             cap: cap.max(1),
         }
     }
