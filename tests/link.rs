@@ -377,3 +377,36 @@ async fn connecting_to_nothing_fails_clearly() {
     .unwrap_err();
     assert!(matches!(err, LinkError::Io(_)), "{err:?}");
 }
+
+/// Two `Connection`s over an in-memory pipe with the clock paused: a 30 s timeout and an
+/// answer 31 s late take no real time; the timeout fires within one sweep tick of its deadline
+/// and the late answer reaches the stray handler.
+#[tokio::test(start_paused = true)]
+async fn a_thirty_second_timeout_and_its_late_answer_in_simulated_time() {
+    use iso8583_wire::link::{Connection, Metrics};
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    let (ar, aw) = tokio::io::split(a);
+    let (br, bw) = tokio::io::split(b);
+    let handler = Arc::new(Collect::default());
+    let config = Arc::new(link().with_request_timeout(Duration::from_secs(30)));
+    let metrics = Arc::new(Metrics::default());
+    let conn = Connection::spawn(ar, aw, None, config, handler.clone(), metrics.clone());
+    let peer = Peer::new(|_| Act::Delay(Duration::from_secs(31)));
+    let _host = Connection::spawn(br, bw, None, Arc::new(link()), peer, Arc::default());
+    let started = tokio::time::Instant::now();
+    let r = conn.send(purchase(7)).await;
+    assert!(
+        matches!(r, Err(LinkError::Timeout { millis: 30_000, .. })),
+        "{r:?}"
+    );
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(30), "{waited:?}");
+    assert!(
+        waited <= Duration::from_secs(30) + link().timeout_tick * 2,
+        "{waited:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(handler.strays_of(StrayKind::Late), vec![7]);
+    let m = metrics.snapshot();
+    assert_eq!((m.timeouts, m.late, m.in_flight), (1, 1, 0));
+}

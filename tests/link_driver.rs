@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use iso8583_wire::flows::journal::{Journal, JournalPolicy, NewTxn, TxnKind, TxnState};
 use iso8583_wire::flows::{Card, FlowContext, FlowProfile};
-use iso8583_wire::link::driver::{DriverError, TerminalDriver, utc_now};
 use iso8583_wire::link::LinkError;
+use iso8583_wire::link::driver::{DriverError, TerminalDriver, utc_now};
 use link_support::*;
 
 fn ctx() -> FlowContext {
