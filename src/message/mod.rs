@@ -14,6 +14,8 @@ pub mod lenient;
 pub(crate) mod mask;
 mod mti;
 mod owned;
+mod numbers;
+mod text;
 mod typed;
 mod view;
 
