@@ -260,7 +260,10 @@ impl fmt::Display for EncodeErrorKind {
             }
             EncodeErrorKind::BadSubfield => f.write_str("value does not fit the subfield layout"),
             EncodeErrorKind::NotNumeric { class } => {
-                write!(f, "a number needs class n or x+n, the field is class {class}")
+                write!(
+                    f,
+                    "a number needs class n or x+n, the field is class {class}"
+                )
             }
             EncodeErrorKind::NegativeAmount => {
                 f.write_str("negative amount, but the field has no sign (class n)")

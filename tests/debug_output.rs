@@ -12,10 +12,22 @@ fn spec_debug_is_short_and_names_its_settings() {
         assert!(d.contains(&format!("name: {name:?}")), "{d}");
         let count = spec.fields().count();
         assert!(d.contains(&format!("fields: {count}")), "{d}");
-        assert!(d.contains(&format!("mti: {:?}", spec.mti_encoding())), "{d}");
-        assert!(d.contains(&format!("bitmap: {:?}", spec.bitmap_encoding())), "{d}");
-        assert!(d.contains(&format!("header_len: {}", spec.header_len())), "{d}");
-        assert!(d.contains(&format!("tertiary_bitmap: {}", spec.has_tertiary_bitmap())), "{d}");
+        assert!(
+            d.contains(&format!("mti: {:?}", spec.mti_encoding())),
+            "{d}"
+        );
+        assert!(
+            d.contains(&format!("bitmap: {:?}", spec.bitmap_encoding())),
+            "{d}"
+        );
+        assert!(
+            d.contains(&format!("header_len: {}", spec.header_len())),
+            "{d}"
+        );
+        assert!(
+            d.contains(&format!("tertiary_bitmap: {}", spec.has_tertiary_bitmap())),
+            "{d}"
+        );
         // The alternate form is as short.
         assert!(format!("{spec:#?}").len() < 500);
     }
@@ -48,7 +60,10 @@ fn builder_debug_shows_mti_field_numbers_and_sizes_never_card_data() {
         let len = b.encoded_len().unwrap();
         assert!(d.contains(&format!("encoded_len: Some({len})")), "{d}");
         for n in [2, 4, 11, 35, 41] {
-            assert!(d.contains(&format!("DE {n} (")), "{name}: DE {n} missing: {d}");
+            assert!(
+                d.contains(&format!("DE {n} (")),
+                "{name}: DE {n} missing: {d}"
+            );
         }
         assert!(!d.contains("DE 3 ("), "{d}");
     }

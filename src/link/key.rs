@@ -104,10 +104,10 @@ impl KeyRules {
         let mut key = Vec::with_capacity(32);
         key.extend_from_slice(&mti.digits());
         for &n in &rule.fields {
-            if let Some(text) = msg.field(n).and_then(|f| f.to_small()) {
-                key.extend_from_slice(text.as_str().as_bytes());
-            } else if let Some(f) = msg.field(n) {
-                key.extend_from_slice(f.raw());
+            // The value's characters, not its wire bytes: equal keys on ASCII, BCD and
+            // EBCDIC hosts, whatever the value's length.
+            if let Some(f) = msg.field(n) {
+                key.extend(f.chars());
             }
             key.push(0x1F);
         }

@@ -177,7 +177,10 @@ fn digit_width(fs: &FieldSpec, sign: usize) -> Option<usize> {
 }
 
 fn not_numeric(fs: &FieldSpec) -> EncodeError {
-    EncodeError::field(fs.number(), EncodeErrorKind::NotNumeric { class: fs.class() })
+    EncodeError::field(
+        fs.number(),
+        EncodeErrorKind::NotNumeric { class: fs.class() },
+    )
 }
 
 impl Field<'_> {
