@@ -56,6 +56,16 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
         assert_eq!(chars.len(), f.len(), "field {} length", f.number());
         let shown = f.text_into(&mut text).map(str::as_bytes);
         assert_eq!(shown, Some(&chars[..]), "field {} text", f.number());
+        // The encoding-independent reads agree with the characters.
+        let text = f.text();
+        assert!(
+            text.chars()
+                .map(u32::from)
+                .eq(chars.iter().map(|&c| u32::from(c))),
+            "field {} text()",
+            f.number()
+        );
+        assert!(f.text_eq(&text), "field {} text_eq", f.number());
         let _ = f.to_u64();
         let _ = f.to_string();
         if let Some(Ok(subs)) = view.subfields(f.number()) {

@@ -239,3 +239,26 @@ fn link_keys_are_equal_across_encodings_for_long_values_too() {
     let want = format!("0210TERM0001\x1F000042\x1F{long}\x1F");
     assert_eq!(keys[0].as_bytes(), want.as_bytes());
 }
+
+/// A character past ASCII (here an EBCDIC é let through by lenient decoding) reads as that
+/// character in `text`, and `text_eq` compares characters, not bytes.
+#[test]
+fn text_and_text_eq_handle_characters_past_ascii() {
+    let spec = Spec::builtin("iso87-ebcdic").unwrap();
+    let mut b = MessageBuilder::new(&spec);
+    b.mti("0200").unwrap().set(41, "TERM0001").unwrap();
+    let mut wire = b.encode_to_vec().unwrap();
+    let at = MessageView::decode(&spec, &wire)
+        .unwrap()
+        .field(41)
+        .unwrap()
+        .offset();
+    wire[at] = 0x51; // é in code page 037
+    let lenient = MessageView::decode_lenient(&spec, &wire).unwrap();
+    assert_eq!(lenient.warnings().len(), 1);
+    let f = lenient.view().field(41).unwrap();
+    assert_eq!(f.text(), "\u{e9}ERM0001");
+    assert!(f.text_eq("\u{e9}ERM0001"));
+    assert!(!f.text_eq("TERM0001"));
+    assert!(!f.text_eq("\u{e8}ERM0001"));
+}

@@ -72,7 +72,12 @@ impl<'a> Field<'a> {
     /// character by character without allocating: the routing test (`DE 39 == "00"`) that
     /// holds on every encoding.
     pub fn text_eq(&self, expected: &str) -> bool {
-        self.len() == expected.len() && self.chars().eq(expected.bytes())
+        // Characters past ASCII (Latin-1 from an EBCDIC field) take two bytes in `expected`.
+        if expected.is_ascii() {
+            self.len() == expected.len() && self.chars().eq(expected.bytes())
+        } else {
+            self.chars().map(char::from).eq(expected.chars())
+        }
     }
 }
 
