@@ -251,6 +251,11 @@ fn positional(
             PartLength::Variable { max, .. } => c.below((max as usize).min(SHORT) + 1),
             PartLength::Rest => c.below(SHORT + 1),
         };
+        // An optional rest left empty writes nothing, the same as leaving it out: decoding
+        // shows it absent, so generate it absent.
+        if len == 0 && p.is_optional() && p.length() == PartLength::Rest {
+            break;
+        }
         let chars = alphabet(p.class(), fs.encoding());
         let mut v: String = (0..len)
             .map(|_| char::from(chars.get(c.below(chars.len())).copied().unwrap_or(b'0')))
