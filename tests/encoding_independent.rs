@@ -217,10 +217,12 @@ fn link_keys_are_equal_across_encodings_for_long_values_too() {
     use iso8583_wire::link::{HeaderKey, KeyRule, KeyRules};
 
     let long = "A".repeat(70) + "0123456789";
-    let mut rules = KeyRules::default();
-    rules.default = KeyRule {
-        fields: vec![41, 11, 48],
-        header: HeaderKey::None,
+    let rules = KeyRules {
+        default: KeyRule {
+            fields: vec![41, 11, 48],
+            header: HeaderKey::None,
+        },
+        ..KeyRules::default()
     };
     let keys: Vec<_> = SPECS
         .iter()

@@ -79,7 +79,7 @@ pub fn spec_values(data: &[u8]) {
     let mut chosen: Vec<u16> = (0..count)
         .filter_map(|_| {
             // Half the picks go to composite fields, which are what this target is for.
-            let pool = if c.byte() % 2 == 0 && !composites.is_empty() {
+            let pool = if c.byte().is_multiple_of(2) && !composites.is_empty() {
                 &composites
             } else {
                 &numbers
@@ -217,7 +217,7 @@ fn gen_parts(
             let mut out = Vec::new();
             for sub in fields.iter().flatten() {
                 let k = sub.number();
-                if k < 2 || c.byte() % 2 == 0 {
+                if k < 2 || c.byte().is_multiple_of(2) {
                     continue;
                 }
                 if matches!(sub.length(), Length::Fixed(l) if l > LONGEST_FIXED) {
@@ -261,7 +261,7 @@ fn positional(
             .map(|_| char::from(chars.get(c.below(chars.len())).copied().unwrap_or(b'0')))
             .collect();
         if p.class() == Class::XN && !v.is_empty() {
-            v.replace_range(0..1, if c.byte() % 2 == 0 { "C" } else { "D" });
+            v.replace_range(0..1, if c.byte().is_multiple_of(2) { "C" } else { "D" });
         }
         out.push((p.number().to_string(), SubValue::Text(v)));
     }
@@ -293,12 +293,12 @@ fn tlv_list(c: &mut Choices<'_>, depth: usize) -> Vec<(String, SubValue)> {
     const TEMPLATE: [&str; 3] = ["70", "77", "BF0C"];
     (0..c.below(5))
         .map(|_| {
-            if depth < 2 && c.byte() % 5 == 0 {
+            if depth < 2 && c.byte().is_multiple_of(5) {
                 let tag = TEMPLATE[c.below(TEMPLATE.len())];
                 (tag.to_owned(), SubValue::Nested(tlv_list(c, depth + 1)))
             } else {
                 let tag = PRIMITIVE[c.below(PRIMITIVE.len())];
-                let len = if c.byte() % 16 == 0 {
+                let len = if c.byte().is_multiple_of(16) {
                     128 + c.below(64)
                 } else {
                     c.below(17)
