@@ -57,14 +57,9 @@ fn cli_jsonl_error_for_trailing_bytes_has_a_null_field_and_the_offset_they_start
     let v = &vectors("iso87-ascii-bin.jsonl")[0];
     let len = v.hex.len() / 2;
     let input = format!("{}{}\n", v.hex, hex(b"Z"));
-    let args = [
-        "decode",
-        "--spec",
-        "iso87-ascii-bin",
-        "--format",
-        "jsonl",
-        "-",
-    ];
+    let args: Vec<&str> = "decode --spec iso87-ascii-bin --format jsonl -"
+        .split(' ')
+        .collect();
     let out = run(&args, &input);
     assert_eq!(out.status.code(), Some(1));
     let line: serde_json::Value =
