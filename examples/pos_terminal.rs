@@ -226,9 +226,8 @@ impl Session {
             match self.exchange(&wire, false)? {
                 Some(rsp) => {
                     let code = MessageView::decode(&self.ctx.spec, &rsp)?
-                        .str(39)
-                        .unwrap_or("??")
-                        .to_owned();
+                        .text(39)
+                        .map_or_else(|| "??".to_owned(), |c| c.into_owned());
                     self.journal.on_reversal_response(job.stan, &code)?;
                 }
                 None => {
@@ -482,7 +481,7 @@ fn run(
             .as_deref()
             == Some("1")
     } else {
-        v.str(39) == Some("00")
+        v.text_eq(39, "00")
     };
     let closed = s.journal.close_batch(balanced)?;
     println!(

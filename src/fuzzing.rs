@@ -13,6 +13,9 @@ use crate::framing::{Decoded, ErrorPolicy, FrameConfig, FrameDecoder, LengthHead
 use crate::spec::{BUILTIN_NAMES, Class, Encoding, FieldSpec, Length};
 use crate::{MessageBuilder, MessageView, Spec};
 
+mod spec_values;
+pub use spec_values::spec_values;
+
 /// Decodes `data` with the bundled spec `name`; a rejection must point inside `data`; an
 /// accepted message must not decode without its last byte, must re-encode to the same bytes
 /// (from the view and from its text values), every field must read the same by iteration and
@@ -53,6 +56,16 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
         assert_eq!(chars.len(), f.len(), "field {} length", f.number());
         let shown = f.text_into(&mut text).map(str::as_bytes);
         assert_eq!(shown, Some(&chars[..]), "field {} text", f.number());
+        // The encoding-independent reads agree with the characters.
+        let text = f.text();
+        assert!(
+            text.chars()
+                .map(u32::from)
+                .eq(chars.iter().map(|&c| u32::from(c))),
+            "field {} text()",
+            f.number()
+        );
+        assert!(f.text_eq(&text), "field {} text_eq", f.number());
         let _ = f.to_u64();
         let _ = f.to_string();
         if let Some(Ok(subs)) = view.subfields(f.number()) {
@@ -144,10 +157,9 @@ pub fn structured_round_trip(data: &[u8]) {
     encode_decode_values(&spec, &header, mti, secondary, &values);
 }
 
-/// A value of `fs`'s class and length, characters and length chosen by `c`: fixed fields get
-/// their full length, variable ones up to 64 characters (or, one time in four, up to 999).
-fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
-    let alphabet: &[u8] = match (fs.class(), fs.encoding()) {
+/// Characters a generated value of `class` takes in a field of `encoding`.
+fn alphabet(class: Class, encoding: Encoding) -> &'static [u8] {
+    match (class, encoding) {
         (Class::N | Class::XN, _) => b"0123456789",
         (Class::A, _) => b"ABCxyz",
         (Class::An, _) => b"AZaz09",
@@ -158,7 +170,13 @@ fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
         (Class::Ns, _) => b"09 !~",
         (Class::As, _) => b"Az !~",
         _ => b" !~Az09",
-    };
+    }
+}
+
+/// A value of `fs`'s class and length, characters and length chosen by `c`: fixed fields get
+/// their full length, variable ones up to 64 characters (or, one time in four, up to 999).
+fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
+    let alphabet = alphabet(fs.class(), fs.encoding());
     let len = match fs.length() {
         Length::Fixed(l) => l as usize,
         // Mostly short values; one in four may use the whole range (LLL lengths past 99).

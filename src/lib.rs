@@ -33,7 +33,21 @@
 //! assert_eq!(MessageBuilder::from_view(&msg).encode_to_vec()?, wire);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Features
+//!
+//! - `std` (default): spec files from paths, the JSON form, the POS `flows` and their
+//!   journal files. Without it the core (specs from strings, codec, view, builder, framing)
+//!   builds with `alloc` only.
+//! - `pcap` (default): reading pcap and pcapng captures (`capture`).
+//! - `tokio`: the framing layer as a tokio-util codec (`framing::FrameCodec`) and the
+//!   `link` (decoded-message codec, matching keys, metrics).
+//! - `crypto`: MACs, PIN blocks, DUKPT and key check values (`security`).
+//!
+//! On docs.rs every item behind a feature is marked with it.
 #![cfg_attr(not(feature = "std"), no_std)]
+// On docs.rs (`--cfg docsrs`, nightly), items behind a feature show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

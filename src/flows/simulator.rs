@@ -49,7 +49,7 @@ fn matches(v: &MessageView<'_>, codes: &FlowCodes) -> bool {
         && codes
             .processing_code
             .as_deref()
-            .is_none_or(|pc| v.str(3).is_some_and(|s| s == pc) || text(v, 3).as_deref() == Some(pc))
+            .is_none_or(|pc| v.text_eq(3, pc))
         && codes
             .type_code
             .as_deref()

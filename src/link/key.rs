@@ -250,14 +250,14 @@ impl KeyRules {
         let mut key = KeyBuf::new();
         key.extend(&mti.digits());
         for &n in &rule.fields {
+            // The value's characters, not its wire bytes: equal keys on ASCII, BCD and
+            // EBCDIC hosts, whatever the value's length. ASCII data is its own clear text.
             if let Some(f) = msg.field(n) {
-                // ASCII data is its own clear text: no conversion needed.
                 if f.spec().encoding() == crate::spec::Encoding::Ascii {
                     key.extend(f.raw());
                 } else {
-                    match f.to_small() {
-                        Some(text) => key.extend(text.as_str().as_bytes()),
-                        None => key.extend(f.raw()),
+                    for c in f.chars() {
+                        key.extend(&[c]);
                     }
                 }
             }

@@ -1,4 +1,4 @@
-//! Sign-on, settlement totals and batch close (reference §4.6, §4.10).
+//! Sign-on, settlement totals and batch close (module docs, "Business rules" 5 and 8).
 
 use serde::{Deserialize, Serialize};
 

@@ -9,13 +9,13 @@ use crate::flows::journal::state::TxnState;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {
-    /// A reversal is pending and must be sent first (reference §3.3.3).
+    /// A reversal is pending and must be sent first ([reversal rule 3](crate::flows::journal#reversals)).
     #[error("reversal of STAN {stan} is pending and must be sent first")]
     ReversalPending {
         /// STAN of the transaction to reverse.
         stan: Stan,
     },
-    /// No financial message before a successful sign-on (§4.10).
+    /// No financial message before a successful sign-on ([business rule 8](crate::flows::journal#business-rules)).
     #[error("terminal is not signed on")]
     NotSignedOn,
     /// Settlement has started: only settlement, sign-on and echo may go.

@@ -1,5 +1,5 @@
 //! Outcomes of a journaled request: response, timeout, MAC failure, card
-//! decline after approval (reference §3.3.2).
+//! decline after approval (module docs, "Reversals" 2).
 
 use crate::flows::journal::book::Journal;
 use crate::flows::journal::error::JournalError;

@@ -42,7 +42,8 @@ impl JournalPolicy {
         }
     }
 
-    /// UnionPay POS terminals (reference source S2).
+    /// UnionPay POS terminals, as their terminal software behaves: refunds are 0220 advices, never
+    /// reversed, a refund cannot be voided, and a reversal is resent twice (three attempts).
     pub fn cup_pos() -> JournalPolicy {
         JournalPolicy {
             void_of_refund_allowed: false,
