@@ -24,6 +24,7 @@ mod decode;
 mod encode;
 mod hexinput;
 mod output;
+mod parallel;
 mod pcap;
 mod pretty;
 mod progress;

@@ -51,6 +51,33 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Makes every message written from now on part of a JSON array already under way
+    /// (a `,` ahead of it): a worker's share of the output.
+    pub fn continue_array(&mut self) {
+        self.count = self.count.max(1);
+    }
+
+    /// The output written so far, leaving an empty one.
+    pub fn take(&mut self) -> W
+    where
+        W: Default,
+    {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Writes output rendered elsewhere (a worker's share). In a JSON array the first share
+    /// loses the `,` its worker put ahead of it.
+    pub fn rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut bytes = bytes;
+        if self.format == Format::Json && self.count == 0 {
+            bytes = bytes.strip_prefix(b",\n").unwrap_or(bytes);
+        }
+        if !bytes.is_empty() {
+            self.count += 1;
+        }
+        self.out.write_all(bytes)
+    }
+
     pub fn begin(&mut self) -> io::Result<()> {
         if self.format == Format::Json {
             self.out.write_all(b"[\n")?;
