@@ -7,11 +7,11 @@ use iso8583_wire::framing::{Decoded, FrameConfig, FrameDecoder, FramingError, Le
 use iso8583_wire::json::JsonOptions;
 use iso8583_wire::{MessageView, Spec};
 
-use crate::args::{DecodeArgs, Input};
-use crate::output::{Meta, Printer};
-use crate::progress::Progress;
-use crate::summary::Summary;
-use crate::{AnyError, hexinput, parallel, pcap};
+use super::args::{DecodeArgs, Input};
+use super::output::{Meta, Printer};
+use super::progress::Progress;
+use super::summary::Summary;
+use super::{AnyError, hexinput, parallel, pcap};
 
 /// Input errors echoed on stderr before going quiet (all of them are in the output).
 const STDERR_ERRORS: u64 = 5;

@@ -11,9 +11,9 @@ use iso8583_wire::Spec;
 use iso8583_wire::framing::{LengthHeader, encode_frame};
 use iso8583_wire::json;
 
-use crate::AnyError;
-use crate::args::{EncodeArgs, Output};
-use crate::hexinput;
+use super::AnyError;
+use super::args::{EncodeArgs, Output};
+use super::hexinput;
 
 fn open(file: &str) -> Result<Box<dyn BufRead>, AnyError> {
     Ok(if file == "-" {

@@ -41,7 +41,7 @@ use args::{Cli, Command};
 
 pub type AnyError = Box<dyn std::error::Error>;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode::run(&args),

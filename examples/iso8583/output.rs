@@ -13,8 +13,8 @@ use iso8583_wire::capture::{ConnId, Timestamp};
 use iso8583_wire::json::{self, JsonOptions};
 use iso8583_wire::message::Lenient;
 
-use crate::args::Format;
-use crate::pretty;
+use super::args::Format;
+use super::pretty;
 
 /// Where a message came from in a capture.
 #[derive(Clone, Copy, Debug)]

@@ -15,12 +15,12 @@ use std::thread;
 use iso8583_wire::Spec;
 use iso8583_wire::framing::FrameConfig;
 
-use crate::AnyError;
-use crate::args::DecodeArgs;
-use crate::decode::{self, Decoding};
-use crate::output::Printer;
-use crate::progress::Progress;
-use crate::summary::Summary;
+use super::AnyError;
+use super::args::DecodeArgs;
+use super::decode::{self, Decoding};
+use super::output::Printer;
+use super::progress::Progress;
+use super::summary::Summary;
 
 /// Input bytes per batch (the batch ends at the next line end after this).
 const BATCH_BYTES: usize = 1 << 20;
@@ -41,6 +41,8 @@ struct Batch {
     seq: u64,
     first_line: u64,
     bytes: Vec<u8>,
+    /// Where each line ends in `bytes` (found while reading, so workers need not scan).
+    ends: Vec<usize>,
 }
 
 /// A decoded batch.
@@ -65,25 +67,25 @@ fn read_batches(
             return Ok(()); // the writer stopped
         }
         let mut bytes = Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2));
+        let mut ends = Vec::new();
         while bytes.len() < BATCH_BYTES {
             if input.read_until(b'\n', &mut bytes)? == 0 {
                 break;
             }
+            ends.push(bytes.len());
         }
         if bytes.is_empty() {
             return Ok(());
         }
-        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         let first_line = line;
-        line += lines + u64::from(bytes.last() != Some(&b'\n'));
-        if work
-            .send(Batch {
-                seq,
-                first_line,
-                bytes,
-            })
-            .is_err()
-        {
+        line += ends.len() as u64;
+        let batch = Batch {
+            seq,
+            first_line,
+            bytes,
+            ends,
+        };
+        if work.send(batch).is_err() {
             return Ok(());
         }
         seq += 1;
@@ -112,9 +114,11 @@ fn decode_batches(
         };
         dec.summary = Summary::new();
         dec.deferred = Some(Vec::new());
-        let lines = batch.bytes.split_inclusive(|&b| b == b'\n');
-        for (number, line) in (batch.first_line..).zip(lines) {
+        let mut start = 0;
+        for (number, &end) in (batch.first_line..).zip(&batch.ends) {
+            let line = batch.bytes.get(start..end).unwrap_or_default();
             decode::hex_line(&mut dec, config, number, line, &mut wire)?;
+            start = end;
         }
         let finished = Done {
             seq: batch.seq,
