@@ -57,12 +57,9 @@ impl<W: Write> Printer<W> {
         self.count = self.count.max(1);
     }
 
-    /// The output written so far, leaving an empty one.
-    pub fn take(&mut self) -> W
-    where
-        W: Default,
-    {
-        std::mem::take(&mut self.out)
+    /// The output written so far, writing to `out` from now on.
+    pub fn replace(&mut self, out: W) -> W {
+        std::mem::replace(&mut self.out, out)
     }
 
     /// Writes output rendered elsewhere (a worker's share). In a JSON array the first share

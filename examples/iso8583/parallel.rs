@@ -4,7 +4,8 @@
 //! decode a batch each into their own output buffer; this thread writes the buffers in input
 //! order. The reader takes a token before each batch and the writer gives one back after
 //! writing a batch, so at most [`in_flight`] batches (input and output) exist at once whatever
-//! the input's size.
+//! the input's size. The tokens are the batches' buffers: input buffers go back to the reader
+//! and output buffers to the workers, so a long run allocates no more after its start.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
@@ -48,7 +49,8 @@ struct Batch {
 /// A decoded batch.
 struct Done {
     seq: u64,
-    input_len: u64,
+    /// The batch's input buffer, for the reader to reuse.
+    input: Vec<u8>,
     output: Vec<u8>,
     summary: Summary,
     stderr: Vec<String>,
@@ -57,16 +59,17 @@ struct Done {
 /// Reads batches until the input ends or the writer stops taking them.
 fn read_batches(
     mut input: Box<dyn BufRead + Send>,
-    tokens: &Receiver<()>,
+    tokens: &Receiver<Vec<u8>>,
     work: &SyncSender<Batch>,
 ) -> io::Result<()> {
     let mut seq = 0;
     let mut line = 1;
     loop {
-        if tokens.recv().is_err() {
+        let Ok(mut bytes) = tokens.recv() else {
             return Ok(()); // the writer stopped
-        }
-        let mut bytes = Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2));
+        };
+        bytes.clear();
+        bytes.reserve(BATCH_BYTES + (BATCH_BYTES >> 2));
         let mut ends = Vec::new();
         while bytes.len() < BATCH_BYTES {
             if input.read_until(b'\n', &mut bytes)? == 0 {
@@ -98,6 +101,7 @@ fn decode_batches(
     args: &DecodeArgs,
     config: FrameConfig,
     work: &Mutex<Receiver<Batch>>,
+    spare: &Mutex<Receiver<Vec<u8>>>,
     done: &SyncSender<Done>,
 ) -> io::Result<()> {
     let printer = Printer::new(Vec::new(), args.format, decode::json_options(args));
@@ -120,10 +124,16 @@ fn decode_batches(
             decode::hex_line(&mut dec, config, number, line, &mut wire)?;
             start = end;
         }
+        let mut next_output = spare
+            .lock()
+            .ok()
+            .and_then(|r| r.try_recv().ok())
+            .unwrap_or_default();
+        next_output.clear();
         let finished = Done {
             seq: batch.seq,
-            input_len: batch.bytes.len() as u64,
-            output: dec.printer.take(),
+            input: batch.bytes,
+            output: dec.printer.replace(next_output),
             summary: std::mem::replace(&mut dec.summary, Summary::new()),
             stderr: dec.deferred.take().unwrap_or_default(),
         };
@@ -143,10 +153,12 @@ pub fn hex_lines<W: io::Write>(
 ) -> Result<(), AnyError> {
     let input = decode::open_lines(args, &dec.name)?;
     let slots = in_flight(jobs);
-    let (token_tx, token_rx) = sync_channel::<()>(slots);
+    let (token_tx, token_rx) = sync_channel::<Vec<u8>>(slots);
     for _ in 0..slots {
-        token_tx.send(())?;
+        token_tx.send(Vec::new())?;
     }
+    let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(slots);
+    let spare_rx = Arc::new(Mutex::new(spare_rx));
     let (work_tx, work_rx) = sync_channel::<Batch>(jobs);
     let work_rx = Arc::new(Mutex::new(work_rx));
     let (done_tx, done_rx) = sync_channel::<Done>(slots);
@@ -156,15 +168,17 @@ pub fn hex_lines<W: io::Write>(
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 let work = Arc::clone(&work_rx);
+                let spare = Arc::clone(&spare_rx);
                 let done = done_tx.clone();
-                scope.spawn(move || decode_batches(spec, args, config, &work, &done))
+                scope.spawn(move || decode_batches(spec, args, config, &work, &spare, &done))
             })
             .collect();
         // Only the workers hold these now: when they are gone the reader and this thread
         // see it.
         drop(work_rx);
+        drop(spare_rx);
         drop(done_tx);
-        let written = write_in_order(dec, &done_rx, &token_tx, progress);
+        let written = write_in_order(dec, &done_rx, &token_tx, &spare_tx, progress);
         // Unblock the reader and the workers if the writer stopped early.
         drop(token_tx);
         drop(done_rx);
@@ -182,7 +196,8 @@ pub fn hex_lines<W: io::Write>(
 fn write_in_order<W: io::Write>(
     dec: &mut Decoding<'_, W>,
     done: &Receiver<Done>,
-    tokens: &SyncSender<()>,
+    tokens: &SyncSender<Vec<u8>>,
+    spare: &SyncSender<Vec<u8>>,
     mut progress: Option<&mut Progress>,
 ) -> io::Result<()> {
     let mut waiting = BTreeMap::new();
@@ -196,13 +211,15 @@ fn write_in_order<W: io::Write>(
             for msg in &batch.stderr {
                 dec.echo_input_error(msg);
             }
-            read += batch.input_len;
+            read += batch.input.len() as u64;
             if let Some(p) = progress.as_deref_mut() {
                 p.update(read);
             }
             next += 1;
-            // The reader may have finished; a missing taker is not an error.
-            let _ = tokens.send(());
+            // The reader or the workers may have finished, and a full channel of spare
+            // outputs is enough: neither is an error.
+            let _ = tokens.send(batch.input);
+            let _ = spare.try_send(batch.output);
         }
     }
     Ok(())
