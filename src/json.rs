@@ -22,7 +22,7 @@ use core::fmt::Write as _;
 use crate::codec::charset::{HEX_UPPER, hex_value, pack_hex};
 use crate::error::{DecodeError, EncodeError, EncodeErrorKind, Location};
 use crate::message::{FieldValue, MessageBuilder, MessageView, SubValue, SubfieldIter};
-use crate::spec::{MAX_FIELD, Mask, Spec};
+use crate::spec::{Encoding, MAX_FIELD, Mask, Spec};
 
 /// Rendering choices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,35 +35,46 @@ pub struct JsonOptions {
     pub expand: bool,
 }
 
-/// Bytes that JSON strings must escape: `"`, `\\` and the controls below 0x20.
-const NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        t[b] = true;
-        b += 1;
+/// Whether JSON strings must escape byte `b`: `"`, `\\` and the controls below 0x20.
+#[inline(always)]
+const fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The length of the run at the start of `bytes` that needs no escape: sixteen bytes at a time
+/// in a loop the compiler vectorizes, then byte by byte.
+#[inline]
+fn clean_run(bytes: &[u8]) -> usize {
+    let (chunks, _) = bytes.as_chunks::<16>();
+    let mut run = 0;
+    for chunk in chunks {
+        if chunk.iter().fold(false, |any, &b| any | needs_escape(b)) {
+            break;
+        }
+        run += 16;
     }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
+    let rest = bytes.get(run..).unwrap_or_default();
+    if !rest.iter().fold(false, |any, &b| any | needs_escape(b)) {
+        return bytes.len();
+    }
+    run + rest
+        .iter()
+        .position(|&b| needs_escape(b))
+        .unwrap_or(rest.len())
+}
 
 /// Appends `s` as a JSON string literal. Runs of characters that need no escape are copied
-/// whole (found with a table); the few that do are escaped by `serde_json`.
+/// whole; the few that do are escaped by `serde_json`.
 pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
     let mut rest = s;
     while !rest.is_empty() {
-        let clean = rest
-            .bytes()
-            .position(|b| NEEDS_ESCAPE[usize::from(b)])
-            .unwrap_or(rest.len());
-        // Every byte the table flags is ASCII, so both cuts fall on character boundaries.
-        let (run, tail) = rest.split_at(clean);
+        // Every byte that needs an escape is ASCII, so both cuts fall on character boundaries.
+        let (run, tail) = rest.split_at(clean_run(rest.as_bytes()));
         out.push_str(run);
         let dirty = tail
             .bytes()
-            .position(|b| !NEEDS_ESCAPE[usize::from(b)])
+            .position(|b| !needs_escape(b))
             .unwrap_or(tail.len());
         let (escaped, tail) = tail.split_at(dirty);
         if !escaped.is_empty() {
@@ -111,12 +122,39 @@ fn push_key(out: &mut String, n: u16) {
     out.push_str("\":");
 }
 
-/// Appends the value of `f` as a JSON string, masked unless `unmask`; `scratch` is reused.
-fn push_value(out: &mut String, f: crate::Field<'_>, unmask: bool, scratch: &mut String) {
+/// The message from its first field on as text, when all of it is ASCII (as in specs
+/// whose bitmaps and values are all text): one check per message instead of one per field.
+fn ascii_fields<'a>(view: &MessageView<'a>) -> Option<(usize, &'a str)> {
+    let start = view.fields().next()?.offset();
+    let span = view.as_bytes().get(start..)?;
+    if !span.is_ascii() {
+        return None;
+    }
+    Some((start, core::str::from_utf8(span).ok()?))
+}
+
+/// Appends the value of `f` as a JSON string, masked unless `unmask`; `text` is the message
+/// as text from byte `.0` on (see [`ascii_fields`]); `scratch` is reused.
+fn push_value(
+    out: &mut String,
+    f: crate::Field<'_>,
+    unmask: bool,
+    text: Option<(usize, &str)>,
+    scratch: &mut String,
+) {
     if unmask || f.spec().mask == Mask::None {
-        // Text on the wire is the value: no copy before escaping.
-        if let Some(text) = f.as_str() {
-            return push_json_str(out, text);
+        let wire_is_text = matches!(f.spec().encoding(), Encoding::Ascii | Encoding::Hex);
+        // ASCII only: other bytes are shown one character per byte (Latin-1), as `chars`
+        // gives them and the encoder takes them back.
+        let value = match text {
+            Some((start, text)) if wire_is_text => {
+                let from = f.offset().wrapping_sub(start);
+                text.get(from..from + f.raw().len())
+            }
+            _ => f.as_str().filter(|t| t.is_ascii()),
+        };
+        if let Some(value) = value {
+            return push_json_str(out, value);
         }
         scratch.clear();
         scratch.extend(f.chars().map(char::from));
@@ -130,6 +168,7 @@ fn push_value(out: &mut String, f: crate::Field<'_>, unmask: bool, scratch: &mut
 /// Writes the `"fields":{...}` object body of `view` (without braces) into `out`.
 fn push_fields(out: &mut String, view: &MessageView<'_>, opts: JsonOptions) {
     let mut value = String::new();
+    let text = ascii_fields(view);
     for (i, f) in view.fields().enumerate() {
         if i > 0 {
             out.push(',');
@@ -138,7 +177,7 @@ fn push_fields(out: &mut String, view: &MessageView<'_>, opts: JsonOptions) {
         if opts.expand && push_expanded(out, f, opts.unmask) {
             continue;
         }
-        push_value(out, f, opts.unmask, &mut value);
+        push_value(out, f, opts.unmask, text, &mut value);
     }
 }
 

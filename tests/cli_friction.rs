@@ -6,10 +6,22 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{cli, run};
+use common::{cli, example, run};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+/// Asserts the README's flow example (purchase, void, refund, reversal) loads `spec`.
+fn assert_flow_example_uses(readme: &str, spec: &str, what: &str) {
+    let flow = section(
+        readme,
+        "### Purchase, void, refund and reversal in a few lines",
+    );
+    assert!(
+        flow.contains(&format!("Spec::builtin(\"{spec}\")")),
+        "the README's flow example does not use {what} {spec}"
+    );
 }
 
 /// The text of README section `title` (up to the next `## `).
@@ -83,14 +95,7 @@ fn the_default_spec_is_the_one_of_the_readme_flow_example() {
         String::from_utf8_lossy(&encode_help.stdout).contains(&format!("[default: {default}]"))
     );
     let text = readme();
-    let flow = section(
-        &text,
-        "### Purchase, void, refund and reversal in a few lines",
-    );
-    assert!(
-        flow.contains(&format!("Spec::builtin(\"{default}\")")),
-        "the flow example uses another spec than the CLI's default {default}"
-    );
+    assert_flow_example_uses(&text, default, "the CLI's default spec");
     let cli_section = section(&text, "## The CLI");
     assert!(
         cli_section.contains(&format!(
@@ -116,14 +121,7 @@ fn the_readme_host_command_starts_the_host_with_the_flow_examples_spec() {
         .split_whitespace()
         .collect();
     let spec = args[args.iter().position(|a| *a == "--spec").unwrap() + 1];
-    let flow = section(
-        &text,
-        "### Purchase, void, refund and reversal in a few lines",
-    );
-    assert!(
-        flow.contains(&format!("Spec::builtin(\"{spec}\")")),
-        "host spec {spec}"
-    );
+    assert_flow_example_uses(&text, spec, "the host command's spec");
     // Start it as documented, on a free port, and see it listen.
     let mut dir = std::env::current_exe().unwrap();
     dir.pop();

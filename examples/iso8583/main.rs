@@ -3,13 +3,14 @@
 //! ```text
 //! iso8583 decode [--spec NAME|PATH] [--input hex|hex-lines|raw|pcap|pcapng]
 //!                [--framing len2|len2le|len2bcd|len4ascii|none] [--max-frame N] [--port N]
-//!                [--format pretty|json|jsonl] [--unmask] [--expand] [--quiet] FILE|-
+//!                [--format pretty|json|jsonl] [--unmask] [--expand] [--quiet] [--jobs N] FILE|-
 //! iso8583 encode [--spec NAME|PATH] [--output hex|raw] [--framing ...] [--header HEX]
 //!                [-o FILE] FILE|-
 //! iso8583 specs
 //! ```
 //!
-//! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`,
+//! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`
+//! (plus `"header":"<hex>"` for specs with a header, which `encode` reads back),
 //! or `{"error":{"field":35,"offset":57,"message":"..."}}` (field `null` when the header, MTI,
 //! bitmap or input framing is at fault). With `--input pcap|pcapng` every object starts with
 //! `"ts"` (capture time, the string `"<unix seconds>.<nanoseconds, 9 digits>"`), `"src"` and
