@@ -123,14 +123,7 @@ fn the_readme_host_command_starts_the_host_with_the_flow_examples_spec() {
     let spec = args[args.iter().position(|a| *a == "--spec").unwrap() + 1];
     assert_flow_example_uses(&text, spec, "the host command's spec");
     // Start it as documented, on a free port, and see it listen.
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let host = dir
-        .join("examples")
-        .join(format!("host{}", std::env::consts::EXE_SUFFIX));
+    let host = example("host");
     let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let port = args.iter().position(|a| a == "--port").unwrap() + 1;
     args[port] = "0".to_owned();
