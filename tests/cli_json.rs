@@ -203,3 +203,30 @@ fn threads_keep_input_order_and_the_same_summary() {
         }
     }
 }
+
+#[test]
+fn a_line_longer_than_the_read_buffer_and_a_last_line_without_its_end_are_lines() {
+    let v = &vectors("iso87-ascii-bin.jsonl")[0];
+    // 100,000 hex digits: more than the 64 KiB read buffer; not a valid message.
+    let long = "30".repeat(50_000);
+    let input = format!("{}\n{long}\n{}\n{}", v.hex, v.hex, v.hex);
+    for jobs in ["1", "2"] {
+        let out = run(
+            &["decode", "--format", "jsonl", "--jobs", jobs, "-q", "-"],
+            &input,
+        );
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 4, "--jobs {jobs}");
+        assert_eq!(lines[0]["mti"], v.mti.as_str());
+        assert!(lines[1]["error"].is_object(), "--jobs {jobs}: {}", lines[1]);
+        assert_eq!(lines[2], lines[0]);
+        assert_eq!(
+            lines[3], lines[0],
+            "--jobs {jobs}: the last line without its end"
+        );
+    }
+}

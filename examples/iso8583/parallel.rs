@@ -72,10 +72,23 @@ fn read_batches(
         bytes.reserve(BATCH_BYTES + (BATCH_BYTES >> 2));
         let mut ends = Vec::new();
         while bytes.len() < BATCH_BYTES {
-            if input.read_until(b'\n', &mut bytes)? == 0 {
+            let buf = input.fill_buf()?;
+            if buf.is_empty() {
                 break;
             }
-            ends.push(bytes.len());
+            // Whole lines straight from the reader's buffer (SIMD `memchr`); a line longer
+            // than the buffer, or the last one without a line end, by `read_until`.
+            let whole = memchr::memrchr(b'\n', buf).map_or(0, |last| last + 1);
+            if whole > 0 {
+                let base = bytes.len();
+                let lines = buf.get(..whole).unwrap_or_default();
+                ends.extend(memchr::memchr_iter(b'\n', lines).map(|end| base + end + 1));
+                bytes.extend_from_slice(lines);
+                input.consume(whole);
+            } else {
+                input.read_until(b'\n', &mut bytes)?;
+                ends.push(bytes.len());
+            }
         }
         if bytes.is_empty() {
             return Ok(());
