@@ -76,6 +76,7 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
     }
     let again = MessageBuilder::from_view(&view).encode_to_vec();
     assert_eq!(again.as_deref().ok(), Some(data), "re-encode differs");
+    json_round_trip(&view, data);
     let mut b = MessageBuilder::new(&spec);
     b.set_mti(view.mti());
     b.always_secondary_bitmap(view.bitmap().is_set(1));
@@ -153,7 +154,7 @@ pub fn structured_round_trip(data: &[u8]) {
         "0200", "0100", "0110", "0400", "0420", "0800", "0810", "1200",
     ][c.below(8)];
     let secondary = c.byte().is_multiple_of(8);
-    let header = vec![0u8; spec.header_len()];
+    let header: Vec<u8> = (0..spec.header_len()).map(|_| c.byte()).collect();
     encode_decode_values(&spec, &header, mti, secondary, &values);
 }
 
@@ -257,6 +258,40 @@ fn encode_decode_values(
         Some(&wire[..]),
         "{name}: re-encode differs"
     );
+    json_round_trip(&view, &wire);
+}
+
+/// The unmasked JSON form of `view` (decoded from `wire`), parsed back by `serde_json` and
+/// built with [`json::builder_from_json`](crate::json::builder_from_json), encodes to `wire`.
+/// The expanded form (`expand`, for reading) must be JSON too; it is not lossless, since a
+/// composite may repeat a key (TLV tags) that a JSON object holds once.
+pub fn json_round_trip(view: &MessageView<'_>, wire: &[u8]) {
+    use crate::json::{self, JsonOptions};
+    let name = view.spec().name();
+    let mut text = String::new();
+    let expanded = JsonOptions {
+        unmask: true,
+        expand: true,
+    };
+    json::push_message(&mut text, view, expanded);
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
+        panic!("{name}: the expanded JSON form is not JSON ({e}): {text}"); // ok: fuzz harness
+    }
+    text.clear();
+    let flat = JsonOptions {
+        unmask: true,
+        expand: false,
+    };
+    json::push_message(&mut text, view, flat);
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => panic!("{name}: the JSON form is not JSON ({e}): {text}"), // ok: fuzz harness
+    };
+    let again = json::builder_from_json(view.spec(), &value).and_then(|b| Ok(b.encode_to_vec()?));
+    match again {
+        Ok(bytes) => assert_eq!(bytes, wire, "{name}: JSON round trip differs: {text}"),
+        Err(e) => panic!("{name}: the JSON form does not encode ({e}): {text}"), // ok: fuzz harness
+    }
 }
 
 /// Walks `data` as EMV BER-TLV; when it parses, re-encoding from the raw objects and padding

@@ -25,8 +25,8 @@ use iso8583_wire::security::{
 };
 use iso8583_wire::{MessageBuilder, MessageView, Spec};
 
-use crate::AnyError;
-use crate::hexinput::parse_hex;
+use super::AnyError;
+use super::hexinput::parse_hex;
 
 #[derive(Args)]
 pub struct CryptoArgs {
