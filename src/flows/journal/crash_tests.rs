@@ -408,7 +408,7 @@ fn wrong_key_is_refused_with_a_clear_error() -> TestResult {
     written_with_a_purchase(&path)?;
     let (spec, _) = setup();
     let other = std::sync::Arc::new(crate::flows::journal::SoftwareKey::from_bytes(1, &[9; 32]));
-    let err = FileJournal::open(&path, spec.clone(), other)
+    let err = retry_in_use(|| FileJournal::open(&path, spec.clone(), other.clone()))
         .err()
         .ok_or("opened with another key")?;
     assert!(
@@ -424,7 +424,7 @@ fn wrong_key_is_refused_with_a_clear_error() -> TestResult {
         2,
         &[0x42; 32],
     ));
-    let err = FileJournal::open(&path, spec, renumbered)
+    let err = retry_in_use(|| FileJournal::open(&path, spec.clone(), renumbered.clone()))
         .err()
         .ok_or("opened with another key version")?;
     assert!(
