@@ -107,6 +107,7 @@ impl HostSimulator {
                 let key = self.key(v, None);
                 self.ledger
                     .key_by_rrn(&text(v, 37)?, &key.terminal, &key.merchant)
+                    .cloned()
             }
             _ => None,
         }

@@ -1,6 +1,10 @@
 //! What the host receives and answers.
 
+use core::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::flows::journal::Redacted;
 
 use crate::flows::host::key::TxnKey;
 
@@ -19,7 +23,10 @@ pub enum HostTxnKind {
 }
 
 /// One request in plain values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows `content` only as its length: it is the request as
+/// received, PAN and track data included.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostRequest {
     /// Kind of request.
     pub kind: HostTxnKind,
@@ -58,6 +65,18 @@ impl HostRequest {
     pub fn with_content(mut self, content: impl Into<Vec<u8>>) -> HostRequest {
         self.content = content.into();
         self
+    }
+}
+
+impl fmt::Debug for HostRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostRequest")
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .field("original_key", &self.original_key)
+            .field("amount", &self.amount)
+            .field("content", &Redacted(self.content.len()))
+            .finish()
     }
 }
 

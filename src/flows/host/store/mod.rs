@@ -19,6 +19,7 @@ use crate::flows::host::key::MatchKey;
 use crate::flows::host::record::{EntryClass, Record, SettledEntry};
 use crate::flows::host::request::HostDecision;
 
+mod interner;
 mod memory;
 
 pub use memory::{MemoryState, MemoryStore};
@@ -144,8 +145,16 @@ pub trait LedgerStore: Send + Sync + fmt::Debug {
         Box::pin(async move { Ok(len.await? == 0) })
     }
 
-    /// The fingerprint kept for a request's content. The in-memory store
-    /// keeps the content itself (it never reaches a disk); a persistent
-    /// store keeps a digest, so that no card data is written.
+    /// The fingerprint kept for a request's content: [`digest`] for the
+    /// stores of this crate, so that no card data is kept.
     fn fingerprint(&self, content: &[u8]) -> Vec<u8>;
+}
+
+/// The fingerprint every store keeps for a request's content: its SHA-256.
+/// Resends are told apart from different requests under the same key just as
+/// well as with the content itself, and no card data is kept (the content is
+/// the request as received, PAN and track included).
+pub fn digest(content: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(content).to_vec()
 }
