@@ -117,6 +117,8 @@ pub struct Record {
     pub original_key: Option<TxnKey>,
     /// DE 4, minor units.
     pub amount: u64,
+    /// DE 7 as received, when known.
+    pub transmitted: Option<String>,
     /// Fingerprint of the content compared on resends.
     pub fingerprint: Vec<u8>,
     /// The answer given (repeated to identical resends).
@@ -147,6 +149,7 @@ impl fmt::Debug for Record {
             .field("key", &self.key)
             .field("original_key", &self.original_key)
             .field("amount", &self.amount)
+            .field("transmitted", &self.transmitted)
             .field("fingerprint", &Redacted(self.fingerprint.len()))
             .field("decision", &self.decision)
             .field("state", &self.state)

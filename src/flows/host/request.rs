@@ -37,6 +37,9 @@ pub struct HostRequest {
     pub original_key: Option<TxnKey>,
     /// Amount (DE 4), minor units.
     pub amount: u64,
+    /// DE 7 transmission date and time as received (`MMDDhhmmss`), kept
+    /// with the entry; not compared on resends (a resend carries a new one).
+    pub transmitted: Option<String>,
     /// The rest of the request that must be identical in a resend (for
     /// example the message without DE 7 and MAC). Ignored for reversals,
     /// whose repeats legitimately differ (0400 -> 0401).
@@ -51,6 +54,7 @@ impl HostRequest {
             key,
             original_key: None,
             amount,
+            transmitted: None,
             content: Vec::new(),
         }
     }
@@ -58,6 +62,12 @@ impl HostRequest {
     /// Sets the original's key.
     pub fn with_original(mut self, original: TxnKey) -> HostRequest {
         self.original_key = Some(original);
+        self
+    }
+
+    /// Sets the DE 7 transmission date and time.
+    pub fn with_transmitted(mut self, de7: impl Into<String>) -> HostRequest {
+        self.transmitted = Some(de7.into());
         self
     }
 
@@ -75,6 +85,7 @@ impl fmt::Debug for HostRequest {
             .field("key", &self.key)
             .field("original_key", &self.original_key)
             .field("amount", &self.amount)
+            .field("transmitted", &self.transmitted)
             .field("content", &Redacted(self.content.len()))
             .finish()
     }

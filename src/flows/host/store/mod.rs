@@ -6,9 +6,13 @@
 //! are decided one after the other, whichever host process they reached.
 //!
 //! - [`MemoryStore`]: a map behind a mutex, the default (tests, demos, a
-//!   single process). A store on a database implements the same trait; the
-//!   contract below is what it must keep (one transaction per decision,
-//!   answer only after commit).
+//!   single process).
+//! - `PgStore` (feature `postgres`): PostgreSQL, shared by any number of
+//!   host processes; schema in `sql/migrations/`, applied on connect.
+//!
+//! A store on another database implements the same trait; the contract
+//! below is what it must keep (one transaction per decision, answer only
+//! after commit).
 
 use std::fmt;
 use std::future::Future;
@@ -21,8 +25,12 @@ use crate::flows::host::request::HostDecision;
 
 mod interner;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 
 pub use memory::{MemoryState, MemoryStore};
+#[cfg(feature = "postgres")]
+pub use postgres::{Advice, MIGRATIONS, PgOptions, PgStore};
 
 /// A boxed future returned by [`LedgerStore`] methods.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
