@@ -141,8 +141,9 @@ fn main() {
     // lookups over N entries (the callgrind driver, see the README).
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "lookups") {
-        let n = |k: usize| args.get(i + k).and_then(|a| a.parse().ok());
-        let (entries, count) = (n(1).unwrap_or(1_000), n(2).unwrap_or(100_000));
+        let n = |k: usize| args.get(i + k).and_then(|a| a.parse::<usize>().ok());
+        let entries = n(1).map_or(1_000, |e| e as u32);
+        let count = n(2).unwrap_or(100_000);
         let (h, rrns) = ledger_of(entries);
         let found = lookup_pass(&h, &rrns, count);
         println!("{count} lookups over {entries} entries, {found} found");
