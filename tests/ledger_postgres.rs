@@ -56,6 +56,19 @@ async fn host(url: &str, schema: &str, config: &HostConfig) -> SharedLedger {
     SharedLedger::with_store(config.clone(), Arc::new(store))
 }
 
+/// Two hosts (each its own store and pool) on one schema of their own, or
+/// `None` when the test is skipped.
+async fn two_hosts(test: &str, tag: &str) -> Option<(String, String, [SharedLedger; 2])> {
+    let url = database_url(test)?;
+    let schema = schema(tag);
+    let config = HostConfig::cup();
+    let hosts = [
+        host(&url, &schema, &config).await,
+        host(&url, &schema, &config).await,
+    ];
+    Some((url, schema, hosts))
+}
+
 /// A direct connection for checks, in `schema`.
 async fn sql(url: &str, schema: &str) -> tokio_postgres::Client {
     let mut cfg: tokio_postgres::Config = url.parse().unwrap();
@@ -81,16 +94,14 @@ fn approved(d: &HostDecision) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_request_sent_to_two_hosts_at_once_is_approved_once() {
-    let Some(url) = database_url("postgres_request_sent_to_two_hosts_at_once_is_approved_once")
+    let Some((url, schema, hosts)) = two_hosts(
+        "postgres_request_sent_to_two_hosts_at_once_is_approved_once",
+        "dup",
+    )
+    .await
     else {
         return;
     };
-    let schema = schema("dup");
-    let config = HostConfig::cup();
-    let hosts = [
-        host(&url, &schema, &config).await,
-        host(&url, &schema, &config).await,
-    ];
     // 8 requests, each sent by 4 tasks (two to each host) at the same moment.
     const KEYS: u32 = 8;
     let barrier = Arc::new(Barrier::new(32));
@@ -143,16 +154,14 @@ async fn postgres_request_sent_to_two_hosts_at_once_is_approved_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_refunds_racing_past_the_original_amount_one_wins() {
-    let Some(url) = database_url("postgres_refunds_racing_past_the_original_amount_one_wins")
+    let Some((_, _, hosts)) = two_hosts(
+        "postgres_refunds_racing_past_the_original_amount_one_wins",
+        "refund",
+    )
+    .await
     else {
         return;
     };
-    let schema = schema("refund");
-    let config = HostConfig::cup();
-    let hosts = [
-        host(&url, &schema, &config).await,
-        host(&url, &schema, &config).await,
-    ];
     // Two purchases of 1000: on the first, 32 refunds of 600 race (one can
     // fit); on the second, 32 refunds of 300 (three fit).
     for (p, each, fit) in [(1u32, 600u64, 1usize), (2, 300, 3)] {
@@ -189,15 +198,14 @@ async fn postgres_refunds_racing_past_the_original_amount_one_wins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_reversal_racing_a_void_exactly_one_takes_effect() {
-    let Some(url) = database_url("postgres_reversal_racing_a_void_exactly_one_takes_effect") else {
+    let Some((_, _, hosts)) = two_hosts(
+        "postgres_reversal_racing_a_void_exactly_one_takes_effect",
+        "revvoid",
+    )
+    .await
+    else {
         return;
     };
-    let schema = schema("revvoid");
-    let config = HostConfig::cup();
-    let hosts = [
-        host(&url, &schema, &config).await,
-        host(&url, &schema, &config).await,
-    ];
     // 16 purchases; for each, its reversal (to one host) and its void (to
     // the other) at once: 32 tasks.
     let mut rrns = Vec::new();
@@ -413,18 +421,23 @@ async fn postgres_database_outage_mid_stream_declines_retryably_and_carries_on()
         host(&relayed, &schema, &config).await,
         host(&relayed, &schema, &config).await,
     ];
-    // Four terminals send 60 purchases each (two per host); the database
-    // goes away for a while after about a third of the stream.
+    // Four terminals send purchases (two per host) until told to stop; the
+    // database goes away for 600 ms after 150 ms, and the stream runs on for
+    // 700 ms after it is back.
     let answers = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let outage = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for term in 0..4u32 {
         let ledger = hosts[(term % 2) as usize].clone();
         let answers = Arc::clone(&answers);
         let outage = Arc::clone(&outage);
+        let finished = Arc::clone(&finished);
         tasks.push(tokio::spawn(async move {
-            for n in 0..60u32 {
-                let stan = term * 1000 + n + 1;
+            let mut n = 0;
+            while !finished.load(Ordering::SeqCst) {
+                n += 1;
+                let stan = term * 10_000 + n;
                 let d = ledger.on_request_at(&purchase(stan, 100), NOW).await;
                 let during = outage.load(Ordering::SeqCst);
                 answers.lock().await.push((stan, d, during));
@@ -438,6 +451,8 @@ async fn postgres_database_outage_mid_stream_declines_retryably_and_carries_on()
     tokio::time::sleep(Duration::from_millis(600)).await;
     outage.store(false, Ordering::SeqCst);
     relay.restore();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    finished.store(true, Ordering::SeqCst);
     for t in tasks {
         t.await.unwrap();
     }

@@ -1,50 +1,4 @@
-//! The host ledger on PostgreSQL (feature `postgres`): several host
-//! processes on one database decide as one ledger would.
-//!
-//! # Schema
-//!
-//! Plain SQL files under `sql/migrations/` in the repository, compiled into
-//! the library ([`MIGRATIONS`]) and applied by [`PgStore::connect`], each
-//! once and in order, in one transaction under an advisory lock (two hosts
-//! starting at once apply them once). Each file records its version in
-//! `ledger_migrations`, so applying it by hand works too:
-//!
-//! ```text
-//! psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -1 -f sql/migrations/0001_ledger.sql
-//! ```
-//!
-//! `ledger_entries` holds one row per recorded request, keyed by acquirer,
-//! class and matching key (terminal, merchant, batch, STAN as the key
-//! profile reduces them), with the key as received, DE 7, the original's
-//! key, RRN, authorization code, amounts, state and settlement time. The
-//! request's content is kept only as its SHA-256. `ledger_outbox` queues
-//! store-and-forward advices.
-//!
-//! # How one decision runs
-//!
-//! One database transaction (read committed) per request:
-//!
-//! 1. transaction-scoped advisory locks on the matching keys the request
-//!    touches (its own and its original's), in a fixed order: two requests
-//!    that touch one key are decided one after the other, on whichever host
-//!    they arrived, including when the entry does not exist yet (an early
-//!    reversal and its late original, a request sent to two hosts at once);
-//! 2. the entries are loaded `FOR UPDATE` (the request's own, its original,
-//!    a reversal of it, the original's own original);
-//! 3. [`decide`](crate::flows::host::decide) decides, the store inserts the
-//!    new entry (an RRN from `ledger_rrn_seq` when approved) and updates
-//!    the changed ones;
-//! 4. commit, and only then the answer.
-//!
-//! The unique key on `(acquirer, class, matching key)` is the last word on
-//! duplicates: an insert that breaks it (or a deadlock or serialization
-//! failure) rolls back and the whole step is retried, and the retry finds
-//! the first entry and replays its answer. Any other failure, a lost
-//! connection or a timeout, is a [`StoreError`] that
-//! [`SharedLedger`](crate::flows::host::SharedLedger) answers with the
-//! profile's retryable decline: nothing is approved that was not committed.
-//! A commit whose acknowledgement was lost may have recorded the request;
-//! the terminal's retry then finds it and gets the same approval.
+//! The host ledger on PostgreSQL (feature `postgres`): [`PgStore`].
 
 use std::time::Duration;
 
@@ -151,7 +105,56 @@ impl std::fmt::Debug for PgOptions {
     }
 }
 
-/// A [`LedgerStore`] on PostgreSQL (see the [module docs](self)).
+/// A [`LedgerStore`] on PostgreSQL: several host processes on one database
+/// decide as one ledger would.
+///
+///
+/// # Schema
+///
+/// Plain SQL files under `sql/migrations/` in the repository, compiled into
+/// the library ([`MIGRATIONS`]) and applied by [`PgStore::connect`], each
+/// once and in order, in one transaction under an advisory lock (two hosts
+/// starting at once apply them once). Each file records its version in
+/// `ledger_migrations`, so applying it by hand works too:
+///
+/// ```text
+/// psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -1 -f sql/migrations/0001_ledger.sql
+/// ```
+///
+/// `ledger_entries` holds one row per recorded request, keyed by acquirer,
+/// class and matching key (terminal, merchant, batch, STAN as the key
+/// profile reduces them), with the key as received, DE 7, the original's
+/// key, RRN, authorization code, amounts, state and settlement time. The
+/// request's content is kept only as its SHA-256. `ledger_outbox` queues
+/// store-and-forward advices.
+///
+/// # How one decision runs
+///
+/// One database transaction (read committed) per request:
+///
+/// 1. transaction-scoped advisory locks on the matching keys the request
+///    touches (its own and its original's), in a fixed order: two requests
+///    that touch one key are decided one after the other, on whichever host
+///    they arrived, including when the entry does not exist yet (an early
+///    reversal and its late original, a request sent to two hosts at once);
+/// 2. the entries are loaded `FOR UPDATE` (the request's own, its original,
+///    a reversal of it, the original's own original);
+/// 3. [`decide`](crate::flows::host::decide) decides, the store inserts the
+///    new entry (an RRN from `ledger_rrn_seq` when approved) and updates
+///    the changed ones;
+/// 4. commit, and only then the answer.
+///
+/// The unique key on `(acquirer, class, matching key)` is the last word on
+/// duplicates: an insert that breaks it (or a deadlock or serialization
+/// failure) rolls back and the whole step is retried, and the retry finds
+/// the first entry and replays its answer. Any other failure, a lost
+/// connection or a timeout, is a [`StoreError`] that
+/// [`SharedLedger`](crate::flows::host::SharedLedger) answers with the
+/// profile's retryable decline: nothing is approved that was not committed.
+/// A commit whose acknowledgement was lost may have recorded the request;
+/// the terminal's retry then finds it and gets the same approval.
+///
+/// # Example
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), iso8583_wire::flows::host::StoreError> {
