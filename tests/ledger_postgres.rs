@@ -638,3 +638,45 @@ async fn postgres_settlement_pruning_and_outbox() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrations_applied_by_hand_are_skipped_on_connect() {
+    let Some(url) = database_url("postgres_migrations_applied_by_hand_are_skipped_on_connect")
+    else {
+        return;
+    };
+    let schema = schema("byhand");
+    let admin = sql(&url, "public").await;
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    // What `psql -1 -f sql/migrations/0001_ledger.sql` does.
+    let db = sql(&url, &schema).await;
+    let file = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/migrations/0001_ledger.sql"),
+    )
+    .unwrap();
+    db.batch_execute(&format!("BEGIN; {file}; COMMIT"))
+        .await
+        .unwrap();
+    // Connecting applies nothing twice (0001 would fail: its tables exist).
+    let config = HostConfig::generic();
+    let ledger = host(&url, &schema, &config).await;
+    assert!(approved(&ledger.on_request_at(&purchase(1, 10), NOW).await));
+    let row = db
+        .query_one("SELECT count(*) FROM ledger_migrations", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1);
+    // And two hosts starting at once on a new schema migrate it once.
+    let fresh = self::schema("race");
+    let (a, b) = tokio::join!(host(&url, &fresh, &config), host(&url, &fresh, &config));
+    drop((a, b));
+    let row = sql(&url, &fresh)
+        .await
+        .query_one("SELECT count(*) FROM ledger_migrations", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1);
+}
