@@ -580,64 +580,78 @@ impl PgStore {
         let mut client = self.client("decide").await?;
         let tx = client.transaction().await.map_err(pg_err("decide"))?;
         let acq = self.options.acquirer.as_str();
-        let mut locks = vec![lock_id(acq, &lookup.key)];
-        if let Some(o) = &lookup.original {
-            locks.push(lock_id(acq, o));
-        }
+        let mut locks = [lock_id(acq, &lookup.key), 0];
+        locks[1] = lookup
+            .original
+            .as_ref()
+            .map_or(locks[0], |o| lock_id(acq, o));
         locks.sort_unstable();
-        locks.dedup();
+        // Both locks in one statement (the same key twice when there is one:
+        // advisory locks nest), sent together with the load: the server runs
+        // them in order, so the load sees the entries only once locked.
         let lock = tx
-            .prepare_cached("SELECT pg_advisory_xact_lock($1)")
+            .prepare_cached("SELECT pg_advisory_xact_lock($1), pg_advisory_xact_lock($2)")
             .await
             .map_err(pg_err("decide"))?;
-        for id in &locks {
-            tx.execute(&lock, &[id]).await.map_err(pg_err("decide"))?;
-        }
-        let (snap, ids) = self.load(&tx, lookup).await?;
+        let locked = async {
+            tx.execute(&lock, &[&locks[0], &locks[1]])
+                .await
+                .map_err(pg_err("decide"))
+        };
+        let (_, (snap, ids)) = tokio::try_join!(locked, self.load(&tx, lookup))?;
         let outcome = decide(&snap);
         let mut decision = outcome.decision;
-        if outcome.assign_rrn {
-            let row = tx
-                .query_one("SELECT nextval('ledger_rrn_seq')", &[])
-                .await
-                .map_err(pg_err("decide"))?;
-            let n: i64 = row.try_get(0).map_err(pg_err("decide"))?;
-            decision.rrn = Some(format!("{n:012}"));
-            decision.auth_code = Some(format!("{:06}", n % 1_000_000));
-        }
-        for rec in &outcome.updates {
-            let mk = self.profile.match_key(&rec.key);
-            let Some((id, _, _)) = ids.iter().find(|(_, c, k)| *c == rec.class && *k == mk) else {
-                continue;
-            };
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE ledger_entries SET state = $2, refunded = $3, response_code = $4 \
-                     WHERE id = $1",
+        let updates = async {
+            for rec in &outcome.updates {
+                let mk = self.profile.match_key(&rec.key);
+                let Some((id, _, _)) = ids.iter().find(|(_, c, k)| *c == rec.class && *k == mk)
+                else {
+                    continue;
+                };
+                let stmt = tx
+                    .prepare_cached(
+                        "UPDATE ledger_entries SET state = $2, refunded = $3, response_code = $4 \
+                         WHERE id = $1",
+                    )
+                    .await
+                    .map_err(pg_err("decide"))?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        id,
+                        &rec.state.as_str(),
+                        &to_i64(rec.refunded, "refunded")?,
+                        &rec.decision.response_code,
+                    ],
                 )
                 .await
                 .map_err(pg_err("decide"))?;
-            tx.execute(
-                &stmt,
-                &[
-                    id,
-                    &rec.state.as_str(),
-                    &to_i64(rec.refunded, "refunded")?,
-                    &rec.decision.response_code,
-                ],
-            )
-            .await
-            .map_err(pg_err("decide"))?;
-        }
-        if let Some(mut rec) = outcome.insert {
-            rec.decision = decision.clone();
-            self.insert(&tx, &rec).await?;
-        }
+            }
+            Ok(())
+        };
+        let insert = async {
+            match &outcome.insert {
+                Some(rec) => self.insert(&tx, rec, outcome.assign_rrn).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (_, assigned) = tokio::try_join!(updates, insert)?;
         tx.commit().await.map_err(pg_err("commit"))?;
+        if let Some((rrn, auth_code)) = assigned.filter(|_| outcome.assign_rrn) {
+            decision.rrn = rrn;
+            decision.auth_code = auth_code;
+        }
         Ok(decision)
     }
 
-    async fn insert(&self, tx: &Transaction<'_>, rec: &Record) -> Result<(), Attempt> {
+    /// Inserts `rec` (with an RRN and authorization code from
+    /// `ledger_rrn_seq` when `assign_rrn`); returns the RRN and code kept.
+    async fn insert(
+        &self,
+        tx: &Transaction<'_>,
+        rec: &Record,
+        assign_rrn: bool,
+    ) -> Result<(Option<String>, Option<String>), Attempt> {
         let mk = self.profile.match_key(&rec.key);
         let m = KeyCols::of(&mk);
         let tk = (rec.class == EntryClass::Reversal).then(|| self.profile.match_key(rec.target()));
@@ -649,8 +663,13 @@ impl PgStore {
                  stan, terminal, merchant, batch, transmitted, orig_terminal, orig_merchant, \
                  orig_batch, orig_stan, t_terminal, t_merchant, t_batch, t_stan, kind, amount, \
                  fingerprint, response_code, rrn, auth_code, state, refunded, received_at, \
-                 settled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                 $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+                 settled_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                 $15, $16, $17, $18, $19, $20, $21, $22, \
+                 CASE WHEN $29 THEN lpad(n.v::text, 12, '0') ELSE $23 END, \
+                 CASE WHEN $29 THEN lpad((n.v % 1000000)::text, 6, '0') ELSE $24 END, \
+                 $25, $26, $27, $28 \
+                 FROM (SELECT CASE WHEN $29 THEN nextval('ledger_rrn_seq') END AS v) AS n \
+                 RETURNING rrn, auth_code",
             )
             .await
             .map_err(pg_err("decide"))?;
@@ -658,42 +677,46 @@ impl PgStore {
             .settled_at
             .map(|s| to_i64(s, "settled_at"))
             .transpose()?;
-        tx.execute(
-            &stmt,
-            &[
-                &self.options.acquirer,
-                &class_name(rec.class),
-                &m.terminal,
-                &m.merchant,
-                &m.batch,
-                &m.stan,
-                &rec.key.terminal,
-                &rec.key.merchant,
-                &rec.key.batch.map(i64::from),
-                &rec.transmitted,
-                &o.map(|k| k.terminal.as_str()),
-                &o.map(|k| k.merchant.as_str()),
-                &o.and_then(|k| k.batch).map(i64::from),
-                &o.map(|k| i64::from(k.stan)),
-                &t.as_ref().map(|k| k.terminal),
-                &t.as_ref().map(|k| k.merchant),
-                &t.as_ref().map(|k| k.batch),
-                &t.as_ref().map(|k| k.stan),
-                &rec.kind.as_str(),
-                &to_i64(rec.amount, "amount")?,
-                &rec.fingerprint,
-                &rec.decision.response_code,
-                &rec.decision.rrn,
-                &rec.decision.auth_code,
-                &rec.state.as_str(),
-                &to_i64(rec.refunded, "refunded")?,
-                &to_i64(rec.received_at, "received_at")?,
-                &settled,
-            ],
-        )
-        .await
-        .map_err(pg_err("decide"))?;
-        Ok(())
+        let row = tx
+            .query_one(
+                &stmt,
+                &[
+                    &self.options.acquirer,
+                    &class_name(rec.class),
+                    &m.terminal,
+                    &m.merchant,
+                    &m.batch,
+                    &m.stan,
+                    &rec.key.terminal,
+                    &rec.key.merchant,
+                    &rec.key.batch.map(i64::from),
+                    &rec.transmitted,
+                    &o.map(|k| k.terminal.as_str()),
+                    &o.map(|k| k.merchant.as_str()),
+                    &o.and_then(|k| k.batch).map(i64::from),
+                    &o.map(|k| i64::from(k.stan)),
+                    &t.as_ref().map(|k| k.terminal),
+                    &t.as_ref().map(|k| k.merchant),
+                    &t.as_ref().map(|k| k.batch),
+                    &t.as_ref().map(|k| k.stan),
+                    &rec.kind.as_str(),
+                    &to_i64(rec.amount, "amount")?,
+                    &rec.fingerprint,
+                    &rec.decision.response_code,
+                    &rec.decision.rrn,
+                    &rec.decision.auth_code,
+                    &rec.state.as_str(),
+                    &to_i64(rec.refunded, "refunded")?,
+                    &to_i64(rec.received_at, "received_at")?,
+                    &settled,
+                    &assign_rrn,
+                ],
+            )
+            .await
+            .map_err(pg_err("decide"))?;
+        let rrn = row.try_get(0).map_err(pg_err("decide"))?;
+        let auth_code = row.try_get(1).map_err(pg_err("decide"))?;
+        Ok((rrn, auth_code))
     }
 
     /// Queues a store-and-forward advice (`kind`, e.g. `"0220"`) to be sent
