@@ -7,13 +7,25 @@
 //! - `void`, `refund`: from the decoded original request and its approving response;
 //! - `reversal`: from the decoded original request (timeout).
 //!
+//! Groups `journal/<profile>`, the terminal journal in memory (no file):
+//! - `begin+response`: `Journal::begin` of the purchase (reads the request back and checks
+//!   MTI, DE 3, 4, 11, 41, 42; strips the card data; seals the PAN with AES-256-GCM), then
+//!   `on_response_message` (reads DE 39/37/38, keeps the response without card data), on a
+//!   fresh signed-on journal each time;
+//! - `original`: `Journal::original` of that purchase (unseals the PAN and re-encodes the
+//!   request with it), what a reversal, void or refund starts from.
+//!
 //! Run: `cargo bench --bench flows`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use iso8583_wire::flows::journal::{ReversalReason, Stan};
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use iso8583_wire::flows::journal::{
+    Journal, JournalKey, NewTxn, ReversalReason, SoftwareKey, Stan, TxnKind,
+};
 use iso8583_wire::flows::{Card, FlowContext, FlowProfile, LocalTime, response_to};
 use iso8583_wire::framing::{PosHeader, Tpdu};
 use iso8583_wire::{MessageView, Spec};
@@ -124,5 +136,70 @@ fn bench_flows(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_flows);
+fn bench_journal(c: &mut Criterion) {
+    for (spec, profile, chip) in [
+        ("iso87-ascii-bin", FlowProfile::generic_1987(), false),
+        ("cup-pos", FlowProfile::cup_pos(), true),
+    ] {
+        let name = profile.name.clone();
+        let ctx = context(spec, profile);
+        let card = card(chip);
+        let key: Arc<dyn JournalKey> = Arc::new(SoftwareKey::from_bytes(1, &[0x5a; 32]));
+        let mut base = Journal::new(
+            ctx.spec.clone(),
+            key,
+            ctx.terminal_id.as_str(),
+            ctx.merchant_id.as_str(),
+            ctx.profile.journal.clone(),
+        );
+        base.sign_on(Some(1)).expect("sign-on");
+        let stan = base.peek_stan().expect("a free STAN");
+        let request = ctx
+            .purchase(stan, 1, &card, 2500, &NOW)
+            .and_then(|b| Ok(b.encode_to_vec()?))
+            .expect("purchase encodes");
+        let view = MessageView::decode(&ctx.spec, &request).expect("purchase decodes");
+        let mut rsp = response_to(&view, &ctx.profile, "00").expect("response builds");
+        rsp.set(37, "332609000042")
+            .and_then(|b| b.set(38, "A1B2C3"))
+            .expect("RRN and auth code fit");
+        let rsp = rsp.encode_to_vec().expect("response encodes");
+        let txn = NewTxn::new(
+            TxnKind::Purchase,
+            2500,
+            ctx.terminal_id.as_str(),
+            ctx.merchant_id.as_str(),
+            ctx.profile.purchase.mti.as_str(),
+        );
+        let run = |j: &mut Journal| -> Result<(), Box<dyn std::error::Error>> {
+            let t = j.begin(txn.clone(), |_| Ok::<_, std::io::Error>(request.clone()))?;
+            j.on_response_message(t.stan, &rsp)?;
+            Ok(())
+        };
+        let mut recorded = base.clone();
+        run(&mut recorded).expect("the purchase is journaled");
+
+        let mut g = c.benchmark_group(format!("journal/{name}"));
+        g.measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_secs(1))
+            .sample_size(50);
+        g.bench_function("begin+response", |b| {
+            b.iter_batched(
+                || base.clone(),
+                |mut j| run(black_box(&mut j)),
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_function("original", |b| {
+            b.iter(|| {
+                black_box(&recorded)
+                    .original(stan)
+                    .map(|o| o.request().len())
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench_flows, bench_journal);
 criterion_main!(benches);

@@ -12,6 +12,9 @@
 //! with `00`; sign-on (0800) gets its 0810. Responses echo DE 3, 4, 11, 41 and 42 (and DE 25,
 //! 49, 60 when present), carry the request's header with the TPDU addresses swapped
 //! ([`PosHeader::reply`]), and every exchange is printed, sensitive fields masked.
+//! With `--mac-key HEX` (feature `crypto`, a spec with a `[mac]` section such as cup-pos)
+//! requests of classes 1, 2 and 4 are verified: a bad or missing MAC is answered `A0`, and
+//! the other responses of those classes are signed.
 //! With `--port 0` the system picks a port; the first line printed is
 //! `listening on 127.0.0.1:PORT`.
 
@@ -52,6 +55,11 @@ struct Args {
     /// Print responses' fields in clear.
     #[arg(long)]
     unmask: bool,
+    /// MAC key in hex (with feature `crypto`; the spec needs a [mac] section): requests of
+    /// classes 1, 2 and 4 whose MAC does not verify are answered A0, other responses signed.
+    #[cfg(feature = "crypto")]
+    #[arg(long)]
+    mac_key: Option<String>,
 }
 
 /// What the connections share.
@@ -62,6 +70,8 @@ struct Host {
     framing: FrameConfig,
     /// Retrieval reference and authorization numbers.
     counter: AtomicU64,
+    #[cfg(feature = "crypto")]
+    mac: Option<iso8583_wire::flows::FlowMac>,
 }
 
 #[tokio::main]
@@ -80,8 +90,16 @@ async fn run(args: Args) -> Result<(), AnyError> {
     if args.framing == LengthHeader::None {
         return Err("--framing none cannot delimit messages on a connection".into());
     }
+    let spec = Spec::load(&args.spec)?;
+    #[cfg(feature = "crypto")]
+    let mac = match &args.mac_key {
+        Some(hex) => Some(iso8583_wire::flows::FlowMac::from_hex(&spec, hex)?),
+        None => None,
+    };
     let host = Arc::new(Host {
-        spec: Spec::load(&args.spec)?,
+        spec,
+        #[cfg(feature = "crypto")]
+        mac,
         limit: args.limit,
         unmask: args.unmask,
         framing: FrameConfig::new(args.framing),
@@ -205,6 +223,15 @@ impl Host {
             if code == "00" && matches!(mti.as_str(), "0100" | "0200") {
                 b.set(38, auth.as_str())?;
             }
+        }
+        #[cfg(feature = "crypto")]
+        if let Some(mac) = &self.mac {
+            if let Some(bad) = mac.host_check(request) {
+                b.set(39, bad)?.remove(38);
+                return Ok(Some(b.encode_to_vec()?));
+            }
+            b.set(39, code)?;
+            return Ok(Some(mac.seal(b)?.encode_to_vec()?));
         }
         b.set(39, code)?;
         Ok(Some(b.encode_to_vec()?))

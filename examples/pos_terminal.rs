@@ -13,26 +13,36 @@
 //! bytes of card data fields (the spec's masked fields, plus DE 2, 35, 36, 45, 52, 53, 55 and
 //! 96 whatever the spec says) show as `**`; `--unmask` prints them in clear.
 //!
+//! The journal reads every request back (amount, terminal, merchant, MTI, processing code,
+//! STAN) and keeps it without card data: no track, PIN block or ICC data, and the PAN sealed
+//! with AES-256-GCM under a journal key. Voids, refunds and reversals are built from what
+//! the journal kept (`Journal::original`), as they would be after a restart.
+//!
 //! With `--journal PATH` the journal lives in a file (created if missing, reopened if
 //! present), as on a real terminal: locked while the session runs, written atomically after
-//! every step, and recovered on reopen (a request left without answer is reversed first).
+//! every step, checksummed and authenticated with an HMAC under the journal key, and
+//! recovered on reopen (a request left without answer is reversed first). The demo key is a
+//! constant; a real terminal implements `JournalKey` over its secure element.
 
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use iso8583_wire::flows::journal::{
-    ClosedBatch, FileJournal, Journal, JournalError, NewTxn, Stan, Ticket, Totals, TxnKind,
-    TxnState,
+    ClosedBatch, FileJournal, Journal, JournalError, JournalKey, NewTxn, OriginalMessages,
+    SoftwareKey, Stan, Ticket, Totals, TxnKind, TxnState,
 };
 use iso8583_wire::flows::{
-    Card, FlowContext, FlowProfile, HostSimulator, LocalTime, check_response,
+    Card, FlowCodes, FlowContext, FlowProfile, HostSimulator, LocalTime, check_response,
 };
 use iso8583_wire::framing::{PosHeader, Tpdu};
 use iso8583_wire::{MessageView, Spec};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A request and its response, as sent and received.
-type Exchange = (Vec<u8>, Vec<u8>);
+/// The demo's journal key bytes. A real terminal never has its key in its code: it
+/// implements `JournalKey` over its secure element (or injects the bytes at key loading).
+const DEMO_JOURNAL_KEY: [u8; 32] = *b"pos_terminal demo key, not real!";
 
 struct Session {
     ctx: FlowContext,
@@ -129,14 +139,11 @@ impl Store {
     {
         both!(self, j => j.begin(req, encode))
     }
-    fn on_response(
-        &mut self,
-        stan: Stan,
-        code: &str,
-        rrn: Option<String>,
-        auth: Option<String>,
-    ) -> Result<TxnState, JournalError> {
-        both!(self, j => j.on_response(stan, code, rrn, auth))
+    fn on_response_message(&mut self, stan: Stan, rsp: &[u8]) -> Result<TxnState, JournalError> {
+        both!(self, j => j.on_response_message(stan, rsp))
+    }
+    fn original(&self, stan: Stan) -> Result<OriginalMessages, JournalError> {
+        self.journal().original(stan)
     }
     fn on_timeout(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
         both!(self, j => j.on_timeout(stan))
@@ -202,7 +209,9 @@ impl Session {
                 job.attempt
             );
             let now = self.now();
-            let original = MessageView::decode(&self.ctx.spec, &job.request)?;
+            // Built from what the journal kept: the request without card data, PAN unsealed.
+            let kept = self.journal.original(job.stan)?;
+            let original = MessageView::decode(&self.ctx.spec, kept.request())?;
             let wire = self
                 .ctx
                 .reversal(
@@ -230,47 +239,53 @@ impl Session {
         Ok(())
     }
 
-    /// Runs one online transaction through the journal: begin (records the reversal-to-be),
-    /// transmit, then record the outcome.
+    /// Runs one online transaction through the journal: begin (checks the request against
+    /// `txn`, records the reversal-to-be), transmit, then record the outcome.
     fn online(
         &mut self,
         txn: NewTxn,
         build: impl FnOnce(&FlowContext, Stan, u32) -> Result<Vec<u8>, AnyError>,
         lose: bool,
-    ) -> Result<Option<Exchange>, AnyError> {
+    ) -> Result<Option<Vec<u8>>, AnyError> {
         self.flush_reversals()?;
         let ctx = self.ctx.clone();
         let ticket = self.journal.begin(txn, |t| build(&ctx, t.stan, t.batch))?;
-        let request = ticket.request.clone();
-        match self.exchange(&request, lose)? {
+        match self.exchange(&ticket.request, lose)? {
             None => {
                 self.journal.on_timeout(ticket.stan)?;
                 println!("-- STAN {} uncertain: reversal queued", ticket.stan);
                 Ok(None)
             }
             Some(rsp) => {
-                let v = MessageView::decode(&self.ctx.spec, &rsp)?;
-                let text = |n| v.field(n).map(|f| f.clear().to_string());
-                let state = self.journal.on_response(
-                    ticket.stan,
-                    &text(39).unwrap_or_default(),
-                    text(37),
-                    text(38),
-                )?;
+                // DE 39, 37 and 38 are read from the response; it is kept without card data.
+                let state = self.journal.on_response_message(ticket.stan, &rsp)?;
                 println!("-- STAN {} {:?}", ticket.stan, state);
-                Ok(Some((request, rsp)))
+                Ok(Some(rsp))
             }
         }
     }
 
-    fn txn(&self, kind: TxnKind, amount: u64, mti: &str) -> NewTxn {
-        NewTxn::new(
+    /// What the journal checks the request against: amount, identities, MTI and (when the
+    /// profile has one) processing code.
+    fn txn(&self, kind: TxnKind, amount: u64, codes: &FlowCodes) -> NewTxn {
+        let txn = NewTxn::new(
             kind,
             amount,
             &self.ctx.terminal_id,
             &self.ctx.merchant_id,
-            mti,
-        )
+            &codes.mti,
+        );
+        match &codes.processing_code {
+            Some(pc) => txn.with_processing_code(pc),
+            None => txn,
+        }
+    }
+
+    /// The original request and response of `stan`, as the journal kept them.
+    fn original(&self, stan: Stan) -> Result<(Vec<u8>, Vec<u8>), AnyError> {
+        let kept = self.journal.original(stan)?;
+        let rsp = kept.response().ok_or("the journal kept no response")?;
+        Ok((kept.request().to_vec(), rsp.to_vec()))
     }
 }
 
@@ -303,11 +318,18 @@ fn run(
         acquirer_id: Some("48020000".into()),
         header,
     };
-    let fresh = Journal::new("TERM0001", "123456789012345", profile.journal.clone());
+    let key: Arc<dyn JournalKey> = Arc::new(SoftwareKey::from_bytes(1, &DEMO_JOURNAL_KEY));
+    let fresh = Journal::new(
+        ctx.spec.clone(),
+        key.clone(),
+        "TERM0001",
+        "123456789012345",
+        profile.journal.clone(),
+    );
     let journal = match journal_path {
         None => Store::Memory(fresh),
         Some(p) if std::path::Path::new(p).exists() => {
-            let f = FileJournal::open(p)?;
+            let f = FileJournal::open(p, ctx.spec.clone(), key)?;
             println!(
                 "== journal {p} reopened: batch {}, {} transaction(s), {} reversal(s) queued",
                 f.journal().batch(),
@@ -338,8 +360,8 @@ fn run(
 
     println!("== sign-on ({}, spec {})", profile.name, s.ctx.spec.name());
     let now = s.now();
-    let signon = s.txn(TxnKind::SignOn, 0, &profile.sign_on.mti);
-    let (_, rsp) = s
+    let signon = s.txn(TxnKind::SignOn, 0, &profile.sign_on);
+    let rsp = s
         .online(
             signon,
             |c, stan, batch| Ok(c.sign_on(stan, batch, &now)?.encode_to_vec()?),
@@ -356,19 +378,29 @@ fn run(
 
     println!("\n== purchase 25.00, approved");
     let now = s.now();
-    let first = s
-        .online(
-            s.txn(TxnKind::Purchase, 2500, &profile.purchase.mti),
-            |c, stan, b| Ok(c.purchase(stan, b, &card, 2500, &now)?.encode_to_vec()?),
-            false,
-        )?
-        .ok_or("no response")?;
+    s.online(
+        s.txn(TxnKind::Purchase, 2500, &profile.purchase),
+        |c, stan, b| Ok(c.purchase(stan, b, &card, 2500, &now)?.encode_to_vec()?),
+        false,
+    )?
+    .ok_or("no response")?;
     let first_stan = s.journal.last_stan().ok_or("no STAN")?;
+    if let Some(kept) = s.journal.journal().txn(first_stan) {
+        let view = MessageView::decode(&s.ctx.spec, &kept.request)?;
+        let fields: Vec<String> = view.fields().map(|f| f.number().to_string()).collect();
+        println!(
+            "-- journal keeps STAN {first_stan}: fields {} (no PAN, track, PIN block or ICC \
+             data), PAN sealed under key version {}, last digits {}",
+            fields.join(","),
+            kept.pan.as_ref().map_or(0, |p| p.key_version()),
+            kept.pan_hint.as_deref().unwrap_or("-")
+        );
+    }
 
     println!("\n== purchase 12.00, response lost");
     let now = s.now();
     s.online(
-        s.txn(TxnKind::Purchase, 1200, &profile.purchase.mti),
+        s.txn(TxnKind::Purchase, 1200, &profile.purchase),
         |c, stan, b| Ok(c.purchase(stan, b, &card, 1200, &now)?.encode_to_vec()?),
         true,
     )?;
@@ -376,9 +408,9 @@ fn run(
     println!("\n== void of the first purchase (the pending reversal goes first)");
     let now = s.now();
     let void = s
-        .txn(TxnKind::Void, 2500, &profile.void.mti)
+        .txn(TxnKind::Void, 2500, &profile.void)
         .with_original(first_stan);
-    let (orig_req, orig_rsp) = first.clone();
+    let (orig_req, orig_rsp) = s.original(first_stan)?;
     s.online(
         void,
         |c, stan, b| {
@@ -391,19 +423,18 @@ fn run(
 
     println!("\n== purchase 80.00, then refunds of 30.00 and 40.00");
     let now = s.now();
-    let second = s
-        .online(
-            s.txn(TxnKind::Purchase, 8000, &profile.purchase.mti),
-            |c, stan, b| Ok(c.purchase(stan, b, &card, 8000, &now)?.encode_to_vec()?),
-            false,
-        )?
-        .ok_or("no response")?;
+    s.online(
+        s.txn(TxnKind::Purchase, 8000, &profile.purchase),
+        |c, stan, b| Ok(c.purchase(stan, b, &card, 8000, &now)?.encode_to_vec()?),
+        false,
+    )?
+    .ok_or("no response")?;
     let second_stan = s.journal.last_stan().ok_or("no STAN")?;
     for amount in [3000u64, 4000] {
         let now = s.now();
-        let (req, rsp) = second.clone();
+        let (req, rsp) = s.original(second_stan)?;
         let refund = s
-            .txn(TxnKind::Refund, amount, &profile.refund.mti)
+            .txn(TxnKind::Refund, amount, &profile.refund)
             .with_original(second_stan);
         s.online(
             refund,
@@ -418,7 +449,7 @@ fn run(
     }
     println!("\n== third refund of 20.00 (only 10.00 left)");
     let refund = s
-        .txn(TxnKind::Refund, 2000, &profile.refund.mti)
+        .txn(TxnKind::Refund, 2000, &profile.refund)
         .with_original(second_stan);
     match s.journal.begin(refund, |_| Ok::<_, AnyError>(Vec::new())) {
         Err(e @ JournalError::RefundExceedsOriginal { .. }) => {

@@ -477,8 +477,38 @@ pub fn pcap_capture(data: &[u8]) {
     }
 }
 
+/// A minimal request for `txn` with the ticket's STAN, encoded with `spec`: MTI, DE 3 (the
+/// transaction's, else `000000`), DE 4 (when not zero), DE 11, DE 41 and DE 42. The journal's
+/// tests and `journal_ops` hand it to `Journal::begin`.
+pub(crate) fn journal_request(
+    spec: &Spec,
+    txn: &crate::flows::journal::NewTxn,
+    stan: crate::flows::journal::Stan,
+) -> Result<Vec<u8>, crate::error::EncodeError> {
+    let mut b = MessageBuilder::new(spec);
+    b.mti(&txn.mti)?;
+    b.set_copied(3, txn.processing_code.as_deref().unwrap_or("000000"))?;
+    if txn.amount > 0 {
+        b.set(4, format!("{:012}", txn.amount))?;
+    }
+    b.set(11, stan.to_string())?;
+    b.set_copied(41, &txn.terminal)?;
+    b.set_copied(42, &txn.merchant)?;
+    b.encode_to_vec()
+}
+
+/// The spec and key `journal_ops` and the journal's tests run with.
+pub(crate) fn journal_setup() -> (Spec, std::sync::Arc<dyn crate::flows::journal::JournalKey>) {
+    let spec = match Spec::builtin("iso87-ascii") {
+        Ok(spec) => spec,
+        Err(e) => panic!("bundled spec: {e}"),
+    };
+    let key = crate::flows::journal::SoftwareKey::from_bytes(1, &[0x42; 32]);
+    (spec, std::sync::Arc::new(key))
+}
+
 /// Runs a sequence of terminal-journal operations chosen by `data` (purchase, response,
-/// timeout, reversal outcome, void, refund, settle, reload from its serde form) under either
+/// timeout, reversal outcome, void, refund, settle, reload from its file form) under either
 /// profile's policy; the journal's invariants must hold after every step.
 pub fn journal_ops(data: &[u8]) {
     use crate::flows::journal::{Journal, JournalPolicy, NewTxn, Stan, TxnKind};
@@ -488,12 +518,25 @@ pub fn journal_ops(data: &[u8]) {
     } else {
         JournalPolicy::cup_pos()
     };
-    let mut j = Journal::new("TERM0001", "MERCHANT0000001", policy);
+    let (spec, key) = journal_setup();
+    let mut j = Journal::new(
+        spec.clone(),
+        key.clone(),
+        "TERM0001",
+        "MERCHANT0000001",
+        policy,
+    );
     let _ = j.sign_on(None);
     let mut stans: Vec<Stan> = Vec::new();
-    // A reload (a serde round trip of the whole journal) costs more than all other steps
-    // together; three per input, at whatever steps the input picks, keep the target fast.
+    // A reload (a round trip of the whole journal through its file form) costs more than all
+    // other steps together; three per input, at whatever steps the input picks, keep the
+    // target fast.
     let mut reloads_left = 3u8;
+    let begin = |j: &mut Journal, t: NewTxn| {
+        let spec = spec.clone();
+        let probe = t.clone();
+        j.begin(t, move |ticket| journal_request(&spec, &probe, ticket.stan))
+    };
     for _ in 0..64 {
         if c.0.is_empty() {
             break;
@@ -509,7 +552,7 @@ pub fn journal_ops(data: &[u8]) {
                     "MERCHANT0000001",
                     "0200",
                 );
-                if let Ok(t) = j.begin(t, |_| Ok::<_, std::io::Error>(vec![0x02, 0x00])) {
+                if let Ok(t) = begin(&mut j, t) {
                     stans.push(t.stan);
                 }
             }
@@ -544,7 +587,7 @@ pub fn journal_ops(data: &[u8]) {
                     };
                     let t = NewTxn::new(kind, amount, "TERM0001", "MERCHANT0000001", "0200")
                         .with_original(s);
-                    if let Ok(t) = j.begin(t, |_| Ok::<_, std::io::Error>(vec![0x02, 0x00])) {
+                    if let Ok(t) = begin(&mut j, t) {
                         stans.push(t.stan);
                     }
                 }
@@ -557,13 +600,16 @@ pub fn journal_ops(data: &[u8]) {
             }
             7 if reloads_left > 0 => {
                 reloads_left -= 1;
-                // Crash and reload: the serde form must carry everything.
-                let Ok(text) = serde_json::to_string(&j) else {
-                    panic!("journal does not serialize"); // ok: fuzz harness
+                // Crash and reload: the file form must carry everything.
+                let bytes = match crate::flows::journal::file::render(&j) {
+                    Ok(bytes) => bytes,
+                    Err(e) => panic!("journal does not render: {e}"),
                 };
-                let Ok(back) = serde_json::from_str::<Journal>(&text) else {
-                    panic!("journal does not deserialize"); // ok: fuzz harness
-                };
+                let back =
+                    match crate::flows::journal::file::parse(&bytes, spec.clone(), key.clone()) {
+                        Ok(back) => back,
+                        Err(e) => panic!("journal does not load: {e}"),
+                    };
                 assert_eq!(back, j, "journal changed across a reload");
                 j = back;
             }

@@ -690,6 +690,27 @@ fn scripted_session_masks_wire_lines_unless_unmasked_and_keeps_a_file_journal() 
     let p = path.to_str().unwrap();
     let first = example_with(&["--journal", p]);
     assert!(first.contains("created"), "{first}");
+    // The journal kept the chip purchase without DE 2, 35, 52 and 55, its PAN sealed.
+    let kept = first
+        .lines()
+        .find(|l| l.starts_with("-- journal keeps STAN 000002: fields "))
+        .unwrap_or_else(|| panic!("{first}"));
+    let fields: Vec<&str> = kept["-- journal keeps STAN 000002: fields ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .split(',')
+        .collect();
+    for card_data in ["2", "35", "52", "55"] {
+        assert!(!fields.contains(&card_data), "{kept}");
+    }
+    assert!(fields.contains(&"4") && fields.contains(&"11"), "{kept}");
+    assert!(
+        kept.contains("PAN sealed under key version 1, last digits 0123"),
+        "{kept}"
+    );
+    let file = std::fs::read(&path).unwrap();
+    assert!(file.starts_with(b"iso8583-wire journal v2 key=1 kcv="));
     let second = example_with(&["--journal", p]);
     assert!(second.contains("reopened: batch 2"), "{second}");
     // STANs continue across runs: the second sign-on is not 000001 (it reuses the

@@ -50,7 +50,21 @@ def cls(n):
     c = ROWS[n]["cls"]
     return CLASS.get(c, c)
 
-def write(path, specname, desc, message, defaults, flavour):
+# The generic ISO 1987 profile's MAC example, appended (commented) to iso87-ascii-bin.
+MAC_EXAMPLE = """
+# A MAC setting for the generic ISO 8583:1987 profile, left for the link to choose (uncomment
+# to sign and verify DE 64 with an ANSI X9.19 retail MAC over the message from the MTI up to
+# the MAC; a message with secondary-bitmap fields carries its MAC in DE 128 instead, so use
+# field = 128 on links that send them):
+# [mac]
+# field = 64
+# algorithm = "iso9797-1-alg3"
+# padding = 1
+# scope = "from-mti"
+"""
+
+
+def write(path, specname, desc, message, defaults, flavour, tail=""):
     out = [f'# {desc}', '# Generated from the ISO 8583:1987 field table (tools/gen_iso87_specs.py); edit freely.',
            f'name = "{specname}"', f'description = "{desc}"', '', '[message]']
     out += message + ['', '[defaults]'] + defaults + ['', '[fields]']
@@ -88,7 +102,7 @@ def write(path, specname, desc, message, defaults, flavour):
         out.append(f'[fields.{n}]')
         out += parts
         out += COMPOSITE[n]
-    open(path, "w").write("\n".join(out) + "\n")
+    open(path, "w").write("\n".join(out) + "\n" + tail)
 
 write(sys.argv[2] + "/iso87-ascii.toml", "iso87-ascii",
       "ISO 8583:1987, everything ASCII; bitmaps and binary fields as hex text",
@@ -99,7 +113,7 @@ write(sys.argv[2] + "/iso87-ascii-bin.toml", "iso87-ascii-bin",
       "ISO 8583:1987, ASCII data and length prefixes; bitmaps and binary fields raw",
       ['mti = "ascii"', 'bitmap = "binary"', 'tertiary_bitmap = true'],
       ['prefix_encoding = "ascii"', 'text_encoding = "ascii"', 'numeric_encoding = "ascii"',
-       'track_encoding = "ascii"', 'binary_encoding = "binary"'], "bin")
+       'track_encoding = "ascii"', 'binary_encoding = "binary"'], "bin", MAC_EXAMPLE)
 write(sys.argv[2] + "/iso87-ebcdic.toml", "iso87-ebcdic",
       "ISO 8583:1987, MTI, data and length prefixes in EBCDIC (code page 037); bitmaps and binary fields raw",
       ['mti = "ebcdic"', 'bitmap = "binary"', 'tertiary_bitmap = true'],

@@ -22,6 +22,12 @@ pub enum Command {
     Encode(EncodeArgs),
     /// List the bundled specs.
     Specs,
+    /// MACs, key check values, PIN blocks and DUKPT keys (feature `crypto`).
+    #[cfg(feature = "crypto")]
+    Crypto(crate::crypto::CryptoArgs),
+    /// Sign or verify whole messages by the spec's [mac] section (feature `crypto`).
+    #[cfg(feature = "crypto")]
+    Mac(crate::crypto::MessageMacArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]

@@ -7,6 +7,8 @@
 //! iso8583 encode [--spec NAME|PATH] [--output hex|raw] [--framing ...] [--header HEX]
 //!                [-o FILE] FILE|-
 //! iso8583 specs
+//! iso8583 crypto mac|kcv|pin-block|dukpt ...     (feature crypto; see crypto.rs)
+//! iso8583 mac --spec S --key HEX [--verify] FILE|-   (feature crypto)
 //! ```
 //!
 //! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`,
@@ -20,6 +22,8 @@
 //! (missing file, unreadable capture, bad arguments), with one line on stderr.
 
 mod args;
+#[cfg(feature = "crypto")]
+mod crypto;
 mod decode;
 mod encode;
 mod hexinput;
@@ -46,6 +50,10 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args),
         Command::Encode(args) => encode::run(&args),
         Command::Specs => specs(),
+        #[cfg(feature = "crypto")]
+        Command::Crypto(args) => crypto::run(&args),
+        #[cfg(feature = "crypto")]
+        Command::Mac(args) => crypto::run_message_mac(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -10,11 +10,15 @@
 mod build;
 pub mod host;
 pub mod journal;
+#[cfg(feature = "crypto")]
+mod mac;
 mod profile;
 mod response;
 mod simulator;
 
 pub use build::{Card, FlowContext, FlowError, LocalTime, response_mti};
+#[cfg(feature = "crypto")]
+pub use mac::{DEFAULT_MAC_CLASSES, FlowMac, RecordsResponses};
 pub use profile::{FlowCodes, FlowProfile, PROFILE_NAMES, ReversalStyle};
 pub use response::{ResponseMismatch, check_response, response_to};
 pub use simulator::{HostSimulator, key_profile};

@@ -86,6 +86,18 @@ pub enum SecurityError {
     /// The MAC computed does not match the one received.
     #[error("MAC does not verify")]
     MacMismatch,
+    /// The bytes a message's MAC covers could not be found (no `[mac]` in the spec, the MAC
+    /// field absent, a field after it, or the message does not encode).
+    #[error("message MAC: {0}")]
+    Scope(#[from] crate::message::MacScopeError),
+    /// The MAC offered computes another algorithm than the spec's `[mac]` names.
+    #[error("the spec's [mac] names {spec}, the MAC given computes {given}")]
+    AlgorithmMismatch {
+        /// The spec's algorithm.
+        spec: &'static str,
+        /// The algorithm of the MAC given.
+        given: &'static str,
+    },
     /// The system random source failed (PIN block fill).
     #[error("random source failed")]
     Random,

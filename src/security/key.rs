@@ -41,47 +41,136 @@ pub(crate) fn parse_hex_into(
     Ok(n)
 }
 
-/// A DES or triple-DES key: 8 bytes (single DES), 16 (double length, K1 K2 K1) or 24
-/// (triple length). Parity bits are ignored, as DES does.
+/// Key bytes in a fixed array of `N`, `len` of them used; zeroized on drop, compared in
+/// constant time. [`TdesKey`] and [`AesKey`] wrap one.
 #[derive(Clone)]
-pub struct TdesKey {
-    bytes: [u8; 24],
+struct KeyBytes<const N: usize> {
+    bytes: [u8; N],
     len: u8,
 }
 
-impl Zeroize for TdesKey {
+impl<const N: usize> KeyBytes<N> {
+    /// Copies `bytes` when their length is one of `allowed`.
+    fn new(
+        bytes: &[u8],
+        allowed: &[usize],
+        what: &'static str,
+        expected: &'static str,
+    ) -> Result<Self, SecurityError> {
+        let mut key = KeyBytes {
+            bytes: [0; N],
+            len: 0,
+        };
+        match key.bytes.get_mut(..bytes.len()) {
+            Some(dest) if allowed.contains(&bytes.len()) => {
+                dest.copy_from_slice(bytes);
+                key.len = bytes.len() as u8;
+                Ok(key)
+            }
+            _ => Err(SecurityError::KeyLength {
+                what,
+                expected,
+                got: bytes.len(),
+            }),
+        }
+    }
+
+    fn secret(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> Zeroize for KeyBytes<N> {
     fn zeroize(&mut self) {
         self.bytes.zeroize();
         self.len = 0;
     }
 }
 
-impl Drop for TdesKey {
+impl<const N: usize> Drop for KeyBytes<N> {
     fn drop(&mut self) {
         self.zeroize();
     }
 }
 
-impl ZeroizeOnDrop for TdesKey {}
-
-impl fmt::Debug for TdesKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kcv = super::kcv::tdes_kcv(self);
-        f.debug_struct("TdesKey")
-            .field("len", &self.len)
-            .field("kcv", &format_args!("{}", hex::encode_upper(kcv)))
-            .finish()
-    }
-}
-
-impl PartialEq for TdesKey {
+impl<const N: usize> PartialEq for KeyBytes<N> {
     fn eq(&self, other: &Self) -> bool {
         use subtle::ConstantTimeEq;
-        self.len == other.len && bool::from(self.secret_bytes().ct_eq(other.secret_bytes()))
+        self.len == other.len && bool::from(self.secret().ct_eq(other.secret()))
     }
 }
 
-impl Eq for TdesKey {}
+impl<const N: usize> Eq for KeyBytes<N> {}
+
+/// The parts [`TdesKey`] and [`AesKey`] share: construction from bytes and hex, length,
+/// secret bytes, zeroizing and a `Debug` that shows the length and check value only.
+macro_rules! key_type {
+    ($ty:ident, $what:literal, $allowed:expr, $expected:literal, $hex_digits:literal, $kcv:path) => {
+        impl $ty {
+            #[doc = concat!("A key from its bytes: ", $expected, " of them.")]
+            pub fn from_bytes(bytes: &[u8]) -> Result<Self, SecurityError> {
+                KeyBytes::new(bytes, &$allowed, $what, $expected).map($ty)
+            }
+
+            #[doc = concat!("A key from hex text (", $hex_digits, " digits, either case).")]
+            pub fn from_hex(text: &str) -> Result<Self, SecurityError> {
+                let mut buf = [0u8; 32];
+                let result = parse_hex_into($what, text, &mut buf)
+                    .and_then(|n| Self::from_bytes(buf.get(..n).unwrap_or_default()));
+                buf.zeroize();
+                result
+            }
+
+            #[doc = concat!("The length in bytes: ", $expected, ".")]
+            pub fn len(&self) -> usize {
+                usize::from(self.0.len)
+            }
+
+            /// Never true for a key in use: only a zeroized key is empty (here for the `len`
+            /// convention).
+            pub fn is_empty(&self) -> bool {
+                self.0.len == 0
+            }
+
+            /// The key bytes. For key ceremonies and HSM import only: never log them.
+            pub fn secret_bytes(&self) -> &[u8] {
+                self.0.secret()
+            }
+        }
+
+        impl Zeroize for $ty {
+            fn zeroize(&mut self) {
+                self.0.zeroize();
+            }
+        }
+
+        impl ZeroizeOnDrop for $ty {}
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let kcv = $kcv(self);
+                f.debug_struct(stringify!($ty))
+                    .field("len", &self.0.len)
+                    .field("kcv", &format_args!("{}", hex::encode_upper(kcv)))
+                    .finish()
+            }
+        }
+    };
+}
+
+/// A DES or triple-DES key: 8 bytes (single DES), 16 (double length, K1 K2 K1) or 24
+/// (triple length). Parity bits are ignored, as DES does.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TdesKey(KeyBytes<24>);
+
+key_type!(
+    TdesKey,
+    "TDES key",
+    [8, 16, 24],
+    "8, 16 or 24",
+    "16, 32 or 48",
+    super::kcv::tdes_kcv
+);
 
 /// The key schedule of a [`TdesKey`], by its length.
 pub(crate) enum TdesCipher {
@@ -111,61 +200,20 @@ impl TdesCipher {
 }
 
 impl TdesKey {
-    /// A key from its bytes: 8, 16 or 24 of them.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SecurityError> {
-        if !matches!(bytes.len(), 8 | 16 | 24) {
-            return Err(SecurityError::KeyLength {
-                what: "TDES key",
-                expected: "8, 16 or 24",
-                got: bytes.len(),
-            });
-        }
-        let mut key = TdesKey {
-            bytes: [0; 24],
-            len: bytes.len() as u8,
-        };
-        key.bytes[..bytes.len()].copy_from_slice(bytes);
-        Ok(key)
-    }
-
-    /// A key from hex text (16, 32 or 48 digits, either case).
-    pub fn from_hex(text: &str) -> Result<Self, SecurityError> {
-        let mut buf = [0u8; 32];
-        let result = parse_hex_into("TDES key", text, &mut buf)
-            .and_then(|n| Self::from_bytes(buf.get(..n).unwrap_or_default()));
-        buf.zeroize();
-        result
-    }
-
-    /// The length in bytes: 8, 16 or 24.
-    pub fn len(&self) -> usize {
-        usize::from(self.len)
-    }
-
-    /// Never true: a key has 8, 16 or 24 bytes (here for the `len` convention).
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The key bytes. For key ceremonies and HSM import only: never log them.
-    pub fn secret_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len()).unwrap_or_default()
-    }
-
     /// The left half of a double-length key (K1), or the key itself if single length.
     pub(crate) fn left(&self) -> [u8; 8] {
         let mut out = [0u8; 8];
-        out.copy_from_slice(&self.bytes[..8]);
+        out.copy_from_slice(&self.0.bytes[..8]);
         out
     }
 
     /// The second 8 bytes (K2) of a double or triple-length key; K1 for a single key.
     pub(crate) fn right(&self) -> [u8; 8] {
         let mut out = [0u8; 8];
-        if self.len >= 16 {
-            out.copy_from_slice(&self.bytes[8..16]);
+        if self.0.len >= 16 {
+            out.copy_from_slice(&self.0.bytes[8..16]);
         } else {
-            out.copy_from_slice(&self.bytes[..8]);
+            out.copy_from_slice(&self.0.bytes[..8]);
         }
         out
     }
@@ -175,11 +223,11 @@ impl TdesKey {
         let bytes = self.secret_bytes();
         // Lengths are checked at construction, so the `new_from_slice` calls cannot fail;
         // the fallbacks keep this path free of panics all the same.
-        match self.len {
+        match self.0.len {
             8 => TdesCipher::Single(Des::new(GenericArray::from_slice(bytes))),
             16 => TdesCipher::Double(TdesEde2::new(GenericArray::from_slice(bytes))),
             _ => TdesCipher::Triple(TdesEde3::new(GenericArray::from_slice(
-                self.bytes.get(..24).unwrap_or(&[0; 24]),
+                self.0.bytes.get(..24).unwrap_or(&[0; 24]),
             ))),
         }
     }
@@ -197,7 +245,7 @@ impl TdesKey {
     /// The key XORed with `mask` (a variant), same length.
     pub(crate) fn xor(&self, mask: &[u8]) -> TdesKey {
         let mut out = self.clone();
-        for (b, m) in out.bytes.iter_mut().zip(mask).take(self.len()) {
+        for (b, m) in out.0.bytes.iter_mut().zip(mask).take(self.len()) {
             *b ^= m;
         }
         out
@@ -215,45 +263,17 @@ pub(crate) fn des_decrypt(key: &[u8; 8], block: &mut [u8; 8]) {
 }
 
 /// An AES key: 16, 24 or 32 bytes.
-#[derive(Clone)]
-pub struct AesKey {
-    bytes: [u8; 32],
-    len: u8,
-}
+#[derive(Clone, PartialEq, Eq)]
+pub struct AesKey(KeyBytes<32>);
 
-impl Zeroize for AesKey {
-    fn zeroize(&mut self) {
-        self.bytes.zeroize();
-        self.len = 0;
-    }
-}
-
-impl Drop for AesKey {
-    fn drop(&mut self) {
-        self.zeroize();
-    }
-}
-
-impl ZeroizeOnDrop for AesKey {}
-
-impl fmt::Debug for AesKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kcv = super::kcv::aes_kcv(self);
-        f.debug_struct("AesKey")
-            .field("len", &self.len)
-            .field("kcv", &format_args!("{}", hex::encode_upper(kcv)))
-            .finish()
-    }
-}
-
-impl PartialEq for AesKey {
-    fn eq(&self, other: &Self) -> bool {
-        use subtle::ConstantTimeEq;
-        self.len == other.len && bool::from(self.secret_bytes().ct_eq(other.secret_bytes()))
-    }
-}
-
-impl Eq for AesKey {}
+key_type!(
+    AesKey,
+    "AES key",
+    [16, 24, 32],
+    "16, 24 or 32",
+    "32, 48 or 64",
+    super::kcv::aes_kcv
+);
 
 /// The key schedule of an [`AesKey`], by its length.
 pub(crate) enum AesCipher {
@@ -283,59 +303,13 @@ impl AesCipher {
 }
 
 impl AesKey {
-    /// A key from its bytes: 16, 24 or 32 of them.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SecurityError> {
-        if !matches!(bytes.len(), 16 | 24 | 32) {
-            return Err(SecurityError::KeyLength {
-                what: "AES key",
-                expected: "16, 24 or 32",
-                got: bytes.len(),
-            });
-        }
-        let mut key = AesKey {
-            bytes: [0; 32],
-            len: bytes.len() as u8,
-        };
-        key.bytes[..bytes.len()].copy_from_slice(bytes);
-        Ok(key)
-    }
-
-    /// A key from hex text (32, 48 or 64 digits, either case).
-    pub fn from_hex(text: &str) -> Result<Self, SecurityError> {
-        let mut buf = [0u8; 32];
-        let result = parse_hex_into("AES key", text, &mut buf)
-            .and_then(|n| Self::from_bytes(buf.get(..n).unwrap_or_default()));
-        buf.zeroize();
-        result
-    }
-
-    /// The length in bytes: 16, 24 or 32.
-    pub fn len(&self) -> usize {
-        usize::from(self.len)
-    }
-
-    /// Never true: a key has 16, 24 or 32 bytes (here for the `len` convention).
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The key bytes. For key ceremonies and HSM import only: never log them.
-    pub fn secret_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len()).unwrap_or_default()
-    }
-
     /// The key schedule for this key's length.
     pub(crate) fn cipher(&self) -> AesCipher {
-        match self.len {
-            16 => AesCipher::A128(aes::Aes128::new(GenericArray::from_slice(
-                &self.bytes[..16],
-            ))),
-            24 => AesCipher::A192(aes::Aes192::new(GenericArray::from_slice(
-                &self.bytes[..24],
-            ))),
-            _ => AesCipher::A256(aes::Aes256::new(GenericArray::from_slice(
-                &self.bytes[..32],
-            ))),
+        let bytes = &self.0.bytes;
+        match self.0.len {
+            16 => AesCipher::A128(aes::Aes128::new(GenericArray::from_slice(&bytes[..16]))),
+            24 => AesCipher::A192(aes::Aes192::new(GenericArray::from_slice(&bytes[..24]))),
+            _ => AesCipher::A256(aes::Aes256::new(GenericArray::from_slice(&bytes[..32]))),
         }
     }
 
@@ -409,7 +383,7 @@ mod tests {
     fn zeroize_clears_the_bytes() {
         let mut k = TdesKey::from_hex("0123456789ABCDEF").unwrap();
         k.zeroize();
-        assert_eq!(k.bytes, [0; 24]);
+        assert_eq!(k.0.bytes, [0; 24]);
         assert!(k.is_empty());
     }
 }

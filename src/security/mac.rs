@@ -27,15 +27,8 @@ use super::SecurityError;
 use super::key::{AesKey, TdesKey, des_decrypt, des_encrypt};
 use crate::prelude::*;
 
-/// ISO/IEC 9797-1 padding method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Padding {
-    /// Method 1: zero bytes up to a multiple of the block size (none when already one).
-    Method1,
-    /// Method 2: 0x80 then zero bytes up to a multiple of the block size (always added).
-    Method2,
-}
+/// ISO/IEC 9797-1 padding method (the spec's [`MacPadding`](crate::spec::MacPadding)).
+pub use crate::spec::MacPadding as Padding;
 
 /// Feeds `data`, padded by `padding`, to `f` one 8-byte block at a time.
 fn for_each_block(data: &[u8], padding: Padding, mut f: impl FnMut(&[u8; 8])) {
@@ -177,56 +170,7 @@ pub fn aes_cmac(key: &AesKey, data: &[u8]) -> [u8; 16] {
     }
 }
 
-/// A MAC algorithm with its parameters, as a spec's `[mac]` section or the CLI names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MacAlgorithm {
-    /// ISO/IEC 9797-1 algorithm 1 (CBC-MAC; X9.9 with a single DES key).
-    Iso9797Alg1(Padding),
-    /// ISO/IEC 9797-1 algorithm 3 (X9.19 retail MAC).
-    Iso9797Alg3(Padding),
-    /// The UnionPay POS "ECB" MAC.
-    CupEcb,
-    /// AES-CMAC.
-    AesCmac,
-}
-
-impl MacAlgorithm {
-    /// The algorithm's name in spec files and on the command line (`iso9797-1-alg1`,
-    /// `iso9797-1-alg3`, `cup-ecb`, `aes-cmac`).
-    pub fn name(self) -> &'static str {
-        match self {
-            MacAlgorithm::Iso9797Alg1(_) => "iso9797-1-alg1",
-            MacAlgorithm::Iso9797Alg3(_) => "iso9797-1-alg3",
-            MacAlgorithm::CupEcb => "cup-ecb",
-            MacAlgorithm::AesCmac => "aes-cmac",
-        }
-    }
-
-    /// The algorithm from its name and, for the ISO ones, the padding method (1 or 2).
-    pub fn from_name(name: &str, padding: u8) -> Option<Self> {
-        let pad = match padding {
-            1 => Padding::Method1,
-            2 => Padding::Method2,
-            _ => return None,
-        };
-        Some(match name {
-            "iso9797-1-alg1" => MacAlgorithm::Iso9797Alg1(pad),
-            "iso9797-1-alg3" => MacAlgorithm::Iso9797Alg3(pad),
-            "cup-ecb" => MacAlgorithm::CupEcb,
-            "aes-cmac" => MacAlgorithm::AesCmac,
-            _ => return None,
-        })
-    }
-
-    /// How many bytes the MAC has on the wire: 8, or 16 for AES-CMAC.
-    pub fn mac_len(self) -> usize {
-        match self {
-            MacAlgorithm::AesCmac => 16,
-            _ => 8,
-        }
-    }
-}
+pub use crate::spec::MacAlgorithm;
 
 /// Something that computes MACs: the software implementation here, or an HSM.
 pub trait Mac {

@@ -14,7 +14,8 @@
 //!   trait.
 //! - [`dukpt`]: ANSI X9.24-1 TDES DUKPT and X9.24-3 AES DUKPT, host and terminal sides.
 //!
-//! Not yet here: the MAC of a whole message by a `[mac]` spec section, and the CLI.
+//! - [`message_mac`]: signing and verifying whole messages by the spec's `[mac]` section
+//!   ([`SignMessage`], [`VerifyMessage`]).
 //!
 //! ```
 //! use iso8583_wire::security::{mac, kcv, TdesKey};
@@ -31,9 +32,11 @@ mod error;
 pub mod kcv;
 pub mod key;
 pub mod mac;
+pub mod message_mac;
 pub mod pin;
 
 pub use error::SecurityError;
 pub use key::{AesKey, TdesKey};
-pub use mac::{Mac, MacAlgorithm, SoftwareMac};
+pub use mac::{Mac, MacAlgorithm, MacKey, SoftwareMac};
+pub use message_mac::{SignMessage, VerifyMessage};
 pub use pin::{Pin, PinBlockEncryptor, PinBlockFormat, SoftwarePinBlock};

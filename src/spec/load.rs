@@ -22,6 +22,8 @@ struct RawSpec {
     #[serde(default)]
     defaults: RawDefaults,
     fields: BTreeMap<String, RawField>,
+    #[serde(default)]
+    mac: Option<super::mac::RawMac>,
 }
 
 #[derive(Deserialize)]
@@ -312,7 +314,13 @@ pub(super) fn from_toml_str(text: &str, source: &str) -> Result<Spec, SpecError>
         }
     }
 
+    let mac = match &raw.mac {
+        Some(m) => Some(super::mac::validate(&ctx, m, &fields)?),
+        None => None,
+    };
+
     Ok(Spec(Arc::new(SpecInner {
+        mac,
         name: raw.name,
         description: raw.description,
         mti,

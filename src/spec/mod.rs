@@ -13,6 +13,7 @@ mod builtin;
 mod field;
 pub(crate) mod hot;
 mod load;
+mod mac;
 mod sensitivity;
 mod subfields;
 mod subfields_load;
@@ -23,6 +24,7 @@ pub use builtin::BUILTIN_NAMES;
 #[cfg(feature = "std")]
 pub(crate) use builtin::source as builtin_source;
 pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
+pub use mac::{MacAlgorithm, MacPadding, MacScope, MacSpec};
 pub use sensitivity::{DEFAULT_FIELD_MASKS, default_field_mask, default_subfield_mask};
 pub use subfields::{Part, PartLength, Subfields};
 
@@ -86,6 +88,8 @@ pub(crate) struct SpecInner {
     pub(crate) bitmap: BitmapEncoding,
     pub(crate) tertiary: bool,
     pub(crate) header_len: usize,
+    /// The `[mac]` section, when the spec has one.
+    pub(crate) mac: Option<MacSpec>,
     /// Indexed by field number; entry 0 and bitmap fields are `None`.
     pub(crate) fields: Vec<Option<FieldSpec>>,
     /// The decoder's compact copy of `fields`.
@@ -181,6 +185,12 @@ impl Spec {
     /// Length of the fixed header ahead of the MTI (0 when there is none).
     pub fn header_len(&self) -> usize {
         self.0.header_len
+    }
+
+    /// The `[mac]` section: which field carries the MAC, the algorithm and the bytes it
+    /// covers (see [`MacSpec`]); `None` when the spec has none.
+    pub fn mac(&self) -> Option<&MacSpec> {
+        self.0.mac.as_ref()
     }
 
     /// The definition of data element `n`, if the spec has one.

@@ -1,17 +1,23 @@
 //! The [`Journal`] itself: state, accessors and [`Journal::begin`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::flows::journal::batch::{BatchSummary, Totals};
 use crate::flows::journal::error::JournalError;
+use crate::flows::journal::key::JournalKey;
 use crate::flows::journal::policy::JournalPolicy;
 use crate::flows::journal::request::{NewTxn, Ticket};
 use crate::flows::journal::reversal::{ReversalReason, ReversalRecord, ReversalStatus};
 use crate::flows::journal::rules;
+use crate::flows::journal::saved;
+use crate::flows::journal::sealed::{OriginalMessages, SealedPan};
 use crate::flows::journal::stan::{Stan, StanAllocator};
 use crate::flows::journal::state::{TxnRecord, TxnState};
+use crate::spec::Spec;
 
 /// Highest batch number (60.2, n6).
 pub const BATCH_MAX: u32 = 999_999;
@@ -35,24 +41,45 @@ pub enum Phase {
 /// the journal unchanged. Use [`FileJournal`](crate::flows::journal::FileJournal)
 /// to persist it after every change.
 ///
-/// ```
-/// use iso8583_wire::flows::journal::{Journal, JournalPolicy, NewTxn, TxnKind, TxnState};
+/// The journal reads each request with its [`Spec`] (the facts it records
+/// come from the message, see [`begin`](Self::begin)) and seals each PAN
+/// with its [`JournalKey`]; it keeps no track data, PIN block or ICC data.
 ///
-/// let mut journal = Journal::new("T0000001", "M00000000000001", JournalPolicy::cup_pos());
+/// ```
+/// use std::sync::Arc;
+/// use iso8583_wire::flows::journal::{Journal, JournalPolicy, NewTxn, SoftwareKey, TxnKind, TxnState};
+/// use iso8583_wire::flows::{Card, FlowContext, FlowProfile, LocalTime};
+/// use iso8583_wire::Spec;
+///
+/// let profile = FlowProfile::generic_1987();
+/// let ctx = FlowContext { spec: Spec::builtin("iso87-ascii-bin")?, profile: profile.clone(),
+///     terminal_id: "T0000001".into(), merchant_id: "M00000000000001".into(),
+///     acquirer_id: None, header: None };
+/// // A real terminal keeps its key in its secure element (implement `JournalKey`).
+/// let key = Arc::new(SoftwareKey::from_bytes(1, &[0x5a; 32]));
+/// let mut journal = Journal::new(ctx.spec.clone(), key, "T0000001", "M00000000000001", profile.journal.clone());
 /// journal.sign_on(Some(7))?;
+/// let now = LocalTime::new(11, 22, 9, 30, 0)?;
+/// let card = Card::magstripe("4761739001010119=29121011234567890");
 /// let purchase = NewTxn::new(TxnKind::Purchase, 2_500, "T0000001", "M00000000000001", "0200");
-/// // The encoder receives the STAN and batch to put into the request.
-/// let ticket = journal.begin(purchase, |t| {
-///     Ok::<_, std::io::Error>(format!("0200|{}|{}", t.stan, t.batch).into_bytes())
+/// // The encoder receives the STAN and batch to put into the request; the
+/// // journal then reads amount, terminal, merchant, MTI and STAN back from it.
+/// let ticket = journal.begin(purchase, |t| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+///     Ok(ctx.purchase(t.stan, t.batch, &card, 2_500, &now)?.encode_to_vec()?)
 /// })?;
-/// assert_eq!(ticket.request, b"0200|000001|7");
 /// // Transmit ticket.request only now; then report the outcome.
 /// let state = journal.on_response(ticket.stan, "00", Some("123456789012".into()), None)?;
 /// assert_eq!(state, TxnState::Approved);
 /// assert_eq!(journal.totals().debit_amount, 2_500);
-/// # Ok::<(), iso8583_wire::flows::journal::JournalError>(())
+/// // The journal kept the PAN (sealed) but not the track.
+/// let kept = journal.txn(ticket.stan).unwrap();
+/// assert!(kept.pan.is_some() && kept.pan_hint.as_deref() == Some("0119"));
+/// let original = journal.original(ticket.stan)?;
+/// let view = iso8583_wire::MessageView::decode(&ctx.spec, original.request())?;
+/// assert_eq!((view.str(2), view.str(14), view.has(35)), (Some("4761739001010119"), Some("2912"), false));
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone)]
 pub struct Journal {
     pub(crate) terminal: String,
     pub(crate) merchant: String,
@@ -64,16 +91,64 @@ pub struct Journal {
     pub(crate) reversals: Vec<ReversalRecord>,
     pub(crate) phase: Phase,
     pub(crate) history: Vec<BatchSummary>,
+    /// How requests are read (not stored: supplied on open).
+    pub(crate) spec: Spec,
+    /// What seals PANs and authenticates the file (not stored).
+    pub(crate) key: Arc<dyn JournalKey>,
+}
+
+/// Two journals are equal when their recorded state is; the spec and key
+/// they work with are not compared.
+impl PartialEq for Journal {
+    fn eq(&self, other: &Journal) -> bool {
+        self.terminal == other.terminal
+            && self.merchant == other.merchant
+            && self.policy == other.policy
+            && self.batch == other.batch
+            && self.stans == other.stans
+            && self.signed_on == other.signed_on
+            && self.txns == other.txns
+            && self.reversals == other.reversals
+            && self.phase == other.phase
+            && self.history == other.history
+    }
+}
+
+impl Eq for Journal {}
+
+/// Records print masked (see [`TxnRecord`]); the key shows its version only.
+impl core::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Journal")
+            .field("terminal", &self.terminal)
+            .field("merchant", &self.merchant)
+            .field("policy", &self.policy)
+            .field("batch", &self.batch)
+            .field("stans", &self.stans)
+            .field("signed_on", &self.signed_on)
+            .field("txns", &self.txns)
+            .field("reversals", &self.reversals)
+            .field("phase", &self.phase)
+            .field("history", &self.history)
+            .field("spec", &self.spec.name())
+            .field("key_version", &self.key.version())
+            .finish()
+    }
 }
 
 impl Journal {
-    /// An empty journal at batch 000001, not signed on.
+    /// An empty journal at batch 000001, not signed on, reading requests
+    /// with `spec` and sealing PANs with `key`.
     pub fn new(
+        spec: Spec,
+        key: Arc<dyn JournalKey>,
         terminal: impl Into<String>,
         merchant: impl Into<String>,
         policy: JournalPolicy,
     ) -> Journal {
         Journal {
+            spec,
+            key,
             terminal: terminal.into(),
             merchant: merchant.into(),
             policy,
@@ -100,6 +175,16 @@ impl Journal {
     /// The rules in force.
     pub fn policy(&self) -> &JournalPolicy {
         &self.policy
+    }
+
+    /// The spec requests are read with.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// The key that seals PANs and authenticates the journal file.
+    pub fn key(&self) -> &Arc<dyn JournalKey> {
+        &self.key
     }
 
     /// The open batch number (60.2).
@@ -171,11 +256,16 @@ impl Journal {
     ///
     /// Checks the gates (pending reversal, sign-on, settlement) and the
     /// business rules, allocates the STAN, calls `encode` with the ticket
-    /// (STAN, batch, original's data), then records the transaction as
-    /// [`TxnState::Sent`] together with its armed reversal record (for
-    /// reversible kinds). Only then is the ticket returned, carrying the
-    /// bytes to transmit. If a rule fails or `encode` fails, nothing changes
-    /// and no STAN is consumed.
+    /// (STAN, batch, original's data), then reads the encoded request with
+    /// the journal's spec and checks it against `req`: MTI, DE 3 (when
+    /// `req` names one), DE 4, DE 11 (the allocated STAN), DE 41 and DE 42
+    /// (absent only for sign-on and echo). A difference is refused with
+    /// [`JournalError::Mismatch`] naming the field. The request is kept
+    /// without card data and its PAN sealed (see [`TxnRecord::request`]);
+    /// the transaction is recorded as [`TxnState::Sent`] together with its
+    /// armed reversal record (for reversible kinds). Only then is the ticket
+    /// returned, carrying the bytes to transmit. If a rule, `encode` or a
+    /// check fails, nothing changes and no STAN is consumed.
     pub fn begin<F, E>(&mut self, req: NewTxn, encode: F) -> Result<Ticket, JournalError>
     where
         F: FnOnce(&Ticket) -> Result<Vec<u8>, E>,
@@ -191,12 +281,19 @@ impl Journal {
             request: Vec::new(),
         };
         let request = encode(&ticket).map_err(|e| JournalError::Encode(e.into()))?;
+        let checked = saved::check_request(&self.spec, &req, stan, &request)?;
+        let pan = match &checked.pan {
+            Some(pan) => Some(self.seal_pan(pan, &req.terminal, stan)?),
+            None => None,
+        };
+        let pan_hint = req
+            .pan_hint
+            .or_else(|| checked.pan.as_deref().and_then(|p| last4(p)));
         self.stans = StanAllocator::starting_after(stan);
         if req.kind.is_reversible(&self.policy) {
             self.reversals.push(ReversalRecord {
                 stan,
                 original_mti: req.mti.clone(),
-                request: request.clone(),
                 reason: ReversalReason::Other,
                 auth_code: None,
                 attempts: 0,
@@ -215,7 +312,7 @@ impl Journal {
                 terminal: req.terminal,
                 merchant: req.merchant,
                 mti: req.mti,
-                pan_hint: req.pan_hint,
+                pan_hint,
                 original: req.original,
                 original_ref: req.original_ref,
                 rrn: None,
@@ -223,11 +320,60 @@ impl Journal {
                 response_code: None,
                 reversal_response_code: None,
                 refunded: 0,
-                request: request.clone(),
+                processing_code: checked.processing_code,
+                request: checked.stored,
+                pan,
+                response: None,
             },
         );
         ticket.request = request;
         Ok(ticket)
+    }
+
+    /// The messages of `stan` as the flow builders take them: the kept
+    /// request with its PAN unsealed and put back, and the kept response
+    /// (see [`OriginalMessages`]). Use it to build the reversal of a
+    /// [`ReversalJob`](crate::flows::journal::ReversalJob), or a void, refund
+    /// or completion of an earlier transaction, also after a restart.
+    pub fn original(&self, stan: Stan) -> Result<OriginalMessages, JournalError> {
+        let record = self
+            .txns
+            .get(&stan)
+            .ok_or(JournalError::UnknownTxn { stan })?;
+        let pan = match &record.pan {
+            Some(sealed) => Some(self.open_pan(sealed, record)?),
+            None => None,
+        };
+        let request = saved::restore(
+            &self.spec,
+            &record.request,
+            pan.as_deref().map(String::as_str),
+        )?;
+        Ok(OriginalMessages {
+            request,
+            response: record.response.clone(),
+        })
+    }
+
+    fn seal_pan(&self, pan: &str, terminal: &str, stan: Stan) -> Result<SealedPan, JournalError> {
+        let aad = saved::pan_aad(terminal, self.batch, stan);
+        Ok(SealedPan {
+            key_version: self.key.version(),
+            sealed: self.key.seal(&aad, pan.as_bytes())?,
+        })
+    }
+
+    fn open_pan(
+        &self,
+        sealed: &SealedPan,
+        record: &TxnRecord,
+    ) -> Result<Zeroizing<String>, JournalError> {
+        let aad = saved::pan_aad(&record.terminal, record.batch, record.stan);
+        let clear = self.key.open(sealed.key_version, &aad, &sealed.sealed)?;
+        let text = core::str::from_utf8(&clear).map_err(|_| {
+            JournalError::Corrupt(format!("sealed PAN of STAN {} is not text", record.stan))
+        })?;
+        Ok(Zeroizing::new(text.to_owned()))
     }
 
     /// The record for `stan`, or [`JournalError::UnknownTxn`].
@@ -276,4 +422,12 @@ impl Journal {
             TxnState::FullyRefunded
         };
     }
+}
+
+/// The last four characters of a PAN when they are digits.
+fn last4(pan: &str) -> Option<String> {
+    let tail = pan.get(pan.len().checked_sub(4)?..)?;
+    tail.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| tail.to_owned())
 }

@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use sha2::Digest;
+
 use crate::flows::journal::test_support::*;
 use crate::flows::journal::{
     FileJournal, Journal, JournalError, JournalPolicy, ReversalStatus, Stan, TxnKind, TxnState,
@@ -13,7 +15,11 @@ use crate::flows::journal::{
 /// restart from it would make every `Sent` reversible transaction
 /// reversal-due, without closing the handle.
 fn on_disk(fj: &FileJournal) -> Result<(), JournalError> {
-    let disk = crate::flows::journal::file::parse(&std::fs::read(fj.path())?)?;
+    let disk = crate::flows::journal::file::parse(
+        &std::fs::read(fj.path())?,
+        fj.journal().spec().clone(),
+        fj.journal().key().clone(),
+    )?;
     assert_eq!(&disk, fj.journal(), "file differs from memory");
     let mut recovered = disk.clone();
     recovered.recover();
@@ -42,7 +48,7 @@ fn crash(fj: FileJournal, approved: &BTreeSet<Stan>) -> Result<FileJournal, Jour
     before.recover();
     let path = fj.path().to_path_buf();
     drop(fj);
-    let fj = FileJournal::open(&path)?;
+    let fj = open(&path)?;
     let j = fj.journal();
     assert_eq!(
         *j, before,
@@ -79,11 +85,7 @@ fn crash(fj: FileJournal, approved: &BTreeSet<Stan>) -> Result<FileJournal, Jour
 }
 
 fn create(path: &Path, policy: JournalPolicy) -> Result<FileJournal, JournalError> {
-    FileJournal::create(path, Journal::new(TID, MID, policy))
-}
-
-fn enc(t: &crate::flows::journal::Ticket) -> Result<Vec<u8>, std::io::Error> {
-    Ok(format!("REQ|{}", t.stan).into_bytes())
+    FileJournal::create(path, new_journal(policy))
 }
 
 #[test]
@@ -99,7 +101,7 @@ fn crash_after_every_step_of_a_day() -> TestResult {
     assert!(fj.journal().is_signed_on());
 
     // Purchase approved.
-    let p1 = fj.begin(txn(TxnKind::Purchase, 1_000), enc)?.stan;
+    let p1 = fbegin(&mut fj, txn(TxnKind::Purchase, 1_000))?.stan;
     on_disk(&fj)?;
     assert_eq!(fj.journal().txn(p1).map(|t| t.state), Some(TxnState::Sent));
     fj.on_response(p1, "00", Some("000000000001".into()), Some("111111".into()))?;
@@ -107,13 +109,13 @@ fn crash_after_every_step_of_a_day() -> TestResult {
     fj = crash(fj, &approved)?;
 
     // Purchase timed out, then reversed on the second attempt.
-    let p2 = fj.begin(txn(TxnKind::Purchase, 2_000), enc)?.stan;
+    let p2 = fbegin(&mut fj, txn(TxnKind::Purchase, 2_000))?.stan;
     on_disk(&fj)?;
     fj.on_timeout(p2)?;
     fj = crash(fj, &approved)?;
     assert_eq!(fj.journal().next_reversal().map(|r| r.stan), Some(p2));
     assert!(matches!(
-        fj.begin(txn(TxnKind::Purchase, 5), enc),
+        fbegin(&mut fj, txn(TxnKind::Purchase, 5)),
         Err(JournalError::ReversalPending { .. })
     ));
     fj.on_reversal_sent(p2)?;
@@ -131,13 +133,11 @@ fn crash_after_every_step_of_a_day() -> TestResult {
     );
 
     // Another purchase, voided.
-    let p3 = fj.begin(txn(TxnKind::Purchase, 3_000), enc)?.stan;
+    let p3 = fbegin(&mut fj, txn(TxnKind::Purchase, 3_000))?.stan;
     fj.on_response(p3, "00", None, None)?;
     approved.insert(p3);
     fj = crash(fj, &approved)?;
-    let v = fj
-        .begin(txn(TxnKind::Void, 3_000).with_original(p3), enc)?
-        .stan;
+    let v = fbegin(&mut fj, txn(TxnKind::Void, 3_000).with_original(p3))?.stan;
     on_disk(&fj)?;
     fj.on_response(v, "00", None, None)?;
     approved.insert(v);
@@ -148,12 +148,12 @@ fn crash_after_every_step_of_a_day() -> TestResult {
     );
 
     // Two refunds of the first purchase.
-    let r1 = fj.begin(refund(p1, 300), enc)?.stan;
+    let r1 = fbegin(&mut fj, refund(p1, 300))?.stan;
     on_disk(&fj)?;
     fj.on_response(r1, "00", None, None)?;
     approved.insert(r1);
     fj = crash(fj, &approved)?;
-    let r2 = fj.begin(refund(p1, 700), enc)?.stan;
+    let r2 = fbegin(&mut fj, refund(p1, 700))?.stan;
     on_disk(&fj)?;
     fj.on_response(r2, "00", None, None)?;
     approved.insert(r2);
@@ -188,7 +188,7 @@ fn failed_write_leaves_memory_and_file_unchanged() -> TestResult {
     fj.sign_on(None)?;
     let before = fj.journal().clone();
     std::fs::remove_dir_all(&sub)?;
-    let r = fj.begin(txn(TxnKind::Purchase, 100), enc);
+    let r = fbegin(&mut fj, txn(TxnKind::Purchase, 100));
     assert!(matches!(r, Err(JournalError::Io(_))), "{r:?}");
     assert_eq!(*fj.journal(), before);
     Ok(())
@@ -211,10 +211,7 @@ fn open_rejects_malformed_and_inconsistent_files() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("journal.json");
     std::fs::write(&path, b"{not json")?;
-    assert!(matches!(
-        FileJournal::open(&path),
-        Err(JournalError::Damaged { .. })
-    ));
+    assert!(matches!(open(&path), Err(JournalError::Damaged { .. })));
 
     // A timed-out purchase whose reversal record was removed by hand.
     let mut j = signed_on(JournalPolicy::cup_pos())?;
@@ -222,10 +219,7 @@ fn open_rejects_malformed_and_inconsistent_files() -> TestResult {
     j.on_timeout(t.stan)?;
     j.reversals.clear();
     std::fs::write(&path, crate::flows::journal::file::render(&j)?)?;
-    assert!(matches!(
-        FileJournal::open(&path),
-        Err(JournalError::Corrupt(_))
-    ));
+    assert!(matches!(open(&path), Err(JournalError::Corrupt(_))));
     Ok(())
 }
 
@@ -235,18 +229,13 @@ fn journal_file_holds_no_full_pan_fields_of_its_own() -> TestResult {
     let path = dir.path().join("journal.json");
     let mut fj = create(&path, JournalPolicy::cup_pos())?;
     fj.sign_on(None)?;
-    fj.begin(txn(TxnKind::Purchase, 100).with_pan_hint("1234"), enc)?;
+    let t = fbegin(&mut fj, txn(TxnKind::Purchase, 100).with_pan_hint("1234"))?;
     let text = std::fs::read_to_string(&path)?;
     assert!(text.contains("\"pan_hint\": \"1234\""));
-    // Request bytes are stored as hex.
-    assert!(
-        text.contains(
-            &"REQ|000001"
-                .bytes()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        )
-    );
+    // The kept request is stored as hex; without card data it is the request as sent.
+    let kept = &fj.journal().txn(t.stan).ok_or("no record")?.request;
+    assert_eq!(kept, &t.request);
+    assert!(text.contains(&crate::flows::journal::hex::encode(kept)));
     Ok(())
 }
 
@@ -256,27 +245,27 @@ fn reopen_makes_sent_reversal_due_and_refuses_new_work() -> TestResult {
     let path = dir.path().join("journal.json");
     let mut fj = create(&path, JournalPolicy::generic_1987())?;
     fj.sign_on(None)?;
-    let t = fj.begin(txn(TxnKind::Purchase, 2_500), enc)?.stan;
+    let t = fbegin(&mut fj, txn(TxnKind::Purchase, 2_500))?.stan;
     drop(fj); // power loss: the request may have reached the host
-    let mut fj = FileJournal::open(&path)?;
+    let mut fj = open(&path)?;
     assert_eq!(
         fj.journal().txn(t).map(|r| r.state),
         Some(TxnState::Uncertain)
     );
     assert_eq!(fj.journal().due_reversal(), Some(t));
     assert!(matches!(
-        fj.begin(txn(TxnKind::Purchase, 5), enc),
+        fbegin(&mut fj, txn(TxnKind::Purchase, 5)),
         Err(JournalError::ReversalPending { stan }) if stan == t
     ));
     // An attempt in flight at the next crash counts as unanswered.
     fj.on_reversal_sent(t)?;
     drop(fj);
-    let mut fj = FileJournal::open(&path)?;
+    let mut fj = open(&path)?;
     let job = fj.journal().next_reversal().ok_or("no reversal")?;
     assert_eq!((job.stan, job.attempt, job.repeat), (t, 2, true));
     fj.on_reversal_sent(t)?;
     assert_eq!(fj.on_reversal_response(t, "00")?, TxnState::Reversed);
-    let next = fj.begin(txn(TxnKind::Purchase, 5), enc)?;
+    let next = fbegin(&mut fj, txn(TxnKind::Purchase, 5))?;
     assert!(next.stan > t, "STANs keep increasing across restarts");
     Ok(())
 }
@@ -286,13 +275,11 @@ fn second_handle_is_refused_while_the_first_lives() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("journal.json");
     let fj = create(&path, JournalPolicy::cup_pos())?;
-    let err = FileJournal::open(&path)
-        .err()
-        .ok_or("second open succeeded")?;
+    let err = open_once(&path).err().ok_or("second open succeeded")?;
     assert!(matches!(err, JournalError::InUse { .. }), "{err:?}");
     assert!(err.to_string().contains("in use"), "{err}");
     drop(fj);
-    let _again = FileJournal::open(&path)?;
+    let _again = open(&path)?;
     Ok(())
 }
 
@@ -306,7 +293,7 @@ fn lock_child() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let code = match FileJournal::open(&path) {
+    let code = match open_once(&path) {
         Err(JournalError::InUse { .. }) => 17,
         Err(_) => 18,
         Ok(_) => 19,
@@ -346,7 +333,7 @@ fn every_bit_flip_is_refused_or_loads_as_the_original() -> TestResult {
     let path = dir.path().join("journal.json");
     let mut fj = create(&path, JournalPolicy::generic_1987())?;
     fj.sign_on(Some(3))?;
-    let p = fj.begin(txn(TxnKind::Purchase, 2_500), enc)?.stan;
+    let p = fbegin(&mut fj, txn(TxnKind::Purchase, 2_500))?.stan;
     fj.on_response(p, "00", Some("000000000001".into()), Some("123456".into()))?;
     let original = fj.journal().clone();
     drop(fj);
@@ -358,7 +345,8 @@ fn every_bit_flip_is_refused_or_loads_as_the_original() -> TestResult {
             if let Some(b) = flipped.get_mut(i) {
                 *b ^= 1 << bit;
             }
-            match crate::flows::journal::file::parse(&flipped) {
+            let (spec, key) = setup();
+            match crate::flows::journal::file::parse(&flipped, spec, key) {
                 Err(_) => refused += 1,
                 Ok(j) => {
                     assert_eq!(
@@ -371,38 +359,110 @@ fn every_bit_flip_is_refused_or_loads_as_the_original() -> TestResult {
         }
     }
     assert_eq!(refused + same, bytes.len() * 8);
-    // Only case flips of the digest's hex letters can load (as the original).
-    assert!(same <= 64, "{same} flips loaded");
+    // Only case flips of the hex letters of the key check value, digest and
+    // MAC can load (as the original).
+    assert!(same <= 12 + 64 + 64, "{same} flips loaded");
     assert!(refused > bytes.len() * 7);
     Ok(())
 }
 
+/// A file journal at `path` holding one purchase of 2500, closed.
+fn written_with_a_purchase(path: &Path) -> Result<String, Box<dyn std::error::Error>> {
+    let mut fj = create(path, JournalPolicy::generic_1987())?;
+    fj.sign_on(None)?;
+    fbegin(&mut fj, txn(TxnKind::Purchase, 2_500))?;
+    drop(fj);
+    let text = std::fs::read_to_string(path)?;
+    assert!(text.contains("\"amount\": 2500"));
+    Ok(text)
+}
+
 #[test]
-fn edited_amount_is_refused() -> TestResult {
+fn edited_amount_is_refused_with_or_without_a_recomputed_checksum() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("journal.json");
-    let mut fj = create(&path, JournalPolicy::generic_1987())?;
-    fj.sign_on(None)?;
-    fj.begin(txn(TxnKind::Purchase, 2_500), enc)?;
-    drop(fj);
-    let text = std::fs::read_to_string(&path)?;
-    assert!(text.contains("\"amount\": 2500"));
-    std::fs::write(&path, text.replace("\"amount\": 2500", "\"amount\": 9500"))?;
-    let err = FileJournal::open(&path).err().ok_or("edited file loaded")?;
+    let text = written_with_a_purchase(&path)?;
+    let edit = |t: &str| t.replace("\"amount\": 2500", "\"amount\": 9500");
+    std::fs::write(&path, edit(&text))?;
+    let err = open(&path).err().ok_or("edited file loaded")?;
     assert!(matches!(err, JournalError::Damaged { .. }), "{err:?}");
     assert!(err.to_string().contains("checksum"), "{err}");
+
+    // The same edit with the SHA-256 recomputed: the MAC under the key refuses it.
+    let (header, body) = text.split_once('\n').ok_or("no header")?;
+    let body = edit(body);
+    let digest = crate::flows::journal::hex::encode(&sha2::Sha256::digest(body.as_bytes()));
+    let at = header.find("sha256=").ok_or("no digest")? + "sha256=".len();
+    let header = format!("{}{digest}{}", &header[..at], &header[at + 64..]);
+    std::fs::write(&path, format!("{header}\n{body}"))?;
+    let err = open(&path).err().ok_or("edited file loaded")?;
+    assert!(matches!(err, JournalError::Damaged { .. }), "{err:?}");
+    assert!(err.to_string().contains("authentication failed"), "{err}");
     Ok(())
 }
 
 #[test]
-fn other_format_version_is_refused() -> TestResult {
-    let j = Journal::new(TID, MID, JournalPolicy::cup_pos());
-    let bytes = crate::flows::journal::file::render(&j)?;
-    let text = String::from_utf8(bytes)?.replacen(" v1 ", " v2 ", 1);
-    let err = crate::flows::journal::file::parse(text.as_bytes())
+fn wrong_key_is_refused_with_a_clear_error() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("journal.json");
+    written_with_a_purchase(&path)?;
+    let (spec, _) = setup();
+    let other = std::sync::Arc::new(crate::flows::journal::SoftwareKey::from_bytes(1, &[9; 32]));
+    let err = FileJournal::open(&path, spec.clone(), other)
         .err()
-        .ok_or("v2 loaded")?;
-    assert!(matches!(err, JournalError::UnsupportedVersion { ref version } if version == "2"));
+        .ok_or("opened with another key")?;
+    assert!(
+        matches!(err, JournalError::WrongKey { version: 1 }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "journal file was written under another key than the supplied key version 1"
+    );
+    // The right bytes under another version number are refused too.
+    let renumbered = std::sync::Arc::new(crate::flows::journal::SoftwareKey::from_bytes(
+        2,
+        &[0x42; 32],
+    ));
+    let err = FileJournal::open(&path, spec, renumbered)
+        .err()
+        .ok_or("opened with another key version")?;
+    assert!(
+        matches!(err, JournalError::WrongKey { version: 1 }),
+        "{err:?}"
+    );
+    // And the right key still opens it.
+    assert!(open(&path).is_ok());
+    Ok(())
+}
+
+#[test]
+fn other_format_versions_are_refused() -> TestResult {
+    let j = new_journal(JournalPolicy::cup_pos());
+    let text = String::from_utf8(crate::flows::journal::file::render(&j)?)?;
+    assert!(text.starts_with("iso8583-wire journal v2 key=1 kcv="));
+    for old in ["v1", "v3"] {
+        let bytes = text.replacen(" v2 ", &format!(" {old} "), 1);
+        let (spec, key) = setup();
+        let err = crate::flows::journal::file::parse(bytes.as_bytes(), spec, key)
+            .err()
+            .ok_or("other version loaded")?;
+        assert!(
+            matches!(err, JournalError::UnsupportedVersion { ref version } if *version == old[1..]),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("this build reads version 2"),
+            "{err}"
+        );
+    }
+    // A real version 1 header (what the previous build wrote) is refused the same way.
+    let v1 = format!("iso8583-wire journal v1 sha256={}\n{{}}", "0".repeat(64));
+    let (spec, key) = setup();
+    let err = crate::flows::journal::file::parse(v1.as_bytes(), spec, key)
+        .err()
+        .ok_or("v1 loaded")?;
+    assert!(matches!(err, JournalError::UnsupportedVersion { ref version } if version == "1"));
     Ok(())
 }
 
@@ -414,7 +474,7 @@ fn stan(n: u32) -> Result<Stan, JournalError> {
 }
 
 fn enc_begin(j: &mut Journal, req: crate::flows::journal::NewTxn) -> Result<(), JournalError> {
-    j.begin(req, enc).map(|_| ())
+    begin(j, req).map(|_| ())
 }
 
 /// A day of work touching every kind of write: sign-on, purchases approved,
@@ -518,7 +578,7 @@ fn fault_at_every_write_step_of_every_operation() -> TestResult {
             assert!(result.is_err(), "op {i} step {k}: crash not reported");
             assert_eq!(*fj.journal(), before, "op {i} step {k}: memory moved");
             drop(fj); // the process is gone
-            let reopened = FileJournal::open(&path)?;
+            let reopened = open(&path)?;
             let got = &reopened.journal().clone();
             let label = format!("op {i} step {k}");
             check_invariants(got, &label);
@@ -531,10 +591,7 @@ fn fault_at_every_write_step_of_every_operation() -> TestResult {
             );
             // Reopening again changes nothing.
             drop(reopened);
-            assert_eq!(
-                FileJournal::open(&path)?.journal(),
-                &if *got == b { b } else { a }
-            );
+            assert_eq!(open(&path)?.journal(), &if *got == b { b } else { a });
         }
     }
     // Five steps each: create temp, write (torn), fsync, rename, directory fsync.

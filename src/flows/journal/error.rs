@@ -196,6 +196,41 @@ pub enum JournalError {
         /// The STAN.
         stan: Stan,
     },
+    /// A message given to the journal says something else than the
+    /// transaction: a request whose amount, terminal, merchant, MTI,
+    /// processing code or STAN differs from the [`NewTxn`], or a response
+    /// to another STAN. Nothing was recorded.
+    ///
+    /// [`NewTxn`]: crate::flows::journal::NewTxn
+    #[error("{message} {field} is {found:?}, but the journal expects {expected:?}")]
+    Mismatch {
+        /// `request` or `response`.
+        message: &'static str,
+        /// The field, e.g. `DE 4 (amount)` or `MTI`.
+        field: &'static str,
+        /// What the transaction says.
+        expected: String,
+        /// What the message carries (`absent` when it lacks the field).
+        found: String,
+    },
+    /// A message given to the journal does not decode with its spec.
+    #[error("{message} cannot be read with the journal's spec: {reason}")]
+    Unreadable {
+        /// `request`, `response` or `kept request`.
+        message: &'static str,
+        /// The decode or encode error (field, offset, rule; no field data).
+        reason: String,
+    },
+    /// The journal key refused to seal or open a PAN.
+    #[error("journal key: {0}")]
+    Key(#[from] crate::flows::journal::key::KeyError),
+    /// The journal file was written under another key (or another key
+    /// version) than the one supplied: it is refused.
+    #[error("journal file was written under another key than the supplied key version {version}")]
+    WrongKey {
+        /// The key version named in the file.
+        version: u32,
+    },
     /// The encoder given to `begin` failed; nothing was recorded.
     #[error("request encoding failed")]
     Encode(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -221,7 +256,11 @@ pub enum JournalError {
     },
     /// The journal file was written in a format version this build does
     /// not read.
-    #[error("journal file format version {version} is not supported (this build reads 1)")]
+    #[error(
+        "journal file format version {version} is not supported (this build reads version 2; \
+         files of version 1 kept card data in clear and cannot be migrated: settle and close \
+         the batch with the build that wrote it, then start a new journal)"
+    )]
     UnsupportedVersion {
         /// The version found in the header.
         version: String,

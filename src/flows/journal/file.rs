@@ -1,20 +1,40 @@
-//! A journal persisted after every change, written atomically, locked and checksummed.
+//! A journal persisted after every change, written atomically, locked, checksummed and
+//! authenticated.
 //!
-//! # File format (version 1)
+//! # File format (version 2)
 //!
 //! One header line, then the journal as JSON:
 //!
 //! ```text
-//! iso8583-wire journal v1 sha256=<64 hex digits>\n
+//! iso8583-wire journal v2 key=<n> kcv=<12 hex> sha256=<64 hex> hmac=<64 hex>\n
 //! {...journal JSON...}
 //! ```
 //!
-//! The SHA-256 digest covers every byte after the newline. A file whose
-//! header is not exactly this shape, whose version is not 1, or whose digest
-//! does not match is refused on open ([`JournalError::Damaged`],
-//! [`JournalError::UnsupportedVersion`]); it is never loaded as something
-//! else. The digest detects damage (torn writes, bit rot), not a deliberate
-//! edit by someone who recomputes it.
+//! - `key` is the version of the [`JournalKey`] that wrote the file, and
+//!   `kcv` a check value of that key (the first 6 bytes of its MAC over a
+//!   fixed label), so a wrong key is told apart from an edit.
+//! - `sha256` is the SHA-256 of every byte after the newline: damage (torn
+//!   writes, bit rot) is detected without the key.
+//! - `hmac` is the key's MAC (HMAC-SHA-256 for [`SoftwareKey`]) over the
+//!   header up to ` hmac=`, a newline, and the body: an edit that recomputes
+//!   the SHA-256 is still detected.
+//!
+//! A file whose header is not exactly this shape, whose version is not 2,
+//! whose digest or MAC does not match, or that was written under another key
+//! is refused on open ([`JournalError::Damaged`],
+//! [`JournalError::UnsupportedVersion`], [`JournalError::WrongKey`]); it is
+//! never loaded as something else. Version 1 files (which kept requests with
+//! their card data) are refused.
+//!
+//! # What the body holds
+//!
+//! No track data, PIN block, CVV or ICC data, ever: each request is kept
+//! without its card-data fields and without DE 2, and the PAN is sealed with
+//! the key's AEAD (AES-256-GCM for [`SoftwareKey`]) under the key version
+//! recorded beside it (see [`TxnRecord::request`](crate::flows::journal::TxnRecord::request)).
+//! The spec's name is recorded and checked on open.
+//!
+//! [`SoftwareKey`]: crate::flows::journal::SoftwareKey
 //!
 //! # Locking
 //!
@@ -23,6 +43,9 @@
 //! [`FileJournal::open`] or [`FileJournal::create`] of the same path, from
 //! this process or another, fails at once with [`JournalError::InUse`].
 //! The lock is released when the handle is dropped (or its process dies).
+//! A process that forks while a handle is open shares the lock with the
+//! child until the child execs or exits, so a reopen right after a drop may
+//! see [`JournalError::InUse`] for that moment.
 //!
 //! # Recovery
 //!
@@ -37,15 +60,24 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use fs4::fs_std::FileExt;
-use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::flows::journal::batch::{ClosedBatch, Totals};
-use crate::flows::journal::book::Journal;
+use fs4::fs_std::FileExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::flows::journal::batch::{BatchSummary, ClosedBatch, Totals};
+use crate::flows::journal::book::{Journal, Phase};
 use crate::flows::journal::error::JournalError;
+use crate::flows::journal::key::{JournalKey, KeyError};
+use crate::flows::journal::policy::JournalPolicy;
 use crate::flows::journal::request::{NewTxn, Ticket};
-use crate::flows::journal::stan::Stan;
-use crate::flows::journal::state::TxnState;
+use crate::flows::journal::reversal::ReversalRecord;
+use crate::flows::journal::stan::{Stan, StanAllocator};
+use crate::flows::journal::state::{TxnRecord, TxnState};
+use crate::spec::Spec;
 
 /// A [`Journal`] saved to `path` after every mutating call.
 ///
@@ -60,24 +92,42 @@ use crate::flows::journal::state::TxnState;
 /// successful write makes file and memory agree again.
 ///
 /// ```
-/// use iso8583_wire::flows::journal::{FileJournal, Journal, JournalPolicy, NewTxn, TxnKind, TxnState};
+/// use std::sync::Arc;
+/// use iso8583_wire::flows::journal::{FileJournal, Journal, JournalPolicy, NewTxn, SoftwareKey, TxnKind, TxnState};
+/// use iso8583_wire::flows::{Card, FlowContext, FlowProfile, LocalTime};
+/// use iso8583_wire::{MessageView, Spec};
 ///
+/// let profile = FlowProfile::generic_1987();
+/// let ctx = FlowContext { spec: Spec::builtin("iso87-ascii-bin")?, profile: profile.clone(),
+///     terminal_id: "T1".into(), merchant_id: "M1".into(), acquirer_id: None, header: None };
+/// let key = Arc::new(SoftwareKey::from_bytes(1, &[0x5a; 32]));
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("journal.json");
-/// let mut fj = FileJournal::create(&path, Journal::new("T1", "M1", JournalPolicy::cup_pos()))?;
+/// let journal = Journal::new(ctx.spec.clone(), key.clone(), "T1", "M1", profile.journal.clone());
+/// let mut fj = FileJournal::create(&path, journal)?;
 /// fj.sign_on(Some(3))?;
-/// let t = fj.begin(NewTxn::new(TxnKind::Purchase, 500, "T1", "M1", "0200"), |_| {
-///     Ok::<_, std::io::Error>(b"request".to_vec())
-/// })?;
+/// let card = Card::keyed("4761739001010119", "2912");
+/// let now = LocalTime::new(11, 22, 9, 30, 0)?;
+/// let t = fj.begin(NewTxn::new(TxnKind::Purchase, 500, "T1", "M1", "0200"),
+///     |t| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+///         Ok(ctx.purchase(t.stan, t.batch, &card, 500, &now)?.encode_to_vec()?)
+///     })?;
 /// drop(fj); // power loss after the request was journaled
 ///
-/// let fj = FileJournal::open(&path)?;
+/// // The file holds no clear PAN.
+/// assert!(!String::from_utf8_lossy(&std::fs::read(&path)?).contains("4761739001010119"));
+/// let fj = FileJournal::open(&path, ctx.spec.clone(), key)?;
 /// // The request may have reached the host: it must be reversed first.
 /// assert_eq!(fj.journal().txn(t.stan).map(|r| r.state), Some(TxnState::Uncertain));
-/// assert_eq!(fj.journal().due_reversal(), Some(t.stan));
+/// let job = fj.journal().next_reversal().unwrap();
+/// let original = fj.journal().original(job.stan)?;
+/// let reversal = ctx.reversal(&MessageView::decode(&ctx.spec, original.request())?,
+///     job.reason, None, job.repeat, &now)?.encode_to_vec()?;
+/// assert_eq!(MessageView::decode(&ctx.spec, &reversal)?.str(2), Some("4761739001010119"));
 /// // A second handle on the same file is refused while this one lives.
-/// assert!(FileJournal::open(&path).is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// let other_key = Arc::new(SoftwareKey::from_bytes(1, &[0x5a; 32]));
+/// assert!(FileJournal::open(&path, ctx.spec.clone(), other_key).is_err());
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 /// ```
 #[derive(Debug)]
 pub struct FileJournal {
@@ -91,7 +141,10 @@ pub struct FileJournal {
 const MAGIC: &str = "iso8583-wire journal v";
 
 /// The file format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// What the key check value (`kcv=`) is the MAC of.
+const KCV_LABEL: &[u8] = b"iso8583-wire journal key check";
 
 impl FileJournal {
     /// Writes `journal` to a new file at `path`; fails if it exists.
@@ -113,15 +166,20 @@ impl FileJournal {
         })
     }
 
-    /// Locks, loads and verifies the journal stored at `path`, then
-    /// recovers it: every transaction left [`TxnState::Sent`] becomes
-    /// reversal-due (see the module docs), and the recovered state is
-    /// written back before this returns.
-    pub fn open(path: impl Into<PathBuf>) -> Result<FileJournal, JournalError> {
+    /// Locks, loads and verifies the journal stored at `path` (checksum,
+    /// key check value and MAC under `key`; the spec's name must be the one
+    /// recorded), then recovers it: every transaction left
+    /// [`TxnState::Sent`] becomes reversal-due (see the module docs), and
+    /// the recovered state is written back before this returns.
+    pub fn open(
+        path: impl Into<PathBuf>,
+        spec: Spec,
+        key: Arc<dyn JournalKey>,
+    ) -> Result<FileJournal, JournalError> {
         let path = path.into();
         let lock = lock(&path)?;
         let bytes = fs::read(&path)?;
-        let mut journal = parse(&bytes)?;
+        let mut journal = parse(&bytes, spec, key)?;
         journal.verify()?;
         if journal.recover() {
             persist(&path, &journal)?;
@@ -173,6 +231,15 @@ impl FileJournal {
         auth_code: Option<String>,
     ) -> Result<TxnState, JournalError> {
         self.mutate(|j| j.on_response(stan, response_code, rrn, auth_code))
+    }
+
+    /// See [`Journal::on_response_message`].
+    pub fn on_response_message(
+        &mut self,
+        stan: Stan,
+        response: &[u8],
+    ) -> Result<TxnState, JournalError> {
+        self.mutate(|j| j.on_response_message(stan, response))
     }
 
     /// See [`Journal::on_timeout`].
@@ -276,23 +343,102 @@ fn lock(path: &Path) -> Result<File, JournalError> {
     }
 }
 
-/// The file bytes for `journal`: header line with version and digest, then
-/// the JSON body.
+/// The journal's recorded state, as written to the body.
+#[derive(Serialize)]
+struct StateRef<'a> {
+    spec: &'a str,
+    terminal: &'a str,
+    merchant: &'a str,
+    policy: &'a JournalPolicy,
+    batch: u32,
+    stans: &'a StanAllocator,
+    signed_on: bool,
+    txns: &'a BTreeMap<Stan, TxnRecord>,
+    reversals: &'a [ReversalRecord],
+    phase: &'a Phase,
+    history: &'a [BatchSummary],
+}
+
+/// The body read back.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    spec: String,
+    terminal: String,
+    merchant: String,
+    policy: JournalPolicy,
+    batch: u32,
+    stans: StanAllocator,
+    signed_on: bool,
+    txns: BTreeMap<Stan, TxnRecord>,
+    reversals: Vec<ReversalRecord>,
+    phase: Phase,
+    history: Vec<BatchSummary>,
+}
+
+/// The MAC of `data` under `version` of `key`; an unknown version means
+/// the file was written under another key.
+fn mac(key: &dyn JournalKey, version: u32, data: &[u8]) -> Result<[u8; 32], JournalError> {
+    key.mac(version, data).map_err(|e| match e {
+        KeyError::UnknownVersion { version } => JournalError::WrongKey { version },
+        other => JournalError::Key(other),
+    })
+}
+
+/// The file bytes for `journal`: header line with version, key version,
+/// key check value, digest and MAC, then the JSON body.
 pub(crate) fn render(journal: &Journal) -> Result<Vec<u8>, JournalError> {
-    let body = serde_json::to_vec_pretty(journal)?;
+    let body = serde_json::to_vec_pretty(&StateRef {
+        spec: journal.spec.name(),
+        terminal: &journal.terminal,
+        merchant: &journal.merchant,
+        policy: &journal.policy,
+        batch: journal.batch,
+        stans: &journal.stans,
+        signed_on: journal.signed_on,
+        txns: &journal.txns,
+        reversals: &journal.reversals,
+        phase: &journal.phase,
+        history: &journal.history,
+    })?;
+    let hex = crate::flows::journal::hex::encode;
+    let key = journal.key.as_ref();
+    let version = key.version();
+    let kcv = mac(key, version, KCV_LABEL)?;
     let digest = Sha256::digest(&body);
-    let mut out = Vec::with_capacity(body.len() + 100);
-    out.extend_from_slice(MAGIC.as_bytes());
-    out.extend_from_slice(FORMAT_VERSION.to_string().as_bytes());
-    out.extend_from_slice(b" sha256=");
-    out.extend_from_slice(crate::flows::journal::hex::encode(&digest).as_bytes());
+    let mut out = Vec::with_capacity(body.len() + 200);
+    out.extend_from_slice(
+        format!(
+            "{MAGIC}{FORMAT_VERSION} key={version} kcv={} sha256={}",
+            hex(kcv.get(..6).unwrap_or_default()),
+            hex(&digest)
+        )
+        .as_bytes(),
+    );
+    let tag = mac(key, version, &signed(&out, &body))?;
+    out.extend_from_slice(b" hmac=");
+    out.extend_from_slice(hex(&tag).as_bytes());
     out.push(b'\n');
     out.extend_from_slice(&body);
     Ok(out)
 }
 
-/// Checks the header and digest of a journal file and parses its body.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Journal, JournalError> {
+/// What the MAC covers: the header before ` hmac=`, a newline, the body.
+fn signed(header: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(header.len() + 1 + body.len());
+    data.extend_from_slice(header);
+    data.push(b'\n');
+    data.extend_from_slice(body);
+    data
+}
+
+/// Checks the header, digest, key and MAC of a journal file and parses its
+/// body into a journal working with `spec` and `key`.
+pub(crate) fn parse(
+    bytes: &[u8],
+    spec: Spec,
+    key: Arc<dyn JournalKey>,
+) -> Result<Journal, JournalError> {
     let damaged = |reason: &str| JournalError::Damaged {
         reason: reason.to_owned(),
     };
@@ -306,10 +452,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Journal, JournalError> {
     let rest = header
         .strip_prefix(MAGIC)
         .ok_or_else(|| damaged("not a journal file (header)"))?;
-    let (version, digest) = rest
-        .split_once(" sha256=")
-        .ok_or_else(|| damaged("header has no sha256 digest"))?;
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+    let version_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (version, rest) = rest.split_at(version_len);
+    if version.is_empty() {
         return Err(damaged("header version is not a number"));
     }
     if version != FORMAT_VERSION.to_string() {
@@ -317,15 +462,82 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Journal, JournalError> {
             version: version.to_owned(),
         });
     }
-    let expected = crate::flows::journal::hex::decode(digest)
-        .filter(|d| d.len() == 32)
-        .ok_or_else(|| damaged("header digest is not 64 hex digits"))?;
-    if Sha256::digest(body).as_slice() != expected.as_slice() {
+    let field = |rest: &'_ str, name: &str| -> Result<(String, usize), JournalError> {
+        let value = rest
+            .strip_prefix(&format!(" {name}="))
+            .ok_or_else(|| damaged(&format!("header has no {name}=")))?;
+        let len = value.bytes().take_while(|b| *b != b' ').count();
+        Ok((
+            value.get(..len).unwrap_or_default().to_owned(),
+            name.len() + 2 + len,
+        ))
+    };
+    let (key_version, used) = field(rest, "key")?;
+    let rest = rest.get(used..).unwrap_or_default();
+    let (kcv, used) = field(rest, "kcv")?;
+    let rest = rest.get(used..).unwrap_or_default();
+    let (digest, used) = field(rest, "sha256")?;
+    let rest = rest.get(used..).unwrap_or_default();
+    let (tag, used) = field(rest, "hmac")?;
+    if used != rest.len() {
+        return Err(damaged("header has trailing text"));
+    }
+    let key_version: u32 = key_version
+        .parse()
+        .ok()
+        .filter(|_| key_version.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| damaged("header key version is not a number"))?;
+    let hex_of = |text: &str, len: usize, what: &str| {
+        crate::flows::journal::hex::decode(text)
+            .filter(|d| d.len() == len)
+            .ok_or_else(|| damaged(what))
+    };
+    let kcv = hex_of(&kcv, 6, "header key check value is not 12 hex digits")?;
+    let digest = hex_of(&digest, 32, "header digest is not 64 hex digits")?;
+    let tag = hex_of(&tag, 32, "header MAC is not 64 hex digits")?;
+    if !bool::from(Sha256::digest(body).as_slice().ct_eq(&digest)) {
         return Err(damaged(
             "checksum mismatch: the content was changed or damaged",
         ));
     }
-    Ok(serde_json::from_slice(body)?)
+    let expected_kcv = mac(key.as_ref(), key_version, KCV_LABEL)?;
+    if !bool::from(expected_kcv.get(..6).unwrap_or_default().ct_eq(&kcv)) {
+        return Err(JournalError::WrongKey {
+            version: key_version,
+        });
+    }
+    let before_tag = header.len() - (" hmac=".len() + 64);
+    let signed_header = header.as_bytes().get(..before_tag).unwrap_or_default();
+    let expected_tag = mac(key.as_ref(), key_version, &signed(signed_header, body))?;
+    if !bool::from(expected_tag.as_slice().ct_eq(&tag)) {
+        return Err(damaged(
+            "authentication failed: the content was edited (its MAC under the journal key \
+             does not match)",
+        ));
+    }
+    let state: State = serde_json::from_slice(body)?;
+    if state.spec != spec.name() {
+        return Err(JournalError::Mismatch {
+            message: "journal file",
+            field: "spec",
+            expected: spec.name().to_owned(),
+            found: state.spec,
+        });
+    }
+    Ok(Journal {
+        terminal: state.terminal,
+        merchant: state.merchant,
+        policy: state.policy,
+        batch: state.batch,
+        stans: state.stans,
+        signed_on: state.signed_on,
+        txns: state.txns,
+        reversals: state.reversals,
+        phase: state.phase,
+        history: state.history,
+        spec,
+        key,
+    })
 }
 
 /// A process-wide counter making temp file names unique.

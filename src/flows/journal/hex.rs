@@ -23,6 +23,34 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D:
     decode(&text).ok_or_else(|| serde::de::Error::custom("invalid hex in request bytes"))
 }
 
+/// The same for an optional value (`null` when absent).
+pub(crate) mod opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes optional bytes as lowercase hex or `null`.
+    pub(crate) fn serialize<S: Serializer>(
+        bytes: &Option<Vec<u8>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_some(&super::encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Parses optional hex.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => super::decode(&text)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("invalid hex in message bytes")),
+            None => Ok(None),
+        }
+    }
+}
+
 fn nibble(v: u8) -> char {
     char::from_digit(u32::from(v), 16).unwrap_or('0')
 }

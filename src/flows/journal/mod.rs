@@ -3,9 +3,27 @@
 //! The journal decides, before anything is transmitted, whether a request
 //! may go and records it together with its reversal-to-be, so that a power
 //! loss at any point leaves enough on disk to reverse or reconcile
-//! (reference `pos-flows.md` §3.3 and §4). It works on plain values (STAN,
-//! amounts, response codes, encoded request bytes): the message builders
-//! call it, it never parses ISO messages.
+//! (reference `pos-flows.md` §3.3 and §4).
+//!
+//! Each fact is entered once: the journal reads the amount, terminal,
+//! merchant, MTI, processing code and STAN back from the encoded request
+//! with its [`Spec`](crate::Spec) and refuses a request that says something
+//! else than the [`NewTxn`] ([`JournalError::Mismatch`], naming the field).
+//!
+//! # Card data
+//!
+//! The journal never keeps track data (DE 35, 36, 45), PIN or security data
+//! (DE 52, 53, 96), ICC data (DE 55) or any other field the spec masks (a
+//! private field holding a CVV2 is dropped when its spec entry has a
+//! `mask`), in memory or on disk: a reversal,
+//! void or refund does not need them. Each request is kept without those
+//! fields and without DE 2; its PAN (from DE 2, or from track 2 for a
+//! magstripe read, whose expiry then becomes DE 14) is sealed with an AEAD
+//! under a [`JournalKey`] the application supplies, so a terminal can keep
+//! the key in its secure element ([`SoftwareKey`] holds it in memory).
+//! [`Journal::original`] unseals the PAN and hands back the request as the
+//! flow builders take it. Records' `Debug` shows the kept messages as their
+//! lengths and the sealed PAN as its key version.
 //!
 //! The order is fixed by the API:
 //!
@@ -15,16 +33,19 @@
 //!    ([`TxnState::Sent`]) and its armed reversal before returning the bytes
 //!    to transmit.
 //! 2. The outcome is reported with [`Journal::on_response`],
-//!    [`Journal::on_timeout`], [`Journal::on_mac_failure`] or
+//!    [`Journal::on_response_message`] (which keeps the response for later
+//!    voids and refunds), [`Journal::on_timeout`], [`Journal::on_mac_failure`] or
 //!    [`Journal::on_card_declined_after_approval`].
 //! 3. While [`Journal::next_reversal`] returns a job, nothing but sign-on
-//!    and echo may begin; the job is reported with
+//!    and echo may begin; the job's original request is
+//!    [`Journal::original`], and the job is reported with
 //!    [`Journal::on_reversal_sent`] and then
 //!    [`Journal::on_reversal_response`] or
 //!    [`Journal::on_reversal_no_response`].
 //! 4. [`Journal::settle`] then [`Journal::close_batch`] end the batch.
 //!
-//! [`FileJournal`] persists the journal atomically after every change.
+//! [`FileJournal`] persists the journal atomically after every change, in a
+//! file checked by SHA-256 and authenticated by a MAC under the journal key.
 #![forbid(unsafe_code)]
 
 mod batch;
@@ -33,6 +54,7 @@ mod error;
 pub(crate) mod file;
 pub(crate) mod hex;
 mod invariants;
+mod key;
 mod kind;
 mod outcome;
 mod policy;
@@ -40,13 +62,21 @@ mod queue;
 mod request;
 mod reversal;
 mod rules;
+mod saved;
+mod sealed;
 mod stan;
 mod state;
 
 #[cfg(test)]
+mod at_rest_tests;
+#[cfg(test)]
+mod begin_check_tests;
+#[cfg(test)]
 mod crash_tests;
 #[cfg(test)]
 mod flow_tests;
+#[cfg(all(test, unix))]
+mod kill_tests;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
@@ -64,13 +94,23 @@ impl core::fmt::Debug for Redacted {
     }
 }
 
+impl Redacted {
+    /// The stand-in for optional bytes.
+    pub(crate) fn of(bytes: Option<&Vec<u8>>) -> Option<Redacted> {
+        bytes.map(|b| Redacted(b.len()))
+    }
+}
+
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;
 pub use file::{FORMAT_VERSION, FileJournal};
+pub use key::{JournalKey, KeyError, SoftwareKey};
 pub use kind::{SettlementSide, TxnKind};
 pub use policy::JournalPolicy;
 pub use request::{NewTxn, OriginalInfo, Ticket};
 pub use reversal::{ReversalJob, ReversalReason, ReversalRecord, ReversalStatus};
+pub use saved::CARD_DATA_FIELDS;
+pub use sealed::{OriginalMessages, SealedPan};
 pub use stan::{STAN_MAX, Stan, StanAllocator};
 pub use state::{OriginalRef, TxnRecord, TxnState};

@@ -68,6 +68,31 @@ impl Journal {
         Ok(state)
     }
 
+    /// Records the host's response message to `stan`: reads DE 39, DE 37
+    /// and DE 38 from it (its MTI must answer the request's, DE 11 must be
+    /// `stan`: else [`JournalError::Mismatch`]) and applies them as
+    /// [`on_response`](Self::on_response) does, then keeps the response
+    /// without card data so that [`original`](Self::original) can hand it
+    /// to the void, refund and completion builders later, after a restart
+    /// too.
+    pub fn on_response_message(
+        &mut self,
+        stan: Stan,
+        response: &[u8],
+    ) -> Result<TxnState, JournalError> {
+        let mti = self
+            .txns
+            .get(&stan)
+            .ok_or(JournalError::UnknownTxn { stan })?
+            .mti
+            .clone();
+        let checked =
+            crate::flows::journal::saved::check_response(&self.spec, &mti, stan, response)?;
+        let state = self.on_response(stan, &checked.code, checked.rrn, checked.auth_code)?;
+        self.record_mut(stan)?.response = Some(checked.stored);
+        Ok(state)
+    }
+
     /// No response in time: a reversible transaction becomes
     /// [`TxnState::Uncertain`] with its reversal due (reason `98`). An
     /// unanswered advice (CUP refund, completion advice) stays uncertain
@@ -114,7 +139,6 @@ impl Journal {
         let reversal = ReversalRecord {
             stan,
             original_mti: record.mti.clone(),
-            request: record.request.clone(),
             reason: ReversalReason::Other,
             auth_code: record.auth_code.clone(),
             attempts: 0,
@@ -173,19 +197,26 @@ impl Journal {
     ///
     /// ```
     /// use iso8583_wire::flows::journal::{Journal, JournalError, JournalPolicy, NewTxn, TxnKind};
-    ///
-    /// let mut j = Journal::new("T1", "M1", JournalPolicy::generic_1987());
+    /// # use std::sync::Arc;
+    /// # use iso8583_wire::flows::journal::{SoftwareKey, Ticket};
+    /// # use iso8583_wire::{EncodeError, MessageBuilder, Spec};
+    /// # /// A 0200 for 1.00 from T1/M1 with the ticket's STAN.
+    /// # fn request(spec: &Spec, t: &Ticket) -> Result<Vec<u8>, EncodeError> {
+    /// #     let mut b = MessageBuilder::new(spec);
+    /// #     b.mti("0200")?.set(3, "000000")?.set(4, "000000000100")?;
+    /// #     b.set(11, t.stan.to_string())?.set(41, "T1")?.set(42, "M1")?;
+    /// #     b.encode_to_vec()
+    /// # }
+    /// # let spec = Spec::builtin("iso87-ascii")?;
+    /// # let key = Arc::new(SoftwareKey::from_bytes(1, &[7; 32]));
+    /// let mut j = Journal::new(spec.clone(), key, "T1", "M1", JournalPolicy::generic_1987());
     /// j.sign_on(None)?;
-    /// let t = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |_| {
-    ///     Ok::<_, std::io::Error>(vec![0x02, 0x00])
-    /// })?;
+    /// let t = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |t| request(&spec, t))?;
     /// assert!(j.recover());
     /// assert_eq!(j.due_reversal(), Some(t.stan));
-    /// let again = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |_| {
-    ///     Ok::<_, std::io::Error>(vec![0x02, 0x00])
-    /// });
+    /// let again = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |t| request(&spec, t));
     /// assert!(matches!(again, Err(JournalError::ReversalPending { .. })));
-    /// # Ok::<(), JournalError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn recover(&mut self) -> bool {
         let mut changed = false;

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
-use crate::flows::journal::test_support::{MID, TID, txn};
+use crate::flows::journal::test_support::{fbegin, new_journal, open, setup, txn};
 use crate::flows::journal::{
-    FileJournal, Journal, JournalError, JournalPolicy, Stan, Ticket, Totals, TxnKind, TxnState,
+    FileJournal, Journal, JournalError, JournalPolicy, Stan, Totals, TxnKind, TxnState,
 };
 
 #[derive(Clone, Debug)]
@@ -112,10 +112,6 @@ fn stans_in(j: &Journal, f: impl Fn(TxnState) -> bool) -> Vec<Stan> {
         .collect()
 }
 
-fn enc(t: &Ticket) -> Result<Vec<u8>, std::io::Error> {
-    Ok(format!("REQ|{}|{}", t.batch, t.stan).into_bytes())
-}
-
 fn check(j: &Journal, m: &Model) -> Result<(), TestCaseError> {
     j.verify().map_err(|e| TestCaseError::fail(e.to_string()))?;
     for (s, (kind, amount, _)) in &m.begun {
@@ -162,7 +158,7 @@ fn apply(fj: &mut FileJournal, m: &mut Model, op: &Op) -> Result<(), TestCaseErr
         .map(|t| t.stan)
         .collect();
     let result: Result<(), JournalError> = match op {
-        Op::Purchase(amount) => fj.begin(txn(TxnKind::Purchase, *amount), enc).map(|t| {
+        Op::Purchase(amount) => fbegin(fj, txn(TxnKind::Purchase, *amount)).map(|t| {
             assert!(
                 m.begun
                     .insert(t.stan, (TxnKind::Purchase, *amount, None))
@@ -210,27 +206,24 @@ fn apply(fj: &mut FileJournal, m: &mut Model, op: &Op) -> Result<(), TestCaseErr
             None => return Ok(()),
             Some(p) => {
                 let amount = fj.journal().txn(p).map_or(1, |t| t.amount);
-                fj.begin(txn(TxnKind::Void, amount).with_original(p), enc)
-                    .map(|t| {
-                        assert!(
-                            m.begun
-                                .insert(t.stan, (TxnKind::Void, amount, Some(p)))
-                                .is_none()
-                        );
-                    })
+                fbegin(fj, txn(TxnKind::Void, amount).with_original(p)).map(|t| {
+                    assert!(
+                        m.begun
+                            .insert(t.stan, (TxnKind::Void, amount, Some(p)))
+                            .is_none()
+                    );
+                })
             }
         },
         Op::Refund { pick: i, amount } => match pick(&targets, *i) {
             None => return Ok(()),
-            Some(p) => fj
-                .begin(txn(TxnKind::Refund, *amount).with_original(p), enc)
-                .map(|t| {
-                    assert!(
-                        m.begun
-                            .insert(t.stan, (TxnKind::Refund, *amount, Some(p)))
-                            .is_none()
-                    );
-                }),
+            Some(p) => fbegin(fj, txn(TxnKind::Refund, *amount).with_original(p)).map(|t| {
+                assert!(
+                    m.begun
+                        .insert(t.stan, (TxnKind::Refund, *amount, Some(p)))
+                        .is_none()
+                );
+            }),
         },
         Op::Settle { balanced } => match fj.settle() {
             Err(e) => Err(e),
@@ -248,7 +241,8 @@ fn apply(fj: &mut FileJournal, m: &mut Model, op: &Op) -> Result<(), TestCaseErr
             // What a crash leaves on disk is exactly the journal before it
             // (recovery on open is tested in crash_tests).
             let bytes = std::fs::read(fj.path()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let on_disk = crate::flows::journal::file::parse(&bytes)
+            let (spec, key) = setup();
+            let on_disk = crate::flows::journal::file::parse(&bytes, spec, key)
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(&on_disk, &before);
             Ok(())
@@ -275,7 +269,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
         let policy = if cup { JournalPolicy::cup_pos() } else { JournalPolicy::generic_1987() };
-        let mut journal = Journal::new(TID, MID, policy);
+        let mut journal = new_journal(policy);
         journal.sign_on(Some(1)).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let mut fj = FileJournal::create(dir.path().join("j.json"), journal)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -289,7 +283,7 @@ proptest! {
         expected.recover();
         let path = fj.path().to_path_buf();
         drop(fj);
-        let reopened = FileJournal::open(&path).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let reopened = open(&path).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(reopened.journal(), &expected);
     }
 }

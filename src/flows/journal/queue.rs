@@ -13,19 +13,29 @@ impl Journal {
     ///
     /// ```
     /// use iso8583_wire::flows::journal::{Journal, JournalPolicy, NewTxn, TxnKind, TxnState};
-    ///
-    /// let mut j = Journal::new("T1", "M1", JournalPolicy::generic_1987());
+    /// # use std::sync::Arc;
+    /// # use iso8583_wire::flows::journal::{SoftwareKey, Ticket};
+    /// # use iso8583_wire::{EncodeError, MessageBuilder, Spec};
+    /// # /// A 0200 for 1.00 from T1/M1 with the ticket's STAN.
+    /// # fn request(spec: &Spec, t: &Ticket) -> Result<Vec<u8>, EncodeError> {
+    /// #     let mut b = MessageBuilder::new(spec);
+    /// #     b.mti("0200")?.set(3, "000000")?.set(4, "000000000100")?;
+    /// #     b.set(11, t.stan.to_string())?.set(41, "T1")?.set(42, "M1")?;
+    /// #     b.encode_to_vec()
+    /// # }
+    /// # let spec = Spec::builtin("iso87-ascii")?;
+    /// # let key = Arc::new(SoftwareKey::from_bytes(1, &[7; 32]));
+    /// let mut j = Journal::new(spec.clone(), key, "T1", "M1", JournalPolicy::generic_1987());
     /// j.sign_on(None)?;
-    /// let t = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |_| {
-    ///     Ok::<_, std::io::Error>(vec![0x02, 0x00])
-    /// })?;
+    /// let t = j.begin(NewTxn::new(TxnKind::Purchase, 100, "T1", "M1", "0200"), |t| request(&spec, t))?;
     /// j.on_timeout(t.stan)?;
     /// let job = j.next_reversal().ok_or(iso8583_wire::flows::journal::JournalError::NoReversal { stan: t.stan })?;
     /// assert_eq!((job.reason.code(), job.attempt, job.mti()), ("98", 1, "0400"));
+    /// assert_eq!(j.original(job.stan)?.request().get(..4), Some(&b"0200"[..]));
     /// j.on_reversal_sent(t.stan)?;
     /// assert_eq!(j.on_reversal_response(t.stan, "00")?, TxnState::Reversed);
     /// assert!(j.next_reversal().is_none());
-    /// # Ok::<(), iso8583_wire::flows::journal::JournalError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_reversal(&self) -> Option<ReversalJob> {
         let record = self
@@ -35,7 +45,6 @@ impl Journal {
         Some(ReversalJob {
             stan: record.stan,
             original_mti: record.original_mti.clone(),
-            request: record.request.clone(),
             reason: record.reason,
             auth_code: record.auth_code.clone(),
             attempt: record.attempts.saturating_add(1),

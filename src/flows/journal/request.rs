@@ -8,6 +8,10 @@ use crate::flows::journal::state::OriginalRef;
 
 /// A transaction the caller wants to send, in plain values.
 ///
+/// [`Journal::begin`](crate::flows::journal::Journal::begin) reads the same
+/// facts back from the encoded request (MTI, DE 3 when given here, DE 4,
+/// DE 41, DE 42) and refuses the request when they differ, naming the field.
+///
 /// ```
 /// use iso8583_wire::flows::journal::{NewTxn, Stan, TxnKind};
 /// let purchase = NewTxn::new(TxnKind::Purchase, 1_000, "T0000001", "M00000000000001", "0200")
@@ -33,8 +37,12 @@ pub struct NewTxn {
     pub original: Option<Stan>,
     /// An original from an earlier batch (refund, completion, cancel).
     pub original_ref: Option<OriginalRef>,
-    /// At most the last four PAN digits. Never the full PAN.
+    /// At most the last four PAN digits. Never the full PAN. When absent,
+    /// `begin` takes the last four digits of the request's PAN.
     pub pan_hint: Option<String>,
+    /// DE 3 the request must carry, when the caller wants it checked.
+    #[serde(default)]
+    pub processing_code: Option<String>,
 }
 
 impl NewTxn {
@@ -55,6 +63,7 @@ impl NewTxn {
             original: None,
             original_ref: None,
             pan_hint: None,
+            processing_code: None,
         }
     }
 
@@ -73,6 +82,12 @@ impl NewTxn {
     /// Sets the last PAN digits.
     pub fn with_pan_hint(mut self, last4: impl Into<String>) -> NewTxn {
         self.pan_hint = Some(last4.into());
+        self
+    }
+
+    /// Requires DE 3 of the request to be `code`.
+    pub fn with_processing_code(mut self, code: impl Into<String>) -> NewTxn {
+        self.processing_code = Some(code.into());
         self
     }
 }

@@ -48,17 +48,15 @@ pub enum ReversalStatus {
     Failed,
 }
 
-/// A stored reversal-to-be.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A stored reversal-to-be. The request it reverses is its transaction's
+/// (same STAN).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ReversalRecord {
     /// STAN of the original (the reversal reuses it).
     pub stan: Stan,
     /// MTI of the original request.
     pub original_mti: String,
-    /// The original request bytes, to build the reversal from.
-    #[serde(with = "crate::flows::journal::hex")]
-    pub request: Vec<u8>,
     /// Reason to send in DE 39.
     pub reason: ReversalReason,
     /// Authorization id received, to add as DE 38.
@@ -72,15 +70,16 @@ pub struct ReversalRecord {
 }
 
 /// The reversal the caller must send next.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// The original request to build it from is
+/// [`Journal::original`](crate::flows::journal::Journal::original)`(job.stan)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReversalJob {
     /// STAN of the original, reused as DE 11.
     pub stan: Stan,
     /// MTI of the original request.
     pub original_mti: String,
-    /// The original request bytes.
-    pub request: Vec<u8>,
     /// Reason (DE 39).
     pub reason: ReversalReason,
     /// Authorization id received for the original (DE 38), if any.
@@ -95,42 +94,5 @@ impl ReversalJob {
     /// The MTI to send: `0400`, or `0401` for a repeat.
     pub fn mti(&self) -> &'static str {
         if self.repeat { "0401" } else { "0400" }
-    }
-}
-
-/// Masked: the request bytes show as their length only.
-impl core::fmt::Debug for ReversalRecord {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ReversalRecord")
-            .field("stan", &self.stan)
-            .field("original_mti", &self.original_mti)
-            .field(
-                "request",
-                &crate::flows::journal::Redacted(self.request.len()),
-            )
-            .field("reason", &self.reason)
-            .field("auth_code", &self.auth_code)
-            .field("attempts", &self.attempts)
-            .field("in_flight", &self.in_flight)
-            .field("status", &self.status)
-            .finish()
-    }
-}
-
-/// Masked: the request bytes show as their length only.
-impl core::fmt::Debug for ReversalJob {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ReversalJob")
-            .field("stan", &self.stan)
-            .field("original_mti", &self.original_mti)
-            .field(
-                "request",
-                &crate::flows::journal::Redacted(self.request.len()),
-            )
-            .field("reason", &self.reason)
-            .field("auth_code", &self.auth_code)
-            .field("attempt", &self.attempt)
-            .field("repeat", &self.repeat)
-            .finish()
     }
 }

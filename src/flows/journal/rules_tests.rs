@@ -20,7 +20,7 @@ fn refused(j: &mut Journal, req: NewTxn) -> JournalError {
 
 #[test]
 fn refuses_financial_work_before_sign_on() {
-    let mut j = Journal::new(TID, MID, JournalPolicy::generic_1987());
+    let mut j = new_journal(JournalPolicy::generic_1987());
     let e = refused(&mut j, txn(TxnKind::Purchase, 100));
     assert!(matches!(e, JournalError::NotSignedOn), "{e:?}");
     let e = refused(&mut j, txn(TxnKind::Balance, 0));
@@ -29,7 +29,7 @@ fn refuses_financial_work_before_sign_on() {
 
 #[test]
 fn sign_on_and_echo_go_before_sign_on() -> TestResult {
-    let mut j = Journal::new(TID, MID, JournalPolicy::cup_pos());
+    let mut j = new_journal(JournalPolicy::cup_pos());
     let t = begin(&mut j, txn(TxnKind::SignOn, 0))?;
     assert_eq!(t.stan.get(), 1);
     assert_eq!(j.on_response(t.stan, "00", None, None)?, TxnState::Approved);

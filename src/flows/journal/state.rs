@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::flows::journal::kind::TxnKind;
+use crate::flows::journal::sealed::SealedPan;
 use crate::flows::journal::stan::Stan;
 
 /// Life-cycle state of a journaled transaction.
@@ -104,12 +105,25 @@ pub struct TxnRecord {
     pub reversal_response_code: Option<String>,
     /// Sum of approved refunds against this transaction.
     pub refunded: u64,
-    /// The encoded request as transmitted.
+    /// DE 3 of the request, as read from it.
+    #[serde(default)]
+    pub processing_code: Option<String>,
+    /// The request as kept: encoded with the journal's spec, without DE 2
+    /// and without any card data (tracks, PIN and security data, ICC data,
+    /// fields the spec masks). [`Journal::original`] puts the PAN back.
+    ///
+    /// [`Journal::original`]: crate::flows::journal::Journal::original
     #[serde(with = "crate::flows::journal::hex")]
     pub request: Vec<u8>,
+    /// The request's PAN, sealed under the journal key.
+    pub pan: Option<SealedPan>,
+    /// The response without card data, when recorded with
+    /// [`Journal::on_response_message`](crate::flows::journal::Journal::on_response_message).
+    #[serde(default, with = "crate::flows::journal::hex::opt")]
+    pub response: Option<Vec<u8>>,
 }
 
-/// Masked: the request bytes show as their length only.
+/// Masked: the kept messages show as their lengths, the PAN as its key version.
 impl core::fmt::Debug for TxnRecord {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TxnRecord")
@@ -129,9 +143,15 @@ impl core::fmt::Debug for TxnRecord {
             .field("response_code", &self.response_code)
             .field("reversal_response_code", &self.reversal_response_code)
             .field("refunded", &self.refunded)
+            .field("processing_code", &self.processing_code)
             .field(
                 "request",
                 &crate::flows::journal::Redacted(self.request.len()),
+            )
+            .field("pan", &self.pan)
+            .field(
+                "response",
+                &crate::flows::journal::Redacted::of(self.response.as_ref()),
             )
             .finish()
     }
