@@ -166,3 +166,37 @@ pub fn digest(content: &[u8]) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     Sha256::digest(content).to_vec()
 }
+
+/// The store a host is configured with: in memory without `db`, PostgreSQL
+/// at the URL `db` (feature `postgres`; migrations applied on connect).
+/// What a host's `--db` option needs in one call.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use iso8583_wire::flows::host::{HostConfig, SharedLedger, store::open};
+/// let config = HostConfig::generic();
+/// let store = open(None, &config).await?; // in memory
+/// let ledger = SharedLedger::with_store(config, store);
+/// # Ok::<(), iso8583_wire::flows::host::StoreError>(()) }).unwrap();
+/// ```
+pub async fn open(
+    db: Option<&str>,
+    config: &crate::flows::host::HostConfig,
+) -> Result<std::sync::Arc<dyn LedgerStore>, StoreError> {
+    let Some(url) = db else {
+        return Ok(std::sync::Arc::new(MemoryStore::new(config.profile)));
+    };
+    #[cfg(feature = "postgres")]
+    {
+        let store = PgStore::connect(PgOptions::new(url), config.profile).await?;
+        Ok(std::sync::Arc::new(store))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = url;
+        Err(StoreError::Failed {
+            operation: "open",
+            detail: "a database URL needs the `postgres` feature".into(),
+        })
+    }
+}
