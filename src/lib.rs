@@ -46,6 +46,8 @@ mod prelude;
 #[cfg(feature = "pcap")]
 pub mod capture;
 pub mod codec;
+#[cfg(feature = "std")]
+pub mod doctor;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod flows;

@@ -28,6 +28,13 @@ pub enum Command {
     /// Sign or verify whole messages by the spec's [mac] section (feature `crypto`).
     #[cfg(feature = "crypto")]
     Mac(crate::crypto::MessageMacArgs),
+    /// For messages the spec fails on, find the smallest spec change that decodes them.
+    Doctor(crate::doctor::DoctorArgs),
+    /// Import a spec from jPOS, moov-io or pyiso8583, or check one.
+    Spec {
+        #[command(subcommand)]
+        action: crate::spec_cmd::SpecCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]

@@ -9,6 +9,9 @@
 //! iso8583 specs
 //! iso8583 crypto mac|kcv|pin-block|dukpt ...     (feature crypto; see crypto.rs)
 //! iso8583 mac --spec S --key HEX [--verify] FILE|-   (feature crypto)
+//! iso8583 spec import --from jpos|moov|pyiso8583 FILE
+//! iso8583 spec check NAME|FILE
+//! iso8583 doctor --spec NAME|PATH [--fixes N] FILE|-
 //! ```
 //!
 //! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`,
@@ -25,12 +28,14 @@ mod args;
 #[cfg(feature = "crypto")]
 mod crypto;
 mod decode;
+mod doctor;
 mod encode;
 mod hexinput;
 mod output;
 mod pcap;
 mod pretty;
 mod progress;
+mod spec_cmd;
 mod summary;
 
 use std::io::{self, Write};
@@ -54,6 +59,8 @@ fn main() -> ExitCode {
         Command::Crypto(args) => crypto::run(&args),
         #[cfg(feature = "crypto")]
         Command::Mac(args) => crypto::run_message_mac(&args),
+        Command::Doctor(args) => doctor::run(&args),
+        Command::Spec { action } => spec_cmd::run(&action),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -143,6 +143,8 @@ pub(crate) enum Check {
     Hex,
     /// Packed BCD.
     Bcd,
+    /// Packed BCD whose pad nibble may be 0 or F besides the spec's (`bcd_pad_either`).
+    BcdEitherPad,
 }
 
 impl Check {

@@ -137,6 +137,7 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
             })?;
             digits
         }
+        Check::BcdEitherPad => bcd_either_pad(fs, data, start, packed_digits.then_some(len))?,
     };
     Ok((
         Span {
@@ -145,6 +146,33 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
         },
         end,
     ))
+}
+
+/// The `Check::Bcd` arm for a field that accepts either pad nibble (`bcd_pad_either`): kept
+/// out of line so the decode loop's code for every other field stays as it was.
+#[inline(never)]
+fn bcd_either_pad(
+    fs: &FieldHot,
+    data: &[u8],
+    start: usize,
+    packed_len: Option<usize>,
+) -> Result<usize, Fault> {
+    let digits = packed_len.unwrap_or_else(|| bcd_digits_in_bytes(fs.bcd_pad, data));
+    let mut checked = bcd::validate(data, digits, fs.class, fs.bcd_pad);
+    if matches!(checked, Err(BcdFault::Pad(_))) {
+        // The other of 0 and F (0 when the spec's nibble is neither).
+        let nibble = if fs.bcd_pad.nibble == 0 { 0xF } else { 0 };
+        let other = BcdPad {
+            nibble,
+            ..fs.bcd_pad
+        };
+        checked = bcd::validate(data, digits, fs.class, other);
+    }
+    checked.map_err(|f| match f {
+        BcdFault::Nibble(i) => Fault::new(start + i, DecodeErrorKind::BadBcdNibble),
+        BcdFault::Pad(i) => Fault::new(start + i, DecodeErrorKind::BadPadNibble),
+    })?;
+    Ok(digits)
 }
 
 /// Value units and data bytes of a field already decoded (so known to be well formed) whose

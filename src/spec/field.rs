@@ -205,6 +205,8 @@ pub struct FieldSpec {
     pub(crate) packed_digits: bool,
     /// How the value divides into subfields, if it does.
     pub(crate) subfields: Option<Box<super::subfields::Subfields>>,
+    /// Whether decoding accepts a pad nibble of 0 or F besides `bcd_pad`'s.
+    pub(crate) bcd_pad_either: bool,
 }
 
 impl FieldSpec {
@@ -239,6 +241,11 @@ impl FieldSpec {
     /// Pad nibble for odd-length packed values.
     pub fn bcd_pad(&self) -> BcdPad {
         self.bcd_pad
+    }
+    /// Whether decoding accepts either pad nibble, 0 or F, besides [`bcd_pad`](Self::bcd_pad)'s
+    /// (the spec's `bcd_pad_either = true`); encoding always writes `bcd_pad`'s.
+    pub fn accepts_either_pad(&self) -> bool {
+        self.bcd_pad_either
     }
     /// Encoder padding for short fixed values, if any.
     pub fn padding(&self) -> Option<Padding> {

@@ -71,7 +71,11 @@ impl FieldHot {
             encoding: fs.encoding,
             class: fs.class,
             bcd_pad: fs.bcd_pad,
-            check: Check::of(fs.encoding, fs.class),
+            check: if fs.bcd_pad_either && fs.encoding == Encoding::Bcd {
+                Check::BcdEitherPad
+            } else {
+                Check::of(fs.encoding, fs.class)
+            },
         }
     }
 

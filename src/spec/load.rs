@@ -104,6 +104,9 @@ pub(super) struct RawField {
     pub(super) encoding: Option<String>,
     pub(super) unit: Option<String>,
     pub(super) bcd_pad: Option<String>,
+    /// Decoding accepts a pad nibble of 0 or F besides `bcd_pad`'s.
+    #[serde(default)]
+    pub(super) bcd_pad_either: bool,
     pub(super) padding: Option<String>,
     pub(super) mask: Option<String>,
     /// Subfield layout: positional, bitmapped, tagged or tlv.
@@ -416,25 +419,26 @@ pub(super) fn field(
                 return Err(ctx.err(f, "prefix", format!("{p:?} is not L, LL, ... LLLLLL")));
             }
             let limit = 10u32.pow(digits as u32) - 1;
-            if max == 0 || max > limit {
+            if prefix == Encoding::Binary {
+                // A binary prefix of ceil(digits / 2) bytes states up to 256^bytes - 1
+                // (jPOS's LLH prefixes: one byte, lengths up to 255).
+                let bytes = digits.div_ceil(2) as u32;
+                let bin_limit = (1u64 << (8 * bytes)) - 1;
+                if max == 0 || u64::from(max) > bin_limit {
+                    return Err(ctx.err(
+                        f,
+                        "max",
+                        format!(
+                            "{max} does not fit a {bytes}-byte binary prefix (1..={bin_limit})"
+                        ),
+                    ));
+                }
+            } else if max == 0 || max > limit {
                 return Err(ctx.err(
                     f,
                     "max",
                     format!("{max} does not fit a {digits}-digit prefix (1..={limit})"),
                 ));
-            }
-            if prefix == Encoding::Binary && digits.div_ceil(2) < 4 {
-                let bin_limit = (1u32 << (8 * digits.div_ceil(2))) - 1;
-                if max > bin_limit {
-                    return Err(ctx.err(
-                        f,
-                        "max",
-                        format!(
-                            "{max} does not fit a {}-byte binary prefix",
-                            digits.div_ceil(2)
-                        ),
-                    ));
-                }
             }
             Length::Variable {
                 digits: digits as u8,
@@ -466,6 +470,13 @@ pub(super) fn field(
     if encoding == Encoding::Bcd && class == Class::N && bcd_pad.nibble > 9 && bcd_pad.nibble != 0xF
     {
         return Err(ctx.err(f, "bcd_pad", "pad nibble of a numeric field is 0..9 or F"));
+    }
+    if rf.bcd_pad_either && encoding != Encoding::Bcd {
+        return Err(ctx.err(
+            f,
+            "bcd_pad_either",
+            "only packed (bcd) fields have a pad nibble",
+        ));
     }
     // A default pad character outside the class is simply not used; an explicit one is an error.
     let padding = match &rf.padding {
@@ -547,6 +558,7 @@ pub(super) fn field(
     }
     Ok(FieldSpec {
         packed_digits: encoding == Encoding::Bcd && unit == LengthUnit::Digits,
+        bcd_pad_either: rf.bcd_pad_either,
         subfields,
         number: n,
         name: rf.name.clone(),

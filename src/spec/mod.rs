@@ -10,8 +10,11 @@
 use crate::prelude::*;
 
 mod builtin;
+pub(crate) mod emit;
 mod field;
 pub(crate) mod hot;
+#[cfg(feature = "std")]
+pub mod import;
 mod load;
 mod mac;
 mod sensitivity;
