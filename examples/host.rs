@@ -15,6 +15,11 @@
 //! With `--mac-key HEX` (feature `crypto`, a spec with a `[mac]` section such as cup-pos)
 //! requests of classes 1, 2 and 4 are verified: a bad or missing MAC is answered `A0`, and
 //! the other responses of those classes are signed.
+//! With `--db postgres://...` (feature `postgres`) purchases are decided by the host ledger
+//! on PostgreSQL ([`SharedLedger`] over `PgStore`, migrations applied on start): a resend is
+//! answered with the first answer and RRN, a request the database could not record is declined
+//! with the profile's retryable code (`96` on cup-pos, `91` otherwise), and several hosts on one
+//! database approve a request once.
 //! With `--port 0` the system picks a port; the first line printed is
 //! `listening on 127.0.0.1:PORT`.
 
@@ -26,6 +31,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use clap::Parser;
+use iso8583_wire::flows::host::{HostConfig, HostRequest, HostTxnKind, SharedLedger, TxnKey};
 use iso8583_wire::framing::{FrameCodec, FrameConfig, LengthHeader, PosHeader};
 use iso8583_wire::{MessageBuilder, MessageView, Spec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,6 +61,9 @@ struct Args {
     /// Print responses' fields in clear.
     #[arg(long)]
     unmask: bool,
+    /// Decide purchases in the host ledger on this PostgreSQL database (feature `postgres`).
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
     /// MAC key in hex (with feature `crypto`; the spec needs a [mac] section): requests of
     /// classes 1, 2 and 4 whose MAC does not verify are answered A0, other responses signed.
     #[cfg(feature = "crypto")]
@@ -70,6 +79,8 @@ struct Host {
     framing: FrameConfig,
     /// Retrieval reference and authorization numbers.
     counter: AtomicU64,
+    /// The ledger deciding purchases (`--db`).
+    ledger: Option<SharedLedger>,
     #[cfg(feature = "crypto")]
     mac: Option<iso8583_wire::flows::FlowMac>,
 }
@@ -96,8 +107,23 @@ async fn run(args: Args) -> Result<(), AnyError> {
         Some(hex) => Some(iso8583_wire::flows::FlowMac::from_hex(&spec, hex)?),
         None => None,
     };
+    let ledger = match args.db.as_deref() {
+        Some(url) => {
+            let config = if spec.name().starts_with("cup") {
+                HostConfig::cup()
+            } else {
+                HostConfig::generic()
+            }
+            .with_purchase_limit(args.limit);
+            let store = iso8583_wire::flows::host::store::open(Some(url), &config).await?;
+            println!("ledger on PostgreSQL");
+            Some(SharedLedger::with_store(config, store))
+        }
+        None => None,
+    };
     let host = Arc::new(Host {
         spec,
+        ledger,
         #[cfg(feature = "crypto")]
         mac,
         limit: args.limit,
@@ -133,7 +159,7 @@ async fn serve(host: &Host, mut socket: TcpStream, peer: SocketAddr) -> Result<(
     let mut tx = BytesMut::new();
     loop {
         while let Some(frame) = codec.decode(&mut rx)? {
-            if let Some(reply) = host.answer(peer, &frame) {
+            if let Some(reply) = host.answer(peer, &frame).await {
                 tx.clear();
                 codec.encode(reply, &mut tx)?;
                 socket.write_all(&tx).await?;
@@ -153,7 +179,7 @@ async fn serve(host: &Host, mut socket: TcpStream, peer: SocketAddr) -> Result<(
 
 impl Host {
     /// The response to one request, or `None` (printed) when there is nothing to answer.
-    fn answer(&self, peer: SocketAddr, frame: &[u8]) -> Option<Bytes> {
+    async fn answer(&self, peer: SocketAddr, frame: &[u8]) -> Option<Bytes> {
         let request = match MessageView::decode(&self.spec, frame) {
             Ok(v) => v,
             Err(e) => {
@@ -166,7 +192,7 @@ impl Host {
         };
         println!(">> {peer} {}", request.mti());
         print!("{}", indent(&request.to_string()));
-        match self.respond(&request) {
+        match self.respond(&request).await {
             Ok(Some(wire)) => {
                 match MessageView::decode(&self.spec, &wire) {
                     Ok(v) if self.unmask => print!("<< {}\n{}", v.mti(), indent(&clear(&v))),
@@ -186,15 +212,15 @@ impl Host {
         }
     }
 
-    fn respond(&self, request: &MessageView<'_>) -> Result<Option<Vec<u8>>, AnyError> {
+    async fn respond(&self, request: &MessageView<'_>) -> Result<Option<Vec<u8>>, AnyError> {
         let mti = request.mti();
         let Some(response_mti) = mti.response() else {
             return Ok(None);
         };
         let (hhmmss, mmdd) = local_time();
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let rrn = format!("{n:012}");
-        let auth = format!("{:06}", n.wrapping_mul(7919) % 1_000_000);
+        let mut rrn = format!("{n:012}");
+        let mut auth = format!("{:06}", n.wrapping_mul(7919) % 1_000_000);
         let mut b = MessageBuilder::new(&self.spec);
         b.set_mti(response_mti);
         let header = request.header();
@@ -212,11 +238,25 @@ impl Host {
         }
         b.set(12, hhmmss.as_str())?.set(13, mmdd.as_str())?;
         let purchase = mti.as_str() == "0200" && is_purchase(request);
-        let code = if purchase {
-            let amount = request.field(4).and_then(|f| f.to_u64()).unwrap_or(0);
-            if amount <= self.limit { "00" } else { "51" }
-        } else {
-            "00"
+        let amount = request.field(4).and_then(|f| f.to_u64()).unwrap_or(0);
+        let decided;
+        let code = match &self.ledger {
+            Some(ledger) if purchase => {
+                let d = ledger.on_request(&ledger_request(request, amount)).await;
+                if let (Some(r), Some(a)) = (&d.rrn, &d.auth_code) {
+                    (rrn, auth) = (r.clone(), a.clone());
+                }
+                decided = d.response_code;
+                decided.as_str()
+            }
+            _ if purchase => {
+                if amount <= self.limit {
+                    "00"
+                } else {
+                    "51"
+                }
+            }
+            _ => "00",
         };
         if mti.class() != 8 {
             b.set(37, rrn.as_str())?;
@@ -239,6 +279,22 @@ impl Host {
 }
 
 /// DE 3 starts with `00` (goods and services).
+/// A purchase as the ledger sees it: key DE 41, 42, 60.2, 11; DE 7; the message as content.
+fn ledger_request(v: &MessageView<'_>, amount: u64) -> HostRequest {
+    let text = |n: u16| v.field(n).map(|f| f.clear_string()).unwrap_or_default();
+    let batch = v
+        .subfield("60.2")
+        .ok()
+        .flatten()
+        .and_then(|s| s.clear_string().parse().ok());
+    let stan = v.field(11).and_then(|f| f.to_u64()).unwrap_or(0) as u32;
+    let key = TxnKey::new(text(41), text(42), batch, stan);
+    let content = v.as_bytes().get(v.header().len()..).unwrap_or_default();
+    let mut req = HostRequest::new(HostTxnKind::Purchase, key, amount).with_content(content);
+    req.transmitted = v.field(7).map(|f| f.clear_string());
+    req
+}
+
 fn is_purchase(request: &MessageView<'_>) -> bool {
     request
         .field(3)
