@@ -308,10 +308,10 @@ impl Host {
         }
         b.set(39, decision.response_code.as_str())?;
         #[cfg(feature = "crypto")]
-        if let Some(mac) = &self.mac {
-            if bad_mac.is_none() {
-                b = mac.seal(b)?;
-            }
+        if let Some(mac) = &self.mac
+            && bad_mac.is_none()
+        {
+            b = mac.seal(b)?;
         }
         Ok(Some(Message::decode(spec, b.encode_to_vec()?.into())?))
     }
