@@ -358,14 +358,9 @@ async fn postgres_database_outage_mid_stream_declines_retryably_and_carries_on()
         t.await.unwrap();
     }
     let answers = answers.lock().await.clone();
-    let declined: Vec<u32> = answers
-        .iter()
-        .filter(|(_, d, _)| !approved(d))
-        .map(|(s, d, _)| {
-            assert_eq!(d.response_code, "96", "only the retryable decline");
-            *s
-        })
-        .collect();
+    for (_, d, _) in answers.iter().filter(|(_, d, _)| !approved(d)) {
+        assert_eq!(d.response_code, "96", "only the retryable decline");
+    }
     assert!(
         answers.iter().any(|(_, d, during)| *during && !approved(d)),
         "the outage was seen"
@@ -377,15 +372,8 @@ async fn postgres_database_outage_mid_stream_declines_retryably_and_carries_on()
     );
     let plain: Vec<(u32, HostDecision)> = answers.iter().map(|(s, d, _)| (*s, d.clone())).collect();
     check_recorded(&url, &schema, &plain).await;
-    // The terminals retry what was declined (a commit whose answer was lost
-    // is found and replayed with its RRN).
-    let mut retried = plain.clone();
-    for stan in declined {
-        let d = hosts[0].on_request_at(&purchase(stan, 100), NOW).await;
-        assert!(approved(&d), "retry of {stan}: {d:?}");
-        retried.push((stan, d));
-    }
-    check_recorded(&url, &schema, &retried).await;
+    let mut retried = plain;
+    retry_declined(&url, &schema, &hosts[0], &mut retried).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -453,17 +441,7 @@ async fn postgres_terminated_backends_mid_stream_approve_nothing_twice() {
     }
     check_recorded(&url, &schema, &answers).await;
     // Retry every decline after the storm: each gets exactly one approval.
-    let declined: Vec<u32> = answers
-        .iter()
-        .filter(|(_, d)| !approved(d))
-        .map(|(s, _)| *s)
-        .collect();
-    for stan in declined {
-        let d = hosts[1].on_request_at(&purchase(stan, 100), NOW).await;
-        assert!(approved(&d), "retry of {stan}: {d:?}");
-        answers.push((stan, d));
-    }
-    check_recorded(&url, &schema, &answers).await;
+    retry_declined(&url, &schema, &hosts[1], &mut answers).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -86,15 +86,5 @@ async fn postgres_server_restart_mid_stream_approves_nothing_twice_or_unrecorded
     }
     assert!(seen_down, "requests during the restart were declined 96");
     check_recorded(&url, &schema, &answers).await;
-    let declined: Vec<u32> = answers
-        .iter()
-        .filter(|(_, d)| !approved(d))
-        .map(|(s, _)| *s)
-        .collect();
-    for stan in declined {
-        let d = hosts[0].on_request_at(&purchase(stan, 100), NOW).await;
-        assert!(approved(&d), "retry of {stan}: {d:?}");
-        answers.push((stan, d));
-    }
-    check_recorded(&url, &schema, &answers).await;
+    retry_declined(&url, &schema, &hosts[0], &mut answers).await;
 }

@@ -112,3 +112,26 @@ pub async fn check_recorded(url: &str, schema: &str, answers: &[(u32, HostDecisi
         assert!(prev.is_none_or(|p| p == rrn), "{stan} approved twice");
     }
 }
+
+/// The terminals retry every declined purchase of `answers` on `ledger`
+/// once the database is back: each must be approved (a commit whose answer
+/// was lost is found and replayed with its RRN). The retries are added to
+/// `answers`, which are then checked against the table again.
+pub async fn retry_declined(
+    url: &str,
+    schema: &str,
+    ledger: &SharedLedger,
+    answers: &mut Vec<(u32, HostDecision)>,
+) {
+    let declined: Vec<u32> = answers
+        .iter()
+        .filter(|(_, d)| !approved(d))
+        .map(|(s, _)| *s)
+        .collect();
+    for stan in declined {
+        let d = ledger.on_request_at(&purchase(stan, 100), NOW).await;
+        assert!(approved(&d), "retry of {stan}: {d:?}");
+        answers.push((stan, d));
+    }
+    check_recorded(url, schema, answers).await;
+}
