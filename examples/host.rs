@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --example host --features tokio -- [--port 5000] [--limit 100000] [--spec cup-pos]
 //!                                             [--framing len2|len2le|len2bcd|len4ascii]
+//!                                             [--db postgres://...]
 //! ```
 //!
 //! Frames are cut by the configured length header (2-byte big-endian by default). Every
@@ -28,7 +29,10 @@
 //! and never reaches the ledger; the other responses of those classes are signed.
 //!
 //! The ledger's store is chosen in one place, [`open_store`]: any [`LedgerStore`] behind
-//! [`SharedLedger`] (in memory here).
+//! [`SharedLedger`]. In memory by default; with `--db URL` (feature `postgres`) on PostgreSQL
+//! (migrations applied on start): the ledger survives a restart, several hosts on one
+//! database approve a request once, and a request the database could not record is declined
+//! with the profile's retryable code (`96` on cup-pos, `91` otherwise).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,8 +41,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use iso8583_wire::flows::host::{
-    HostConfig, HostDecision, HostRequest, HostTxnKind, LedgerStore, MemoryStore, SharedLedger,
-    TxnKey,
+    HostConfig, HostDecision, HostRequest, HostTxnKind, LedgerStore, SharedLedger, TxnKey,
 };
 use iso8583_wire::framing::{FrameConfig, LengthHeader, PosHeader};
 use iso8583_wire::link::driver::utc_now;
@@ -74,6 +77,9 @@ struct Args {
     #[cfg(feature = "crypto")]
     #[arg(long)]
     mac_key: Option<String>,
+    /// Keep the ledger in this PostgreSQL database (feature `postgres`); in memory without it.
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
 }
 
 /// The host: the ledger and what the answers need (cheap to clone).
@@ -99,9 +105,17 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The ledger's store. Every other part of the host sees only [`SharedLedger`].
-fn open_store(config: &HostConfig) -> Result<Arc<dyn LedgerStore>, AnyError> {
-    Ok(Arc::new(MemoryStore::new(config.profile)))
+/// The ledger's store: in memory, or PostgreSQL at `--db`. Every other part of the host sees
+/// only [`SharedLedger`].
+async fn open_store(
+    db: Option<&str>,
+    config: &HostConfig,
+) -> Result<Arc<dyn LedgerStore>, AnyError> {
+    let store = iso8583_wire::flows::host::store::open(db, config).await?;
+    if db.is_some() {
+        println!("ledger on PostgreSQL");
+    }
+    Ok(store)
 }
 
 async fn run(args: Args) -> Result<(), AnyError> {
@@ -115,7 +129,10 @@ async fn run(args: Args) -> Result<(), AnyError> {
         HostConfig::generic()
     }
     .with_purchase_limit(args.limit);
-    let ledger = SharedLedger::with_store(config.clone(), open_store(&config)?);
+    let ledger = SharedLedger::with_store(
+        config.clone(),
+        open_store(args.db.as_deref(), &config).await?,
+    );
     let host = Host {
         ledger,
         unmask: args.unmask,
@@ -291,10 +308,10 @@ impl Host {
         }
         b.set(39, decision.response_code.as_str())?;
         #[cfg(feature = "crypto")]
-        if let Some(mac) = &self.mac {
-            if bad_mac.is_none() {
-                b = mac.seal(b)?;
-            }
+        if let Some(mac) = &self.mac
+            && bad_mac.is_none()
+        {
+            b = mac.seal(b)?;
         }
         Ok(Some(Message::decode(spec, b.encode_to_vec()?.into())?))
     }

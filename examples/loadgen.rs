@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example loadgen --features tokio -- [--requests N] [--inflight K]
 //!     [--connect ADDR[,ADDR...]] [--raw] [--faults] [--timeout-ms MS] [--threads T]
+//!     [--duplicates PCT]
 //! ```
 //!
 //! By default a [`Server`] approving every purchase and a [`Client`] run in this process on
@@ -15,6 +16,12 @@
 //! ```text
 //! requests N, matched M, timeouts T, errors E, lost L, duplicated D, X pairs/s, p50 A us, p99 B us
 //! ```
+//!
+//! With `--duplicates PCT` and `--connect A,B[,...]`, PCT% of the requests are also sent, at
+//! the same moment, to the next address (a terminal's resend reaching another host behind a
+//! load balancer); the last line then ends with `, approved twice Z`, Z the requests both hosts
+//! approved with different RRNs. Hosts sharing one ledger (`host --db` on one database) give
+//! 0; hosts with a ledger each approve every duplicate twice.
 
 use std::collections::VecDeque;
 use std::process::ExitCode;
@@ -64,6 +71,9 @@ struct Args {
     /// multi-threaded runtime with that many workers.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Also send PCT% of the requests, at the same time, to the next --connect address.
+    #[arg(long, value_name = "PCT", default_value_t = 0)]
+    duplicates: u8,
 }
 
 /// Approves every request.
@@ -95,8 +105,11 @@ fn main() -> ExitCode {
         }
     };
     match rt.block_on(run(&args)) {
-        Ok(report) => {
-            println!("{}", report.line());
+        Ok((report, twice)) => {
+            match twice {
+                Some(z) => println!("{}, approved twice {z}", report.line()),
+                None => println!("{}", report.line()),
+            }
             if args.faults && !report.exactly_once() {
                 return ExitCode::FAILURE;
             }
@@ -113,11 +126,17 @@ fn framing() -> FrameConfig {
     FrameConfig::new(LengthHeader::Len2Be)
 }
 
-async fn run(args: &Args) -> Result<LoadReport, AnyError> {
+async fn run(args: &Args) -> Result<(LoadReport, Option<u64>), AnyError> {
     let spec = Spec::builtin("iso87-ascii-bin")?;
     let purchases = Purchases::new(&spec)?;
+    if args.duplicates > 0 && args.connect.len() < 2 {
+        return Err("--duplicates needs two or more --connect addresses".into());
+    }
+    if args.duplicates > 100 {
+        return Err("--duplicates is a percentage (0..=100)".into());
+    }
     if args.raw {
-        return raw(args, &purchases).await;
+        return Ok((raw(args, &purchases).await?, None));
     }
     let timeout = Duration::from_millis(args.timeout_ms);
     let link = LinkConfig::new(spec.clone(), framing()).with_request_timeout(timeout);
@@ -154,7 +173,19 @@ async fn run(args: &Args) -> Result<LoadReport, AnyError> {
         args.connect.clone()
     };
     let handler: Arc<dyn Handler> = Arc::new(iso8583_wire::link::NoHandler);
-    let report = if let [addr] = addrs.as_slice() {
+    let mut twice = None;
+    let report = if args.duplicates > 0 {
+        let mut clients = Vec::new();
+        for a in &addrs {
+            clients.push(Client::connect(a.clone(), config.clone(), Arc::clone(&handler)).await?);
+        }
+        let (report, z) = duplicated(&plan, purchases, &clients, args.duplicates).await;
+        for c in &clients {
+            c.shutdown(Duration::from_secs(1)).await;
+        }
+        twice = Some(z);
+        report
+    } else if let [addr] = addrs.as_slice() {
         let client = Client::connect(addr.clone(), config, handler).await?;
         let c = client.clone();
         let report = run_load(&plan, purchases, move |m| {
@@ -183,7 +214,50 @@ async fn run(args: &Args) -> Result<LoadReport, AnyError> {
     if let Some(s) = server {
         s.shutdown(Duration::from_millis(200)).await;
     }
-    Ok(report)
+    Ok((report, twice))
+}
+
+/// Runs the plan over `clients` in turn; request `i` with `i % 100 < pct` is also sent, at the
+/// same moment, to the next client. Returns the report (of the first sends) and how many of
+/// the doubled requests both hosts approved with different RRNs.
+async fn duplicated(
+    plan: &LoadPlan,
+    purchases: Purchases,
+    clients: &[Client],
+    pct: u8,
+) -> (LoadReport, u64) {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    let clients: Arc<Vec<Client>> = Arc::new(clients.to_vec());
+    let twice = Arc::new(AtomicU64::new(0));
+    let turn = Arc::new(AtomicUsize::new(0));
+    let (c, t) = (Arc::clone(&clients), Arc::clone(&twice));
+    let report = run_load(plan, purchases, move |m| {
+        let (c, t) = (Arc::clone(&c), Arc::clone(&t));
+        let k = turn.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let first = &c[k % c.len()];
+            let doubled = Purchases::index_of(&m).is_some_and(|i| i % 100 < u64::from(pct));
+            if !doubled {
+                return first.send(m).await;
+            }
+            let other = &c[(k + 1) % c.len()];
+            let (a, b) = tokio::join!(first.send(m.clone()), other.send(m));
+            let approved_rrn = |r: &Result<Message, _>| {
+                r.as_ref()
+                    .ok()
+                    .filter(|m| m.field(39).is_some_and(|f| f.clear_string() == "00"))
+                    .and_then(|m| m.field(37).map(|f| f.clear_string()))
+            };
+            if let (Some(x), Some(y)) = (approved_rrn(&a), approved_rrn(&b))
+                && x != y
+            {
+                t.fetch_add(1, Ordering::Relaxed);
+            }
+            a
+        }
+    })
+    .await;
+    (report, twice.load(Ordering::Relaxed))
 }
 
 /// Runs the server on a single-threaded runtime of its own thread; returns its address.

@@ -107,6 +107,7 @@ impl HostSimulator {
                 let key = self.key(v, None);
                 self.ledger
                     .key_by_rrn(&text(v, 37)?, &key.terminal, &key.merchant)
+                    .cloned()
             }
             _ => None,
         }
@@ -209,7 +210,9 @@ impl HostSimulator {
             return response_to(request, &self.profile, "40");
         };
         let amount = request.field(4).and_then(|f| f.to_u64()).unwrap_or(0);
-        let mut req = HostRequest::new(kind, self.key(request, None), amount).with_content(
+        let mut req = HostRequest::new(kind, self.key(request, None), amount);
+        req.transmitted = text(request, 7);
+        req = req.with_content(
             request
                 .as_bytes()
                 .get(request.header().len()..)
