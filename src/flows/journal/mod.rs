@@ -48,6 +48,7 @@
 //! file checked by SHA-256 and authenticated by a MAC under the journal key.
 #![forbid(unsafe_code)]
 
+mod advice;
 mod batch;
 mod book;
 mod error;
@@ -62,6 +63,7 @@ mod queue;
 mod request;
 mod reversal;
 mod rules;
+mod saf;
 mod saved;
 mod sealed;
 mod stan;
@@ -71,6 +73,8 @@ mod state;
 mod at_rest_tests;
 #[cfg(test)]
 mod begin_check_tests;
+#[cfg(test)]
+mod compat_tests;
 #[cfg(test)]
 mod crash_tests;
 #[cfg(test)]
@@ -82,6 +86,8 @@ mod prop_tests;
 #[cfg(test)]
 #[allow(clippy::panic)]
 mod rules_tests;
+#[cfg(test)]
+mod saf_tests;
 #[cfg(test)]
 mod test_support;
 
@@ -101,13 +107,16 @@ impl Redacted {
     }
 }
 
+pub use advice::{
+    AdviceJob, AdviceKind, AdviceOutcome, AdviceRecord, ExpiredAdvice, ExpiryReason, repeat_mti,
+};
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;
 pub use file::{FORMAT_VERSION, FileJournal};
 pub use key::{JournalKey, KeyError, SoftwareKey};
 pub use kind::{SettlementSide, TxnKind};
-pub use policy::JournalPolicy;
+pub use policy::{AdviceVerdict, JournalPolicy};
 pub use request::{NewTxn, OriginalInfo, Ticket};
 pub use reversal::{ReversalJob, ReversalReason, ReversalRecord, ReversalStatus};
 pub use saved::CARD_DATA_FIELDS;
