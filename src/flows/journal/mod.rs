@@ -42,7 +42,28 @@
 //!    [`Journal::on_reversal_sent`] and then
 //!    [`Journal::on_reversal_response`] or
 //!    [`Journal::on_reversal_no_response`].
-//! 4. [`Journal::settle`] then [`Journal::close_batch`] end the batch.
+//! 4. [`Journal::settle`] then [`Journal::close_batch`] end the batch. A
+//!    settlement (or any message not journaled as a transaction) takes its
+//!    STAN from [`Journal::allocate_stan`], so no STAN is ever reused.
+//!
+//! # Store-and-forward
+//!
+//! Advices that cannot get through wait in a FIFO queue in the journal (and
+//! its file), kept like any request (no card data, PAN sealed):
+//! [`Journal::queue_advice`] journals a 0220 advice,
+//! [`Journal::queue_reversal_advice`] moves a due reversal to the queue as a
+//! 0420 (it then no longer blocks new work). [`Journal::next_advice`] hands
+//! out the head, first as 0220/0420, then as 0221/0421 when the policy says
+//! so ([`JournalPolicy::advice_repeat_mti`]); the attempt is reported with
+//! [`Journal::on_advice_sent`] and then [`Journal::on_advice_response`] or
+//! [`Journal::on_advice_no_response`]. The policy sorts response codes into
+//! done, retry and give up ([`JournalPolicy::advice_verdict`]; defaults:
+//! approvals and `94` done, `68`/`90`/`91`/`96` retry, anything else given
+//! up) and limits attempts and age; an advice that is given up or expires
+//! goes to [`Journal::expired_advices`] for manual handling and stays there
+//! until [`Journal::acknowledge_expired_advice`]. Settlement waits for an
+//! empty queue; after a restart an attempt that was in flight counts as
+//! unanswered and the next attempt is a repeat.
 //!
 //! [`FileJournal`] persists the journal atomically after every change, in a
 //! file checked by SHA-256 and authenticated by a MAC under the journal key.
