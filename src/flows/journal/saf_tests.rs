@@ -363,3 +363,31 @@ fn settlement_stan_is_never_reused() -> TestResult {
     assert_ne!(fj.allocate_stan()?, next.stan);
     Ok(())
 }
+
+#[test]
+fn restart_expires_an_advice_whose_last_attempt_was_in_flight() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("journal.json");
+    let mut policy = JournalPolicy::generic_1987();
+    policy.advice_attempts = 1;
+    let mut fj = FileJournal::create(&path, new_journal(policy))?;
+    fj.sign_on(Some(1))?;
+    let pre = approved_file(&mut fj, 600)?;
+    let req = NewTxn::new(TxnKind::CompletionAdvice, 600, TID, MID, "0220").with_original(pre);
+    let enc = encoder(&req);
+    let stan = fj.queue_advice(req, 0, enc)?.stan;
+    fj.on_advice_sent(stan)?;
+    drop(fj); // crash with the only allowed attempt in flight
+    let fj = open(&path)?;
+    let j = fj.journal();
+    assert!(j.queued_advices().is_empty() && j.next_advice().is_none());
+    let expired: Vec<_> = j
+        .expired_advices()
+        .iter()
+        .map(|e| (e.stan, e.attempts, e.reason.clone()))
+        .collect();
+    assert_eq!(expired, vec![(stan, 1, ExpiryReason::Attempts)]);
+    assert_eq!(state(j, stan), Some(TxnState::AdviceExpired));
+    j.verify()?;
+    Ok(())
+}
