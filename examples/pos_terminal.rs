@@ -126,8 +126,8 @@ impl Store {
     fn last_stan(&self) -> Option<Stan> {
         self.journal().last_stan()
     }
-    fn peek_stan(&self) -> Result<Stan, JournalError> {
-        self.journal().peek_stan()
+    fn allocate_stan(&mut self) -> Result<Stan, JournalError> {
+        both!(self, j => j.allocate_stan())
     }
     fn batch(&self) -> u32 {
         self.journal().batch()
@@ -465,7 +465,9 @@ fn run(
         totals.debit_count, totals.debit_amount, totals.credit_count, totals.credit_amount
     );
     let now = s.now();
-    let stan = s.journal.peek_stan()?;
+    // Not journaled as a transaction, but its STAN is taken from the journal
+    // so the next sign-on does not reuse it.
+    let stan = s.journal.allocate_stan()?;
     let batch = s.journal.batch();
     let wire = s
         .ctx

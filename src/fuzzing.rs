@@ -561,8 +561,11 @@ pub(crate) fn journal_setup() -> (Spec, std::sync::Arc<dyn crate::flows::journal
 }
 
 /// Runs a sequence of terminal-journal operations chosen by `data` (purchase, response,
-/// timeout, reversal outcome, void, refund, settle, reload from its file form) under either
-/// profile's policy; the journal's invariants must hold after every step.
+/// timeout, reversal outcome, void, refund, settle, reload from its file form, and
+/// store-and-forward: an advice queued, a due reversal moved to the queue as a reversal
+/// advice, an advice attempt answered with a done, retry or refusal code or not at all, an
+/// age sweep) under either profile's policy; the journal's invariants must hold after every
+/// step, and an advice's outcome must match where it ends up.
 pub fn journal_ops(data: &[u8]) {
     use crate::flows::journal::{Journal, JournalPolicy, NewTxn, Stan, TxnKind};
     let mut c = Choices(data);
@@ -596,7 +599,7 @@ pub fn journal_ops(data: &[u8]) {
         }
         let pick = |c: &mut Choices<'_>, stans: &[Stan]| stans.get(c.below(stans.len())).copied();
         let amount = (c.below(50) as u64 + 1) * 100;
-        match c.byte() % 9 {
+        match c.byte() % 12 {
             0 => {
                 let t = NewTxn::new(
                     TxnKind::Purchase,
@@ -651,6 +654,47 @@ pub fn journal_ops(data: &[u8]) {
                     stans.clear();
                 }
             }
+            9 => {
+                // A refund as a 0220 advice (CUP), refused under the generic policy.
+                if let Some(s) = pick(&mut c, &stans) {
+                    let t = NewTxn::new(
+                        TxnKind::Refund,
+                        amount,
+                        "TERM0001",
+                        "MERCHANT0000001",
+                        "0220",
+                    )
+                    .with_original(s);
+                    let probe = t.clone();
+                    let spec = spec.clone();
+                    let at = u64::from(c.byte());
+                    if let Ok(t) = j.queue_advice(t, at, move |ticket| {
+                        journal_request(&spec, &probe, ticket.stan)
+                    }) {
+                        stans.push(t.stan);
+                    }
+                } else if let Some(s) = j.due_reversal() {
+                    let _ = j.queue_reversal_advice(s, u64::from(c.byte()));
+                }
+            }
+            10 => {
+                if let Some(job) = j.next_advice() {
+                    let now = u64::from(c.byte()) * 10_000;
+                    let queued = j.queued_advices().len();
+                    if j.on_advice_sent(job.stan).is_ok() {
+                        let outcome = match c.byte() % 4 {
+                            0 => j.on_advice_response(job.stan, "00", now),
+                            1 => j.on_advice_response(job.stan, "91", now),
+                            2 => j.on_advice_response(job.stan, "05", now),
+                            _ => j.on_advice_no_response(job.stan, now),
+                        };
+                        check_advice_outcome(&j, &job, queued, outcome);
+                    }
+                }
+            }
+            11 => {
+                let _ = j.expire_advices(u64::from(c.byte()) * 100_000);
+            }
             7 if reloads_left > 0 => {
                 reloads_left -= 1;
                 // Crash and reload: the file form must carry everything.
@@ -673,6 +717,35 @@ pub fn journal_ops(data: &[u8]) {
         if let Err(e) = j.verify() {
             panic!("journal invariant broken: {e}"); // ok: fuzz harness
         }
+    }
+}
+
+/// Panics unless `outcome` of an attempt of `job` (with `queued` advices before it) left
+/// the journal where the outcome says.
+fn check_advice_outcome(
+    j: &crate::flows::journal::Journal,
+    job: &crate::flows::journal::AdviceJob,
+    queued: usize,
+    outcome: Result<crate::flows::journal::AdviceOutcome, crate::flows::journal::JournalError>,
+) {
+    use crate::flows::journal::{AdviceOutcome, TxnState};
+    let in_queue = j.queued_advices().iter().any(|a| a.stan == job.stan);
+    let state = j.txn(job.stan).map(|t| t.state);
+    match outcome {
+        Ok(AdviceOutcome::Delivered) => assert!(
+            !in_queue && matches!(state, Some(TxnState::Approved | TxnState::Reversed)),
+            "delivered advice still queued or in state {state:?}"
+        ),
+        Ok(AdviceOutcome::Retry) => assert!(
+            j.queued_advices().first().map(|a| a.stan) == Some(job.stan)
+                && j.queued_advices().len() == queued,
+            "retried advice left the head of the queue"
+        ),
+        Ok(_) => assert!(
+            !in_queue && j.expired_advices().iter().any(|e| e.stan == job.stan),
+            "expired advice not on the expired list"
+        ),
+        Err(e) => panic!("advice answer refused after a counted attempt: {e}"),
     }
 }
 

@@ -39,6 +39,29 @@ pub enum JournalError {
         /// The unacknowledged advice.
         stan: Stan,
     },
+    /// `queue_advice` got a request that is not an advice.
+    #[error(
+        "{kind:?} with MTI {mti} is not a store-and-forward advice (an x220 of a kind that is not reversed)"
+    )]
+    NotAnAdvice {
+        /// Kind requested.
+        kind: TxnKind,
+        /// MTI requested.
+        mti: String,
+    },
+    /// No such advice in the store-and-forward queue (or expired list).
+    #[error("no advice with STAN {stan} is queued or expired")]
+    NoAdvice {
+        /// STAN given.
+        stan: Stan,
+    },
+    /// Advice calls out of order (not the head, already in flight, or
+    /// nothing in flight).
+    #[error("advice STAN {stan}: not the head of the queue, or attempt bookkeeping out of order")]
+    AdviceOutOfOrder {
+        /// STAN given.
+        stan: Stan,
+    },
     /// No transaction with this STAN in the open batch.
     #[error("no transaction with STAN {stan} in the open batch")]
     UnknownTxn {

@@ -42,7 +42,28 @@
 //!    [`Journal::on_reversal_sent`] and then
 //!    [`Journal::on_reversal_response`] or
 //!    [`Journal::on_reversal_no_response`].
-//! 4. [`Journal::settle`] then [`Journal::close_batch`] end the batch.
+//! 4. [`Journal::settle`] then [`Journal::close_batch`] end the batch. A
+//!    settlement (or any message not journaled as a transaction) takes its
+//!    STAN from [`Journal::allocate_stan`], so no STAN is ever reused.
+//!
+//! # Store-and-forward
+//!
+//! Advices that cannot get through wait in a FIFO queue in the journal (and
+//! its file), kept like any request (no card data, PAN sealed):
+//! [`Journal::queue_advice`] journals a 0220 advice,
+//! [`Journal::queue_reversal_advice`] moves a due reversal to the queue as a
+//! 0420 (it then no longer blocks new work). [`Journal::next_advice`] hands
+//! out the head, first as 0220/0420, then as 0221/0421 when the policy says
+//! so ([`JournalPolicy::advice_repeat_mti`]); the attempt is reported with
+//! [`Journal::on_advice_sent`] and then [`Journal::on_advice_response`] or
+//! [`Journal::on_advice_no_response`]. The policy sorts response codes into
+//! done, retry and give up ([`JournalPolicy::advice_verdict`]; defaults:
+//! approvals and `94` done, `68`/`90`/`91`/`96` retry, anything else given
+//! up) and limits attempts and age; an advice that is given up or expires
+//! goes to [`Journal::expired_advices`] for manual handling and stays there
+//! until [`Journal::acknowledge_expired_advice`]. Settlement waits for an
+//! empty queue; after a restart an attempt that was in flight counts as
+//! unanswered and the next attempt is a repeat.
 //!
 //! [`FileJournal`] persists the journal atomically after every change, in a
 //! file checked by SHA-256 and authenticated by a MAC under the journal key.
@@ -106,6 +127,7 @@
 //!    ([`JournalError::NotSignedOn`]).
 #![forbid(unsafe_code)]
 
+mod advice;
 mod batch;
 mod book;
 mod error;
@@ -120,6 +142,7 @@ mod queue;
 mod request;
 mod reversal;
 mod rules;
+mod saf;
 mod saved;
 mod sealed;
 mod stan;
@@ -129,6 +152,8 @@ mod state;
 mod at_rest_tests;
 #[cfg(test)]
 mod begin_check_tests;
+#[cfg(test)]
+mod compat_tests;
 #[cfg(test)]
 mod crash_tests;
 #[cfg(test)]
@@ -140,6 +165,8 @@ mod prop_tests;
 #[cfg(test)]
 #[allow(clippy::panic)]
 mod rules_tests;
+#[cfg(test)]
+mod saf_tests;
 #[cfg(test)]
 mod test_support;
 
@@ -159,13 +186,16 @@ impl Redacted {
     }
 }
 
+pub use advice::{
+    AdviceJob, AdviceKind, AdviceOutcome, AdviceRecord, ExpiredAdvice, ExpiryReason, repeat_mti,
+};
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;
 pub use file::{FORMAT_VERSION, FileJournal};
 pub use key::{JournalKey, KeyError, SoftwareKey};
 pub use kind::{SettlementSide, TxnKind};
-pub use policy::JournalPolicy;
+pub use policy::{AdviceVerdict, JournalPolicy};
 pub use request::{NewTxn, OriginalInfo, Ticket};
 pub use reversal::{ReversalJob, ReversalReason, ReversalRecord, ReversalStatus};
 pub use saved::CARD_DATA_FIELDS;
