@@ -41,8 +41,14 @@
 //!   builds with `alloc` only.
 //! - `pcap` (default): reading pcap and pcapng captures (`capture`).
 //! - `tokio`: the framing layer as a tokio-util codec (`framing::FrameCodec`) and the
-//!   `link` (decoded-message codec, matching keys, metrics).
-//! - `crypto`: MACs, PIN blocks, DUKPT and key check values (`security`).
+//!   `link` (client, server, pool, terminal driver, decoded-message codec, matching keys,
+//!   metrics).
+//! - `crypto`: MACs (also of whole messages, by a spec's `[mac]`), PIN blocks, DUKPT and key
+//!   check values (`security`), and `flows::FlowMac`.
+//! - `postgres`: the host ledger's PostgreSQL store (`flows::host::store::PgStore`, on
+//!   tokio-postgres and deadpool-postgres), with its SQL migrations.
+//! - `cli`: the `iso8583` command-line tool as an installable binary
+//!   (`cargo install iso8583-wire --features cli`).
 //!
 //! On docs.rs every item behind a feature is marked with it.
 #![cfg_attr(not(feature = "std"), no_std)]

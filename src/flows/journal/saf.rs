@@ -1,6 +1,7 @@
 //! Store-and-forward: advices queued in the journal until the host
-//! acknowledges them (reference §3.3 for reversals; advices follow the same
-//! repeat rules with 0221/0421).
+//! acknowledges them. They follow the reversal's repeat rule (see the
+//! [journal module docs](crate::flows::journal)): the first attempt goes as
+//! 0220/0420, every later one as the repeat 0221/0421.
 //!
 //! The queue is FIFO per journal (one journal per terminal): the head is
 //! sent, and repeated until it is delivered or expires, before the next one.
