@@ -6,7 +6,14 @@
 //!   sends it at once and, while it stays due, before any new financial request: 0400 first,
 //!   then the profile's repeats (0401 where the policy says so), each attempt counted in the
 //!   journal before it leaves, until the host answers or the attempts run out (the
-//!   transaction is then `ReversalFailed`, for manual reconciliation).
+//!   transaction is then `ReversalFailed`, for manual reconciliation; or, with
+//!   [`TerminalDriver::with_reversal_advices`], it moves to the store-and-forward queue as a
+//!   0420 reversal advice).
+//! - Advices (0220) are stored and forwarded ([`TerminalDriver::advice`],
+//!   [`TerminalDriver::send_queued_advices`]): queued in the journal before they leave, sent
+//!   head first, repeated as 0221/0421 (or the first MTI, as the policy says) after a retry
+//!   code or no answer, expired by the policy. Due reversals go first, then advices, then new
+//!   financial work.
 //!
 //! The journal is reached through [`DriverJournal`], implemented for the in-memory
 //! [`Journal`] and the crash-safe [`FileJournal`]; this file is the only place the link
