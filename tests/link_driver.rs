@@ -74,27 +74,34 @@ async fn driver(peer: Arc<Peer>) -> (TerminalDriver<Journal>, Server) {
     (driver_on(&srv, signed_on_journal()).await, srv)
 }
 
-async fn purchase_via<J: DriverJournal>(
+/// A keyed-card request of `kind` (MTI `mti`) through the driver; the response's STAN.
+async fn card_txn_via<J: DriverJournal>(
     d: &mut TerminalDriver<J>,
+    kind: TxnKind,
+    mti: &str,
     amount: u64,
 ) -> Result<u32, DriverError> {
     let ctx = ctx();
     let card = Card::keyed("4761739001010119", "2912");
-    let txn = NewTxn::new(
-        TxnKind::Purchase,
-        amount,
-        "TERM0001",
-        "MERCHANT0000001",
-        "0200",
-    );
+    let txn = NewTxn::new(kind, amount, "TERM0001", "MERCHANT0000001", mti);
     let rsp = d
         .financial(txn, |t| {
-            ctx.purchase(t.stan, t.batch, &card, amount, &utc_now())?
-                .encode_to_vec()
-                .map_err(Into::into)
+            let b = if kind == TxnKind::PreAuth {
+                ctx.pre_auth(t.stan, t.batch, &card, amount, &utc_now())?
+            } else {
+                ctx.purchase(t.stan, t.batch, &card, amount, &utc_now())?
+            };
+            b.encode_to_vec().map_err(Into::into)
         })
         .await?;
     Ok(stan(&rsp))
+}
+
+async fn purchase_via<J: DriverJournal>(
+    d: &mut TerminalDriver<J>,
+    amount: u64,
+) -> Result<u32, DriverError> {
+    card_txn_via(d, TxnKind::Purchase, "0200", amount).await
 }
 
 #[tokio::test]
@@ -166,24 +173,8 @@ async fn an_unanswered_reversal_is_repeated_then_given_up_and_blocks_until_then(
 
 /// An approved pre-auth of `amount` through the driver; its STAN.
 async fn pre_auth_via<J: DriverJournal>(d: &mut TerminalDriver<J>, amount: u64) -> Stan {
-    let ctx = ctx();
-    let card = Card::keyed("4761739001010119", "2912");
-    let txn = NewTxn::new(
-        TxnKind::PreAuth,
-        amount,
-        "TERM0001",
-        "MERCHANT0000001",
-        "0100",
-    );
-    let rsp = d
-        .financial(txn, |t| {
-            ctx.pre_auth(t.stan, t.batch, &card, amount, &utc_now())?
-                .encode_to_vec()
-                .map_err(Into::into)
-        })
-        .await
-        .unwrap();
-    Stan::new(stan(&rsp)).unwrap()
+    let s = card_txn_via(d, TxnKind::PreAuth, "0100", amount).await;
+    Stan::new(s.unwrap()).unwrap()
 }
 
 /// Queues (and tries) the completion advice (0220) of the pre-auth `pre`; its STAN.
@@ -233,6 +224,17 @@ fn advice_host() -> (Arc<Peer>, Log, AdviceAct) {
     (peer, log, act)
 }
 
+/// A driver on an [`advice_host`] treating advices as `first` says, with one completion
+/// advice queued and tried: the driver, the server, the host's log and advice act, the STAN.
+async fn one_advice(first: Act) -> (TerminalDriver<Journal>, Server, Log, AdviceAct, Stan) {
+    let (peer, log, act) = advice_host();
+    *act.lock().unwrap() = first;
+    let (mut d, srv) = driver(peer).await;
+    let pre = pre_auth_via(&mut d, 5000).await;
+    let s = completion_via(&mut d, pre, 4000).await;
+    (d, srv, log, act, s)
+}
+
 fn advices_in(log: &Log) -> Vec<(String, u32)> {
     log.lock()
         .unwrap()
@@ -244,10 +246,7 @@ fn advices_in(log: &Log) -> Vec<(String, u32)> {
 
 #[tokio::test]
 async fn an_advice_the_host_misses_stays_queued_and_goes_once_as_0221_when_it_is_back() {
-    let (peer, log, act) = advice_host();
-    let (mut d, _srv) = driver(peer).await;
-    let pre = pre_auth_via(&mut d, 5000).await;
-    let s = completion_via(&mut d, pre, 4000).await;
+    let (mut d, _srv, log, act, s) = one_advice(Act::Drop).await;
     // The host is down for advices: sent once as 0220, unanswered, still queued.
     assert_eq!(advices_in(&log), vec![("0220".into(), s.get())]);
     let queued = d.journal().queued_advices();
@@ -279,11 +278,7 @@ async fn an_advice_the_host_misses_stays_queued_and_goes_once_as_0221_when_it_is
 
 #[tokio::test]
 async fn a_retry_code_keeps_the_advice_queued_and_it_is_repeated() {
-    let (peer, log, act) = advice_host();
-    *act.lock().unwrap() = Act::AnswerWith("91");
-    let (mut d, _srv) = driver(peer).await;
-    let pre = pre_auth_via(&mut d, 5000).await;
-    let s = completion_via(&mut d, pre, 5000).await;
+    let (mut d, _srv, log, act, s) = one_advice(Act::AnswerWith("91")).await;
     let queued = d.journal().queued_advices();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].last_response_code.as_deref(), Some("91"));
@@ -306,11 +301,7 @@ async fn a_retry_code_keeps_the_advice_queued_and_it_is_repeated() {
 
 #[tokio::test]
 async fn a_refused_advice_moves_to_the_expired_list_and_is_not_repeated() {
-    let (peer, log, act) = advice_host();
-    *act.lock().unwrap() = Act::AnswerWith("05");
-    let (mut d, _srv) = driver(peer).await;
-    let pre = pre_auth_via(&mut d, 5000).await;
-    let s = completion_via(&mut d, pre, 5000).await;
+    let (mut d, _srv, log, act, s) = one_advice(Act::AnswerWith("05")).await;
     let j = d.journal();
     assert!(j.queued_advices().is_empty());
     let expired: Vec<_> = j
@@ -415,4 +406,31 @@ async fn a_reversal_out_of_attempts_is_stored_and_forwarded_as_0420_when_enabled
         vec![("0420".into(), 1), ("0200".into(), p)]
     );
     assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Reversed);
+}
+
+#[tokio::test]
+async fn with_the_link_down_an_advice_is_queued_without_an_attempt() {
+    let (peer, log, act) = advice_host();
+    *act.lock().unwrap() = Act::Answer;
+    let (mut d, srv) = driver(peer).await;
+    let pre = pre_auth_via(&mut d, 5000).await;
+    srv.shutdown(Duration::from_millis(50)).await;
+    for _ in 0..200 {
+        if !d.client().is_ready() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!d.client().is_ready(), "the link went down");
+    let s = completion_via(&mut d, pre, 4000).await;
+    let queued: Vec<_> = d
+        .journal()
+        .queued_advices()
+        .iter()
+        .map(|a| (a.stan, a.attempts))
+        .collect();
+    assert_eq!(queued, vec![(s, 0)], "queued, not tried");
+    let round = d.send_queued_advices().await.unwrap();
+    assert!(round.pending && round.delivered.is_empty());
+    assert!(advices_in(&log).is_empty());
 }
