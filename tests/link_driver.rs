@@ -301,7 +301,7 @@ async fn a_retry_code_keeps_the_advice_queued_and_it_is_repeated() {
 
 #[tokio::test]
 async fn a_refused_advice_moves_to_the_expired_list_and_is_not_repeated() {
-    let (mut d, _srv, log, act, s) = one_advice(Act::AnswerWith("05")).await;
+    let (mut d, _srv, log, _act, s) = one_advice(Act::AnswerWith("05")).await;
     let j = d.journal();
     assert!(j.queued_advices().is_empty());
     let expired: Vec<_> = j
