@@ -27,7 +27,7 @@ pub enum Command {
     /// MACs, key check values, PIN blocks and DUKPT keys (feature `crypto`).
     #[cfg(feature = "crypto")]
     Crypto(super::crypto::CryptoArgs),
-    /// Sign or verify whole messages by the spec's [mac] section (feature `crypto`).
+    /// Sign or verify whole messages by the spec's `[mac]` section (feature `crypto`).
     #[cfg(feature = "crypto")]
     Mac(super::crypto::MessageMacArgs),
     /// For messages the spec fails on, find the smallest spec change that decodes them.

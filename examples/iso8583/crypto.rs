@@ -149,7 +149,7 @@ pub struct DukptArgs {
 /// `iso8583 mac`: sign or verify whole messages by the spec's `[mac]` section.
 #[derive(Args)]
 pub struct MessageMacArgs {
-    /// Bundled spec name or path to a spec TOML file; it must have a [mac] section.
+    /// Bundled spec name or path to a spec TOML file; it must have a `[mac]` section.
     #[arg(long)]
     pub spec: String,
     /// The MAC key in hex.

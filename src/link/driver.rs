@@ -6,7 +6,14 @@
 //!   sends it at once and, while it stays due, before any new financial request: 0400 first,
 //!   then the profile's repeats (0401 where the policy says so), each attempt counted in the
 //!   journal before it leaves, until the host answers or the attempts run out (the
-//!   transaction is then `ReversalFailed`, for manual reconciliation).
+//!   transaction is then `ReversalFailed`, for manual reconciliation; or, with
+//!   [`TerminalDriver::with_reversal_advices`], it moves to the store-and-forward queue as a
+//!   0420 reversal advice).
+//! - Advices (0220) are stored and forwarded ([`TerminalDriver::advice`],
+//!   [`TerminalDriver::send_queued_advices`]): queued in the journal before they leave, sent
+//!   head first, repeated as 0221/0421 (or the first MTI, as the policy says) after a retry
+//!   code or no answer, expired by the policy. Due reversals go first, then advices, then new
+//!   financial work.
 //!
 //! The journal is reached through [`DriverJournal`], implemented for the in-memory
 //! [`Journal`] and the crash-safe [`FileJournal`]; this file is the only place the link
@@ -18,13 +25,17 @@ use bytes::Bytes;
 
 use crate::error::DecodeError;
 use crate::flows::journal::{
-    FileJournal, Journal, JournalError, NewTxn, OriginalMessages, ReversalJob, Stan, Ticket,
-    TxnState,
+    AdviceJob, AdviceOutcome, FileJournal, Journal, JournalError, NewTxn, OriginalMessages,
+    ReversalJob, Stan, Ticket, TxnState,
 };
 use crate::flows::{FlowContext, FlowError, LocalTime};
 use crate::link::client::Client;
 use crate::link::error::LinkError;
 use crate::message::{Message, MessageView};
+
+mod saf;
+
+pub use saf::AdviceRound;
 
 /// What the driver needs of a journal.
 pub trait DriverJournal {
@@ -52,6 +63,34 @@ pub trait DriverJournal {
     fn on_reversal_response(&mut self, stan: Stan, code: &str) -> Result<TxnState, JournalError>;
     /// See [`Journal::on_reversal_no_response`].
     fn on_reversal_no_response(&mut self, stan: Stan) -> Result<TxnState, JournalError>;
+    /// See [`Journal::queue_advice`].
+    fn queue_advice(
+        &mut self,
+        req: NewTxn,
+        queued_at: u64,
+        encode: &mut dyn FnMut(&Ticket) -> Result<Vec<u8>, FlowError>,
+    ) -> Result<Ticket, JournalError>;
+    /// See [`Journal::queue_reversal_advice`].
+    fn queue_reversal_advice(&mut self, stan: Stan, queued_at: u64) -> Result<(), JournalError>;
+    /// See [`Journal::next_advice`].
+    fn next_advice(&self) -> Option<AdviceJob>;
+    /// See [`Journal::on_advice_sent`].
+    fn on_advice_sent(&mut self, stan: Stan) -> Result<(), JournalError>;
+    /// See [`Journal::on_advice_response`].
+    fn on_advice_response(
+        &mut self,
+        stan: Stan,
+        code: &str,
+        now: u64,
+    ) -> Result<AdviceOutcome, JournalError>;
+    /// See [`Journal::on_advice_no_response`].
+    fn on_advice_no_response(
+        &mut self,
+        stan: Stan,
+        now: u64,
+    ) -> Result<AdviceOutcome, JournalError>;
+    /// See [`Journal::expire_advices`].
+    fn expire_advices(&mut self, now: u64) -> Result<Vec<Stan>, JournalError>;
 }
 
 macro_rules! driver_journal {
@@ -95,6 +134,46 @@ macro_rules! driver_journal {
             fn on_reversal_no_response(&mut self, stan: Stan) -> Result<TxnState, JournalError> {
                 <$t>::on_reversal_no_response(self, stan)
             }
+            fn queue_advice(
+                &mut self,
+                req: NewTxn,
+                queued_at: u64,
+                encode: &mut dyn FnMut(&Ticket) -> Result<Vec<u8>, FlowError>,
+            ) -> Result<Ticket, JournalError> {
+                <$t>::queue_advice(self, req, queued_at, |t| encode(t))
+            }
+            fn queue_reversal_advice(
+                &mut self,
+                stan: Stan,
+                queued_at: u64,
+            ) -> Result<(), JournalError> {
+                <$t>::queue_reversal_advice(self, stan, queued_at)
+            }
+            fn next_advice(&self) -> Option<AdviceJob> {
+                let $j = self;
+                $read.next_advice()
+            }
+            fn on_advice_sent(&mut self, stan: Stan) -> Result<(), JournalError> {
+                <$t>::on_advice_sent(self, stan)
+            }
+            fn on_advice_response(
+                &mut self,
+                stan: Stan,
+                code: &str,
+                now: u64,
+            ) -> Result<AdviceOutcome, JournalError> {
+                <$t>::on_advice_response(self, stan, code, now)
+            }
+            fn on_advice_no_response(
+                &mut self,
+                stan: Stan,
+                now: u64,
+            ) -> Result<AdviceOutcome, JournalError> {
+                <$t>::on_advice_no_response(self, stan, now)
+            }
+            fn expire_advices(&mut self, now: u64) -> Result<Vec<Stan>, JournalError> {
+                <$t>::expire_advices(self, now)
+            }
         }
     };
 }
@@ -126,12 +205,17 @@ pub enum DriverError {
     },
 }
 
-/// The current UTC time as a [`LocalTime`].
-pub fn utc_now() -> LocalTime {
-    let secs = SystemTime::now()
+/// Seconds since the Unix epoch (the clock the store-and-forward queue ages advices by).
+pub fn unix_secs() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// The current UTC time as a [`LocalTime`].
+pub fn utc_now() -> LocalTime {
+    let secs = unix_secs();
     let rem = secs % 86_400;
     let days = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
     let doe = days.rem_euclid(146_097);
@@ -161,6 +245,7 @@ pub struct TerminalDriver<J> {
     client: Client,
     journal: J,
     ctx: FlowContext,
+    reversal_advices: bool,
 }
 
 impl<J: DriverJournal> TerminalDriver<J> {
@@ -170,7 +255,16 @@ impl<J: DriverJournal> TerminalDriver<J> {
             client,
             journal,
             ctx,
+            reversal_advices: false,
         }
+    }
+
+    /// Whether a reversal whose attempts run out while the link is down is moved to the
+    /// store-and-forward queue as a reversal advice (0420, repeats 0421) instead of ending as
+    /// `ReversalFailed` (the default, for manual reconciliation).
+    pub fn with_reversal_advices(mut self, yes: bool) -> Self {
+        self.reversal_advices = yes;
+        self
     }
 
     /// The journal.
@@ -188,15 +282,17 @@ impl<J: DriverJournal> TerminalDriver<J> {
         &self.client
     }
 
-    /// Sends due reversals, then journals `txn` (with the request `encode` builds for its
-    /// ticket), sends it and journals the answer. Without an answer the reversal becomes due
-    /// and is tried at once; the link's error is returned.
+    /// Sends due reversals, then queued advices (one round, see
+    /// [`send_queued_advices`](Self::send_queued_advices)), then journals `txn` (with the
+    /// request `encode` builds for its ticket), sends it and journals the answer. Without an
+    /// answer the reversal becomes due and is tried at once; the link's error is returned.
     pub async fn financial(
         &mut self,
         txn: NewTxn,
         mut encode: impl FnMut(&Ticket) -> Result<Vec<u8>, FlowError>,
     ) -> Result<Message, DriverError> {
         self.send_due_reversals().await?;
+        self.send_queued_advices().await?;
         let ticket = self.journal.begin(txn, &mut encode)?;
         let request = Message::decode(&self.ctx.spec, Bytes::from(ticket.request))?;
         match self.client.send(request).await {
@@ -241,11 +337,12 @@ impl<J: DriverJournal> TerminalDriver<J> {
                     self.journal.on_reversal_response(job.stan, &code)?;
                 }
                 Err(LinkError::Down | LinkError::ShuttingDown | LinkError::Busy { .. }) => {
-                    self.journal.on_reversal_no_response(job.stan)?;
-                    return Err(DriverError::ReversalPending { stan: job.stan });
+                    if !self.reversal_unanswered(job.stan)? {
+                        return Err(DriverError::ReversalPending { stan: job.stan });
+                    }
                 }
                 Err(_) => {
-                    self.journal.on_reversal_no_response(job.stan)?;
+                    self.reversal_unanswered(job.stan)?;
                 }
             }
         }

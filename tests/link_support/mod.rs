@@ -49,7 +49,8 @@ pub fn purchase(stan: u32) -> Message {
     )
 }
 
-/// The response to `req` with code `code` (DE 3, 4, 11, 41 copied).
+/// The response to `req` with code `code` (DE 3, 4, 11, 41, 70 copied; DE 38 on an approved
+/// 0100).
 pub fn answer(req: &Message, code: &str) -> Message {
     let spec = spec();
     let mut b = MessageBuilder::new(&spec);
@@ -61,6 +62,10 @@ pub fn answer(req: &Message, code: &str) -> Message {
         }
     }
     b.set(39, code).unwrap();
+    if code == "00" && req.mti().as_str() == "0100" {
+        // An approved authorization carries its authorization id.
+        b.set(38, "AUTH01").unwrap();
+    }
     Message::decode(&spec, Bytes::from(b.encode_to_vec().unwrap())).unwrap()
 }
 
@@ -76,6 +81,8 @@ pub enum Act {
     Delay(Duration),
     Twice,
     Reject,
+    /// Answer with this response code.
+    AnswerWith(&'static str),
 }
 
 /// A server handler that acts per request as `script` says, and counts what it saw.
@@ -104,6 +111,7 @@ impl Handler for Peer {
         self.seen.fetch_add(1, Ordering::SeqCst);
         match (self.script)(&request) {
             Act::Answer => Reply::Now(answer(&request, "00")),
+            Act::AnswerWith(code) => Reply::Now(answer(&request, code)),
             Act::Drop => Reply::None,
             Act::Delay(d) => {
                 let now = Arc::clone(&self.pending_now);
