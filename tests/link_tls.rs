@@ -206,6 +206,9 @@ async fn a_burst_of_unsolicited_messages_arrives_whole_over_tls() {
         handler.seen.load(Ordering::SeqCst) == N
     })
     .await;
+    assert_eq!(srv.metrics().snapshot().undecodable, 0);
+    assert_eq!(host.connected.load(Ordering::SeqCst), 1);
+    assert!(host.errors().is_empty(), "{:?}", host.errors());
 }
 
 #[tokio::test]
