@@ -375,6 +375,35 @@ async fn a_silent_peer_is_dropped_after_the_handshake_timeout_and_blocks_no_one(
     assert_eq!(srv.connections().len(), 2);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_silent_peer_is_dropped_after_the_default_ten_seconds_in_simulated_time() {
+    let ca = Ca::new("test CA");
+    let (host, srv) = tls_host(&ca).await;
+    let mut silent = tokio::net::TcpStream::connect(srv.local_addr())
+        .await
+        .unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let started = tokio::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let read = silent.read(&mut buf).await;
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(10) && waited < Duration::from_secs(11),
+        "{waited:?}"
+    );
+    until("the timeout reported", || !host.errors().is_empty()).await;
+    let errors = host.errors();
+    let LinkError::HandshakeTimeout { peer, millis } = &errors[0] else {
+        panic!("not a handshake timeout: {errors:?}");
+    };
+    assert_eq!(
+        (peer.as_str(), *millis),
+        (silent_addr.to_string().as_str(), 10_000)
+    );
+    assert!(srv.connections().is_empty());
+}
+
 #[tokio::test]
 async fn the_clients_handshake_counts_in_its_connect_timeout() {
     // A listener that accepts and never answers the ClientHello.
