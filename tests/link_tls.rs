@@ -286,6 +286,7 @@ async fn mutual_tls_accepts_the_right_client_certificate_and_refuses_a_missing_o
             .to_string()
             .starts_with("TLS handshake with 127.0.0.1:")
     );
+    assert_eq!(srv.metrics().snapshot().handshake_failures, 2);
 
     // The server keeps serving: the client connected before still works, and a new one with
     // the right certificate too.
@@ -365,6 +366,7 @@ async fn a_silent_peer_is_dropped_after_the_handshake_timeout_and_blocks_no_one(
     };
     assert_eq!(peer, &silent_addr.to_string());
     assert_eq!(*millis, 800);
+    assert_eq!(srv.metrics().snapshot().handshake_failures, 1);
 
     // Its slot is free again: a second client joins `a`, which still works.
     let b = connect(&srv, client_tls(&ca, "localhost", None))
@@ -404,6 +406,32 @@ async fn a_silent_peer_is_dropped_after_the_default_ten_seconds_in_simulated_tim
     assert!(srv.connections().is_empty());
 }
 
+#[tokio::test(start_paused = true)]
+async fn shutdown_drops_peers_still_in_their_handshake_at_once() {
+    let ca = Ca::new("test CA");
+    let (host, srv) = tls_host(&ca).await;
+    let mut silent = tokio::net::TcpStream::connect(srv.local_addr())
+        .await
+        .unwrap();
+    // Simulated time moves only once the runtime is idle: the peer is accepted by then, and
+    // its handshake (10 s to go) is under way.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = tokio::time::Instant::now();
+    srv.shutdown(Duration::from_secs(5)).await;
+    let mut buf = [0u8; 16];
+    let read = silent.read(&mut buf).await;
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    // Simulated time: a shutdown that waited for the handshake would show 5 s here.
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // Dropped by the shutdown, not failed: nothing reported.
+    assert!(host.errors().is_empty(), "{:?}", host.errors());
+    assert_eq!(srv.metrics().snapshot().handshake_failures, 0);
+}
+
 #[tokio::test]
 async fn the_clients_handshake_counts_in_its_connect_timeout() {
     // A listener that accepts and never answers the ClientHello.
@@ -426,6 +454,23 @@ async fn the_clients_handshake_counts_in_its_connect_timeout() {
         panic!("not a handshake timeout: {err:?}");
     };
     assert_eq!((peer.as_str(), *millis), (addr.as_str(), 300));
+    // A client started in the background reports the same to its handler and metrics.
+    let handler = Arc::new(Collect::default());
+    let config =
+        client_tls(&ca, "localhost", None).with_connect_timeout(Duration::from_millis(300));
+    let client = Client::start(addr.clone(), config, handler.clone());
+    until("the client gave up", || {
+        client.state() == iso8583_wire::link::LinkState::Closed
+    })
+    .await;
+    assert_eq!(client.metrics().snapshot().handshake_failures, 1);
+    let errors = handler.errors.lock().unwrap().clone();
+    assert_eq!(
+        errors,
+        [format!(
+            "TLS handshake with {addr} did not finish within 300 ms"
+        )]
+    );
     held.abort();
 }
 

@@ -258,7 +258,9 @@ impl Client {
                 .map_err(|_| LinkError::HandshakeTimeout {
                     peer: inner.addr.clone(),
                     millis,
-                })??;
+                })
+                .and_then(|r| r)
+                .inspect_err(|_| inner.metrics.handshake_failed())?;
             let (r, w) = tokio::io::split(stream);
             return Ok(self.spawn_connection(r, w, peer));
         }

@@ -17,7 +17,8 @@
 //!   default, per-class overrides, optional header/TPDU), read through typed getters so BCD and
 //!   ASCII hosts give the same keys.
 //! - [`Metrics`] and [`MetricsSnapshot`]: counters by MTI and response code, in-flight,
-//!   reconnects, timeouts, late replies and a latency histogram, as a plain copy.
+//!   reconnects, timeouts, late replies, failed TLS handshakes and a latency histogram, as a
+//!   plain copy.
 //! - [`LinkError`]: every link failure, with where it happened.
 //! - With the `tls` feature, [`ClientTls`], [`ServerTls`] and [`TlsIdentity`]: the same
 //!   client, server and pool over TLS (tokio-rustls on the `ring` provider), mutual TLS

@@ -173,7 +173,10 @@ impl Server {
                             let (r, w) = tokio::io::split(stream);
                             s.open(r, w, peer, slot).await;
                         }
-                        Err(e) => s.inner.handler.error(&e, None),
+                        Err(e) => {
+                            s.inner.metrics.handshake_failed();
+                            s.inner.handler.error(&e, None);
+                        }
                     }
                 });
                 continue;
