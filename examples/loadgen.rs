@@ -4,6 +4,7 @@
 //! cargo run --release --example loadgen --features tokio -- [--requests N] [--inflight K]
 //!     [--connect ADDR[,ADDR...]] [--raw] [--faults] [--timeout-ms MS] [--threads T]
 //!     [--duplicates PCT] [--tls | --tls-cert PEM --tls-key PEM] [--tls-ca PEM] [--tls-name NAME]
+//!     [--tls-client-cert PEM --tls-client-key PEM]
 //! ```
 //!
 //! By default a [`Server`] approving every purchase and a [`Client`] run in this process on
@@ -27,7 +28,8 @@
 //! (in memory) that the client trusts; `--tls-cert`/`--tls-key` give it one from PEM files,
 //! and `--tls-ca` is the CA the client trusts (with `--connect`, for hosts such as
 //! `examples/host.rs --tls-cert ... --tls-key ...`), checked against `--tls-name`
-//! (`localhost` by default). The last line is the same.
+//! (`localhost` by default); `--tls-client-cert`/`--tls-client-key` present a client
+//! certificate (mutual TLS, `host --tls-client-ca`). The last line is the same.
 
 use std::collections::VecDeque;
 use std::process::ExitCode;
@@ -96,6 +98,15 @@ struct Args {
     #[cfg(feature = "tls")]
     #[arg(long, value_name = "PEM")]
     tls_ca: Option<std::path::PathBuf>,
+    /// The client's certificate chain for mutual TLS, PEM (feature `tls`; with --tls-ca and
+    /// --tls-client-key).
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "PEM", requires_all = ["tls_ca", "tls_client_key"])]
+    tls_client_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-client-cert, PEM (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "PEM", requires = "tls_client_cert")]
+    tls_client_key: Option<std::path::PathBuf>,
     /// The name the server's certificate must carry (feature `tls`).
     #[cfg(feature = "tls")]
     #[arg(long, value_name = "NAME", default_value = "localhost")]
@@ -447,7 +458,15 @@ mod tls {
         let client = match &args.tls_ca {
             Some(ca) => {
                 let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
-                Some(ClientTls::from_pem(&pem, &args.tls_name, None)?)
+                let identity = match (&args.tls_client_cert, &args.tls_client_key) {
+                    (Some(cert), Some(key)) => Some(TlsIdentity::from_pem_files(cert, key)?),
+                    _ => None,
+                };
+                Some(ClientTls::from_pem(
+                    &pem,
+                    &args.tls_name,
+                    identity.as_ref(),
+                )?)
             }
             None => None,
         };
