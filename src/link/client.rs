@@ -48,7 +48,8 @@ struct Inner {
 
 /// A client link to one host (cheap to clone).
 ///
-/// - [`connect`](Self::connect) connects within the connect timeout and runs the handler's
+/// - [`connect`](Self::connect) connects within the connect timeout (the TLS handshake
+///   included, with `ClientConfig::with_tls`, feature `tls`) and runs the handler's
 ///   [`sign_on`](Handler::sign_on) before any request goes out;
 /// - [`send`](Self::send) waits for a slot when `max_in_flight` requests are pending (or
 ///   fails fast, as configured), then for the response with the request timeout;

@@ -20,9 +20,9 @@
 //!   reconnects, timeouts, late replies, failed TLS handshakes and a latency histogram, as a
 //!   plain copy.
 //! - [`LinkError`]: every link failure, with where it happened.
-//! - With the `tls` feature, [`ClientTls`], [`ServerTls`] and [`TlsIdentity`]: the same
-//!   client, server and pool over TLS (tokio-rustls on the `ring` provider), mutual TLS
-//!   included, with a handshake timeout on the server (see [`tls`]).
+//! - With the `tls` feature, `ClientTls`, `ServerTls` and `TlsIdentity` (module `tls`): the
+//!   same client, server and pool over TLS (tokio-rustls on the `ring` provider), mutual TLS
+//!   included, with a handshake timeout on the server.
 //!
 //! What does not answer a waiting caller is never dropped silently: late responses (after
 //! their request timed out), duplicates and unmatched messages go to [`Handler::stray`];

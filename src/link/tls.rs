@@ -26,7 +26,10 @@
 //! [`ServerTls::new`].
 //!
 //! Private keys never show in `Debug` output, and the key bytes a [`TlsIdentity`] holds are
-//! zeroized when it is dropped; the key reaches rustls by reference only.
+//! zeroized when it is dropped; rustls gets them by reference only, to build its signing key
+//! (ring's key pair, which lives as long as the TLS config and is not zeroized by ring).
+//! Failed and timed-out handshakes are also counted in
+//! [`MetricsSnapshot::handshake_failures`](crate::link::MetricsSnapshot::handshake_failures).
 
 use std::path::Path;
 use std::sync::Arc;
