@@ -468,3 +468,16 @@ fn debug_of_requests_records_and_ledgers_shows_no_card_data() {
     // record's Debug still shows only its length.
     assert!(rendered[4].contains(&format!("<{} bytes, not shown>", content.len())));
 }
+
+#[test]
+fn a_serialized_request_carries_no_card_data() {
+    let pan = "4761739001010119";
+    let content = format!("0200{pan}=4761739001010119D2912");
+    let req = purchase(1, 100).with_content(content.clone());
+    let json = serde_json::to_string(&req).unwrap();
+    assert!(!json.contains(pan), "{json}");
+    assert!(!json.contains("content"), "{json}");
+    let back: HostRequest = serde_json::from_str(&json).unwrap();
+    assert!(back.content.is_empty());
+    assert_eq!((back.key, back.amount), (req.key.clone(), 100));
+}

@@ -25,7 +25,9 @@ pub enum HostTxnKind {
 /// One request in plain values.
 ///
 /// `Debug` shows `content` only as its length: it is the request as
-/// received, PAN and track data included.
+/// received, PAN and track data included. For the same reason `content` is
+/// never serialized: a serialized `HostRequest` (to a log, a queue, a file)
+/// carries no card data, and deserializes with an empty `content`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostRequest {
     /// Kind of request.
@@ -42,7 +44,8 @@ pub struct HostRequest {
     pub transmitted: Option<String>,
     /// The rest of the request that must be identical in a resend (for
     /// example the message without DE 7 and MAC). Ignored for reversals,
-    /// whose repeats legitimately differ (0400 -> 0401).
+    /// whose repeats legitimately differ (0400 -> 0401). Not serialized.
+    #[serde(skip)]
     pub content: Vec<u8>,
 }
 
