@@ -5,6 +5,7 @@
 //! cargo run --example host --features tokio -- [--port 5000] [--limit 100000] [--spec cup-pos]
 //!                                             [--framing len2|len2le|len2bcd|len4ascii]
 //!                                             [--db postgres://...]
+//!                                             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
 //! ```
 //!
 //! Frames are cut by the configured length header (2-byte big-endian by default). Every
@@ -33,6 +34,10 @@
 //! (migrations applied on start): the ledger survives a restart, several hosts on one
 //! database approve a request once, and a request the database could not record is declined
 //! with the profile's retryable code (`96` on cup-pos, `91` otherwise).
+//!
+//! With `--tls-cert` and `--tls-key` (feature `tls`) terminals connect over TLS; with
+//! `--tls-client-ca` too, only terminals presenting a certificate signed by that CA (mutual
+//! TLS). A failed handshake is printed like any link error, with the peer's address.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,6 +52,11 @@ use iso8583_wire::framing::{FrameConfig, LengthHeader, PosHeader};
 use iso8583_wire::link::driver::utc_now;
 use iso8583_wire::link::{Connection, Handler, LinkConfig, LinkError, Reply, Server, ServerConfig};
 use iso8583_wire::{Message, MessageBuilder, MessageView, Mti, Spec};
+
+#[cfg(feature = "tls")]
+mod common {
+    pub mod tls;
+}
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -80,6 +90,13 @@ struct Args {
     /// Keep the ledger in this PostgreSQL database (feature `postgres`); in memory without it.
     #[arg(long, value_name = "URL")]
     db: Option<String>,
+    #[cfg(feature = "tls")]
+    #[command(flatten)]
+    tls: common::tls::ServerTlsArgs,
+    /// Require client certificates signed by these CAs, PEM (feature `tls`; mutual TLS).
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_client_ca: Option<std::path::PathBuf>,
 }
 
 /// The host: the ledger and what the answers need (cheap to clone).
@@ -144,9 +161,23 @@ async fn run(args: Args) -> Result<(), AnyError> {
         },
     };
     let link = LinkConfig::new(spec.clone(), FrameConfig::new(args.framing));
+    #[allow(unused_mut)]
+    let mut server_config = ServerConfig::new(link);
+    #[cfg(feature = "tls")]
+    if let Some(tls) = args.tls.server_tls(args.tls_client_ca.as_deref())? {
+        server_config = server_config.with_tls(tls);
+    }
+    #[cfg(feature = "tls")]
+    let tls_note = match (&args.tls.tls_cert, &args.tls_client_ca) {
+        (Some(_), Some(_)) => Some("TLS, client certificates required"),
+        (Some(_), None) => Some("TLS"),
+        _ => None,
+    };
+    #[cfg(not(feature = "tls"))]
+    let tls_note: Option<&str> = None;
     let server = Server::bind(
         ("127.0.0.1", args.port),
-        ServerConfig::new(link),
+        server_config,
         Arc::new(host) as Arc<dyn Handler>,
     )
     .await?;
@@ -157,6 +188,9 @@ async fn run(args: Args) -> Result<(), AnyError> {
         args.framing,
         args.limit
     );
+    if let Some(note) = tls_note {
+        println!("{note}");
+    }
     tokio::signal::ctrl_c().await?;
     server.shutdown(Duration::from_secs(5)).await;
     Ok(())

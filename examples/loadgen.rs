@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example loadgen --features tokio -- [--requests N] [--inflight K]
 //!     [--connect ADDR[,ADDR...]] [--raw] [--faults] [--timeout-ms MS] [--threads T]
-//!     [--duplicates PCT]
+//!     [--duplicates PCT] [--tls | --tls-cert PEM --tls-key PEM] [--tls-ca PEM] [--tls-name NAME]
+//!     [--tls-client-cert PEM --tls-client-key PEM]
 //! ```
 //!
 //! By default a [`Server`] approving every purchase and a [`Client`] run in this process on
@@ -22,6 +23,13 @@
 //! load balancer); the last line then ends with `, approved twice Z`, Z the requests both hosts
 //! approved with different RRNs. Hosts sharing one ledger (`host --db` on one database) give
 //! 0; hosts with a ledger each approve every duplicate twice.
+//!
+//! Over TLS (feature `tls`): `--tls` gives the in-process server a certificate made at start
+//! (in memory) that the client trusts; `--tls-cert`/`--tls-key` give it one from PEM files,
+//! and `--tls-ca` is the CA the client trusts (with `--connect`, for hosts such as
+//! `examples/host.rs --tls-cert ... --tls-key ...`), checked against `--tls-name`
+//! (`localhost` by default); `--tls-client-cert`/`--tls-client-key` present a client
+//! certificate (mutual TLS, `host --tls-client-ca`). The last line is the same.
 
 use std::collections::VecDeque;
 use std::process::ExitCode;
@@ -42,6 +50,11 @@ use iso8583_wire::message::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
+
+#[cfg(feature = "tls")]
+mod common {
+    pub mod tls;
+}
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -74,6 +87,30 @@ struct Args {
     /// Also send PCT% of the requests, at the same time, to the next --connect address.
     #[arg(long, value_name = "PCT", default_value_t = 0)]
     duplicates: u8,
+    /// TLS with a certificate made at start for the in-process server (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[arg(long)]
+    tls: bool,
+    #[cfg(feature = "tls")]
+    #[command(flatten)]
+    server_tls: common::tls::ServerTlsArgs,
+    /// CA certificates the client trusts, PEM (feature `tls`): the client connects over TLS.
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "PEM")]
+    tls_ca: Option<std::path::PathBuf>,
+    /// The client's certificate chain for mutual TLS, PEM (feature `tls`; with --tls-ca and
+    /// --tls-client-key).
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "PEM", requires_all = ["tls_ca", "tls_client_key"])]
+    tls_client_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-client-cert, PEM (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "PEM", requires = "tls_client_cert")]
+    tls_client_key: Option<std::path::PathBuf>,
+    /// The name the server's certificate must carry (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[arg(long, value_name = "NAME", default_value = "localhost")]
+    tls_name: String,
 }
 
 /// Approves every request.
@@ -148,6 +185,18 @@ async fn run(args: &Args) -> Result<(LoadReport, Option<u64>), AnyError> {
             ..Backoff::default()
         }));
     config.wait_for_link = Duration::from_secs(2);
+    #[allow(unused_mut)]
+    let mut server_config = ServerConfig::new(link.clone());
+    #[cfg(feature = "tls")]
+    {
+        let (server_tls, client_tls) = tls::setup(args)?;
+        if let Some(t) = server_tls {
+            server_config = server_config.with_tls(t);
+        }
+        if let Some(t) = client_tls {
+            config = config.with_tls(t);
+        }
+    }
     let plan = LoadPlan {
         requests: args.requests,
         inflight: args.inflight,
@@ -161,9 +210,9 @@ async fn run(args: &Args) -> Result<(LoadReport, Option<u64>), AnyError> {
             Arc::new(Approve)
         };
         let (s, addr) = if args.threads == 0 {
-            host_thread(link, handler)?
+            host_thread(server_config, handler)?
         } else {
-            let s = Server::bind("127.0.0.1:0", ServerConfig::new(link), handler).await?;
+            let s = Server::bind("127.0.0.1:0", server_config, handler).await?;
             let addr = s.local_addr().to_string();
             (Some(s), addr)
         };
@@ -262,7 +311,7 @@ async fn duplicated(
 
 /// Runs the server on a single-threaded runtime of its own thread; returns its address.
 fn host_thread(
-    link: LinkConfig,
+    config: ServerConfig,
     handler: Arc<dyn Handler>,
 ) -> Result<(Option<Server>, String), AnyError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -279,7 +328,7 @@ fn host_thread(
         rt.block_on(async move {
             let served = TcpListener::from_std(listener)
                 .map_err(iso8583_wire::link::LinkError::from)
-                .and_then(|l| Server::serve(l, ServerConfig::new(link), handler));
+                .and_then(|l| Server::serve(l, config, handler));
             match served {
                 Ok(_server) => std::future::pending::<()>().await,
                 Err(e) => eprintln!("loadgen: host: {e}"),
@@ -377,4 +426,50 @@ async fn raw(args: &Args, purchases: &Purchases) -> Result<LoadReport, AnyError>
         latencies_us: lat,
         ..LoadReport::default()
     })
+}
+
+/// TLS from the command line (feature `tls`).
+#[cfg(feature = "tls")]
+mod tls {
+    use iso8583_wire::link::{ClientTls, ServerTls, TlsIdentity};
+    use zeroize::Zeroizing;
+
+    use super::{AnyError, Args};
+
+    /// The in-process server's TLS and the client's, as the options ask.
+    pub fn setup(args: &Args) -> Result<(Option<ServerTls>, Option<ClientTls>), AnyError> {
+        if args.tls {
+            // A CA and a server certificate for `--tls-name`, in memory only.
+            let ca_key = rcgen::KeyPair::generate()?;
+            let mut ca = rcgen::CertificateParams::new(Vec::<String>::new())?;
+            ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            let ca_cert = ca.self_signed(&ca_key)?;
+            let issuer = rcgen::Issuer::new(ca, ca_key);
+            let key = rcgen::KeyPair::generate()?;
+            let cert = rcgen::CertificateParams::new(vec![args.tls_name.clone()])?
+                .signed_by(&key, &issuer)?;
+            let key_pem = Zeroizing::new(key.serialize_pem());
+            let identity = TlsIdentity::from_pem(cert.pem().as_bytes(), key_pem.as_bytes())?;
+            let server = ServerTls::from_pem(&identity, None)?;
+            let client = ClientTls::from_pem(ca_cert.pem().as_bytes(), &args.tls_name, None)?;
+            return Ok((Some(server), Some(client)));
+        }
+        let server = args.server_tls.server_tls(None)?;
+        let client = match &args.tls_ca {
+            Some(ca) => {
+                let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+                let identity = match (&args.tls_client_cert, &args.tls_client_key) {
+                    (Some(cert), Some(key)) => Some(TlsIdentity::from_pem_files(cert, key)?),
+                    _ => None,
+                };
+                Some(ClientTls::from_pem(
+                    &pem,
+                    &args.tls_name,
+                    identity.as_ref(),
+                )?)
+            }
+            None => None,
+        };
+        Ok((server, client))
+    }
 }

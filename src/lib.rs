@@ -47,6 +47,9 @@
 //!   check values (`security`), and `flows::FlowMac`.
 //! - `postgres`: the host ledger's PostgreSQL store (`flows::host::store::PgStore`, on
 //!   tokio-postgres and deadpool-postgres), with its SQL migrations.
+//! - `tls`: the `link` over TLS (`link::ClientTls`, `link::ServerTls`, `link::TlsIdentity`,
+//!   mutual TLS included, a handshake timeout on the server), on tokio-rustls with the `ring`
+//!   provider.
 //! - `cli`: the `iso8583` command-line tool as an installable binary
 //!   (`cargo install iso8583-wire --features cli`).
 //!

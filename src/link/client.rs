@@ -48,7 +48,8 @@ struct Inner {
 
 /// A client link to one host (cheap to clone).
 ///
-/// - [`connect`](Self::connect) connects within the connect timeout and runs the handler's
+/// - [`connect`](Self::connect) connects within the connect timeout (the TLS handshake
+///   included, with `ClientConfig::with_tls`, feature `tls`) and runs the handler's
 ///   [`sign_on`](Handler::sign_on) before any request goes out;
 /// - [`send`](Self::send) waits for a slot when `max_in_flight` requests are pending (or
 ///   fails fast, as configured), then for the response with the request timeout;
@@ -235,27 +236,53 @@ impl Client {
     async fn connect_once(&self) -> Result<Connection, LinkError> {
         let inner = &*self.inner;
         let timeout = inner.config.connect_timeout;
-        let stream = match tokio::time::timeout(timeout, TcpStream::connect(&inner.addr)).await {
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let stream = match tokio::time::timeout_at(deadline, TcpStream::connect(&inner.addr)).await
+        {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => return Err(e.into()),
             Err(_) => {
                 return Err(LinkError::ConnectTimeout {
                     addr: inner.addr.clone(),
-                    millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                    millis,
                 });
             }
         };
         let _ = stream.set_nodelay(true);
         let peer = stream.peer_addr().ok();
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &inner.config.tls {
+            // The handshake shares the connect timeout; a reconnection comes here again.
+            let stream = tokio::time::timeout_at(deadline, tls.connect(stream, &inner.addr))
+                .await
+                .map_err(|_| LinkError::HandshakeTimeout {
+                    peer: inner.addr.clone(),
+                    millis,
+                })
+                .and_then(|r| r)
+                .inspect_err(|_| inner.metrics.handshake_failed())?;
+            let (r, w) = tokio::io::split(stream);
+            return Ok(self.spawn_connection(r, w, peer));
+        }
         let (r, w) = stream.into_split();
-        Ok(Connection::spawn(
+        Ok(self.spawn_connection(r, w, peer))
+    }
+
+    fn spawn_connection<R, W>(&self, r: R, w: W, peer: Option<std::net::SocketAddr>) -> Connection
+    where
+        R: tokio::io::AsyncRead + Unpin + Send + 'static,
+        W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let inner = &*self.inner;
+        Connection::spawn(
             r,
             w,
             peer,
             Arc::clone(&inner.link),
             Arc::clone(&inner.handler),
             Arc::clone(&inner.metrics),
-        ))
+        )
     }
 
     async fn sign_on(&self, conn: &Connection) -> Result<(), LinkError> {

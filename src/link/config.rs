@@ -223,6 +223,11 @@ pub struct ClientConfig {
     /// How long `send` waits for a link that is (re)connecting or signing on before failing
     /// with [`LinkError::Down`](crate::link::LinkError::Down).
     pub wait_for_link: Duration,
+    /// TLS on every connection (`None`: plain TCP); the handshake counts in
+    /// `connect_timeout`.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub tls: Option<crate::link::ClientTls>,
 }
 
 impl ClientConfig {
@@ -238,6 +243,8 @@ impl ClientConfig {
             idle_echo: None,
             echo_timeout: Duration::from_secs(10),
             wait_for_link: Duration::from_secs(5),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -266,6 +273,14 @@ impl ClientConfig {
         self.connect_timeout = timeout;
         self
     }
+
+    /// Over TLS: every (re)connection runs a handshake with `tls` before signing on.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_tls(mut self, tls: crate::link::ClientTls) -> ClientConfig {
+        self.tls = Some(tls);
+        self
+    }
 }
 
 /// Settings of a [`Server`](crate::link::Server).
@@ -274,8 +289,13 @@ impl ClientConfig {
 pub struct ServerConfig {
     /// What every accepted connection uses.
     pub link: LinkConfig,
-    /// Connections served at most at once; one more is accepted and closed at once.
+    /// Connections served at most at once; one more is accepted and closed at once. Under
+    /// TLS a peer takes its slot when accepted, before its handshake.
     pub max_connections: usize,
+    /// TLS on every accepted connection (`None`: plain TCP).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub tls: Option<crate::link::ServerTls>,
 }
 
 impl ServerConfig {
@@ -284,12 +304,23 @@ impl ServerConfig {
         ServerConfig {
             link,
             max_connections: 1024,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
     /// With the connection cap.
     pub fn with_max_connections(mut self, max: usize) -> ServerConfig {
         self.max_connections = max;
+        self
+    }
+
+    /// Over TLS: every accepted peer's handshake runs with `tls` (within its handshake
+    /// timeout) before the connection is served.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_tls(mut self, tls: crate::link::ServerTls) -> ServerConfig {
+        self.tls = Some(tls);
         self
     }
 }

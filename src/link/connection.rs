@@ -289,8 +289,13 @@ impl Connection {
         loop {
             match inner.outbox.take(&mut spare) {
                 Take::Data => {
+                    // The flush matters under TLS, whose stream may keep records queued
+                    // after `write_all` when the socket is full; on TCP it is a no-op.
                     let result = tokio::select! {
-                        r = w.write_all(&spare) => r,
+                        r = async {
+                            w.write_all(&spare).await?;
+                            w.flush().await
+                        } => r,
                         _ = inner.token.cancelled() => break,
                     };
                     spare.clear();

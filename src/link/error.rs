@@ -80,6 +80,28 @@ pub enum LinkError {
     /// A message could not be encoded or framed for sending.
     #[error("cannot send: {0}")]
     Encode(String),
+    /// TLS (feature `tls`) could not be set up from the material given: PEM without a
+    /// certificate, a private key that does not parse (never quoted), an invalid server name.
+    #[error("TLS configuration: {0}")]
+    TlsConfig(String),
+    /// The TLS handshake (feature `tls`) with `peer` failed: a certificate not trusted or not
+    /// valid for the server name, a client certificate missing or refused, a peer that does
+    /// not speak TLS.
+    #[error("TLS handshake with {peer} failed: {reason}")]
+    Handshake {
+        /// The peer's address (`host:port` as dialled, or the accepted peer's address).
+        peer: String,
+        /// What rustls reported.
+        reason: String,
+    },
+    /// The peer did not finish the TLS handshake (feature `tls`) in time.
+    #[error("TLS handshake with {peer} did not finish within {millis} ms")]
+    HandshakeTimeout {
+        /// The peer's address.
+        peer: String,
+        /// The timeout.
+        millis: u64,
+    },
 }
 
 impl From<std::io::Error> for LinkError {

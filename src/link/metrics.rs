@@ -27,6 +27,7 @@ pub struct Metrics {
     rejects: AtomicU64,
     undecodable: AtomicU64,
     refused: AtomicU64,
+    handshake_failures: AtomicU64,
     latency: [AtomicU64; LATENCY_BUCKETS],
 }
 
@@ -55,6 +56,9 @@ pub struct MetricsSnapshot {
     pub undecodable: u64,
     /// Connections a server closed at once because it was at its cap.
     pub refused: u64,
+    /// TLS handshakes (feature `tls`) that failed or timed out: a server's accepted peers, a
+    /// client's connection attempts.
+    pub handshake_failures: u64,
     /// Latency histogram: `latency[i]` counts responses that took under `2^i` microseconds
     /// (and at least `2^(i-1)`); the last bucket takes everything longer.
     pub latency: Vec<u64>,
@@ -109,6 +113,7 @@ impl Default for Metrics {
             rejects: AtomicU64::new(0),
             undecodable: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            handshake_failures: AtomicU64::new(0),
             latency: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -168,6 +173,10 @@ impl Metrics {
     pub fn refused(&self) {
         self.refused.fetch_add(1, Relaxed);
     }
+    /// Records one failed or timed-out TLS handshake.
+    pub fn handshake_failed(&self) {
+        self.handshake_failures.fetch_add(1, Relaxed);
+    }
     /// Records one `latency` event.
     pub fn latency(&self, d: Duration) {
         let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
@@ -206,6 +215,7 @@ impl Metrics {
             rejects: self.rejects.load(Relaxed),
             undecodable: self.undecodable.load(Relaxed),
             refused: self.refused.load(Relaxed),
+            handshake_failures: self.handshake_failures.load(Relaxed),
             latency: self.latency.iter().map(|c| c.load(Relaxed)).collect(),
         }
     }

@@ -1,5 +1,5 @@
 //! The link layer (feature `tokio`): clients, servers and pools that carry ISO 8583 messages
-//! over TCP.
+//! over TCP (or TLS, with the `tls` feature).
 //!
 //! - [`Client`]: connects with a timeout, signs on through the [`Handler`], sends requests and
 //!   matches their responses by key, keeps alive with echoes, reconnects with backoff and
@@ -17,8 +17,12 @@
 //!   default, per-class overrides, optional header/TPDU), read through typed getters so BCD and
 //!   ASCII hosts give the same keys.
 //! - [`Metrics`] and [`MetricsSnapshot`]: counters by MTI and response code, in-flight,
-//!   reconnects, timeouts, late replies and a latency histogram, as a plain copy.
+//!   reconnects, timeouts, late replies, failed TLS handshakes and a latency histogram, as a
+//!   plain copy.
 //! - [`LinkError`]: every link failure, with where it happened.
+//! - With the `tls` feature, `ClientTls`, `ServerTls` and `TlsIdentity` (module `tls`): the
+//!   same client, server and pool over TLS (tokio-rustls on the `ring` provider), mutual TLS
+//!   included, with a handshake timeout on the server.
 //!
 //! What does not answer a waiting caller is never dropped silently: late responses (after
 //! their request timed out), duplicates and unmatched messages go to [`Handler::stray`];
@@ -42,6 +46,9 @@ mod outbox;
 mod pending;
 mod pool;
 mod server;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 
 pub use client::{Client, LinkState};
 pub use codec::{Inbound, MessageCodec};
@@ -58,3 +65,11 @@ pub use metrics::{LATENCY_BUCKETS, Metrics, MetricsSnapshot};
 pub use pending::MatchBench;
 pub use pool::Pool;
 pub use server::Server;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls::{ClientTls, ServerTls, TlsIdentity};
+/// The `rustls` crate the link's TLS is built on (feature `tls`), for configs of your own
+/// ([`ClientTls::new`], [`ServerTls::new`]).
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tokio_rustls::rustls;

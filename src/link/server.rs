@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -25,6 +26,8 @@ struct Inner {
     conns: Mutex<HashMap<u64, Connection>>,
     next_id: AtomicU64,
     slots: Arc<Semaphore>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::link::ServerTls>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -77,6 +80,8 @@ impl Server {
                 conns: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(0),
                 slots: Arc::new(Semaphore::new(config.max_connections)),
+                #[cfg(feature = "tls")]
+                tls: config.tls,
                 stop: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
@@ -151,32 +156,80 @@ impl Server {
                 continue;
             };
             let _ = stream.set_nodelay(true);
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &inner.tls {
+                // The handshake runs on a task of its own (a silent peer holds up no one),
+                // holding its slot, within the handshake timeout.
+                let s = self.clone();
+                let tls = tls.clone();
+                inner.tasks.spawn(async move {
+                    let stop = s.inner.stop.clone();
+                    let handshake = tokio::select! {
+                        h = tls.accept(stream, peer) => h,
+                        _ = stop.cancelled() => return,
+                    };
+                    match handshake {
+                        Ok(stream) => {
+                            let (r, w) = tokio::io::split(stream);
+                            s.open(r, w, peer, slot).await;
+                        }
+                        Err(e) => {
+                            s.inner.metrics.handshake_failed();
+                            s.inner.handler.error(&e, None);
+                        }
+                    }
+                });
+                continue;
+            }
             let (r, w) = stream.into_split();
-            let conn = Connection::spawn(
-                r,
-                w,
-                Some(peer),
-                Arc::clone(&inner.link),
-                Arc::clone(&inner.handler),
-                Arc::clone(&inner.metrics),
-            );
-            let id = inner.next_id.fetch_add(1, Relaxed);
-            inner
+            let serve = self.open(r, w, peer, slot);
+            inner.tasks.spawn(serve);
+        }
+    }
+
+    /// Starts serving one accepted connection (registered, announced to the handler); the
+    /// future returned holds its slot until it closes.
+    fn open<R, W>(
+        &self,
+        r: R,
+        w: W,
+        peer: SocketAddr,
+        slot: OwnedSemaphorePermit,
+    ) -> impl Future<Output = ()> + Send + 'static
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let inner = &*self.inner;
+        let conn = Connection::spawn(
+            r,
+            w,
+            Some(peer),
+            Arc::clone(&inner.link),
+            Arc::clone(&inner.handler),
+            Arc::clone(&inner.metrics),
+        );
+        let id = inner.next_id.fetch_add(1, Relaxed);
+        inner
+            .conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, conn.clone());
+        // A connection whose handshake ended after shutdown began closes at once.
+        if inner.stop.is_cancelled() {
+            conn.close();
+        } else {
+            inner.handler.connected(&conn);
+        }
+        let s = self.clone();
+        async move {
+            conn.closed().await;
+            s.inner
                 .conns
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(id, conn.clone());
-            inner.handler.connected(&conn);
-            let s = self.clone();
-            inner.tasks.spawn(async move {
-                conn.closed().await;
-                s.inner
-                    .conns
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&id);
-                drop(slot);
-            });
+                .remove(&id);
+            drop(slot);
         }
     }
 }
