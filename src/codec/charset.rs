@@ -145,6 +145,10 @@ pub(crate) enum Check {
     Bcd,
     /// Packed BCD whose pad nibble may be 0 or F besides the spec's (`bcd_pad_either`).
     BcdEitherPad,
+    /// ASCII class `x+n` whose sign set is not `C`/`D` (the spec's `signs`).
+    XnSigns,
+    /// EBCDIC class `x+n` whose sign set is not `C`/`D`.
+    XnSignsEbcdic,
 }
 
 impl Check {
@@ -408,6 +412,30 @@ pub(crate) fn first_bad_ascii_slow(class: Class, data: &[u8]) -> Option<usize> {
     rest.iter()
         .position(|&c| CLASS_BITS[usize::from(c)] & mask == 0)
         .map(|i| i + skip)
+}
+
+/// Index of the first byte of `data` (ASCII, or EBCDIC when `ebcdic`) that breaks an `x+n`
+/// value whose sign is one of `signs`: the sign, or a digit after it.
+pub(crate) fn first_bad_signed(
+    signs: crate::spec::Signs,
+    data: &[u8],
+    ebcdic: bool,
+) -> Option<usize> {
+    let text = |c: u8| {
+        if ebcdic {
+            EBCDIC_TO_LATIN1[usize::from(c)]
+        } else {
+            c
+        }
+    };
+    let (&sign, digits) = data.split_first()?;
+    if !signs.contains(text(sign)) {
+        return Some(0);
+    }
+    digits
+        .iter()
+        .position(|&c| !text(c).is_ascii_digit())
+        .map(|i| i + 1)
 }
 
 /// `EBCDIC_CLASS_BITS[byte]`: the class bits of the character EBCDIC `byte` stands for

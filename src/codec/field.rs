@@ -13,8 +13,8 @@ use crate::spec::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 use super::bcd::{self, BcdFault};
 use super::charset::{
     Check, EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, first_bad_ascii, first_bad_ascii_slow,
-    first_bad_ebcdic, hex_value, pack_hex, span_alpha, span_alphanum, span_digits,
-    span_ebcdic_digits, span_printable, span_track,
+    first_bad_ebcdic, first_bad_signed, hex_value, pack_hex, span_alpha, span_alphanum,
+    span_digits, span_ebcdic_digits, span_printable, span_track,
 };
 use super::prefix;
 
@@ -138,6 +138,7 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
             digits
         }
         Check::BcdEitherPad => bcd_either_pad(fs, data, start, packed_digits.then_some(len))?,
+        Check::XnSigns | Check::XnSignsEbcdic => signed(fs, data, start)?,
     };
     Ok((
         Span {
@@ -173,6 +174,16 @@ fn bcd_either_pad(
         BcdFault::Pad(i) => Fault::new(start + i, DecodeErrorKind::BadPadNibble),
     })?;
     Ok(digits)
+}
+
+/// The class check of an `x+n` field with its own sign set (the spec's `signs`): kept out of
+/// line, like [`bcd_either_pad`], so the code for every other field stays as it was.
+#[inline(never)]
+fn signed(fs: &FieldHot, data: &[u8], start: usize) -> Result<usize, Fault> {
+    match first_bad_signed(fs.signs, data, fs.check == Check::XnSignsEbcdic) {
+        Some(i) => Err(bad_char(start + i, fs.class)),
+        None => Ok(data.len()),
+    }
 }
 
 /// Value units and data bytes of a field already decoded (so known to be well formed) whose
@@ -302,6 +313,9 @@ pub(crate) fn prepare(fs: &FieldSpec, value: &[u8], form: Form) -> Result<Prepar
             Encoding::Bcd => value.iter().position(|&c| {
                 !(c.is_ascii_digit() || (fs.class == Class::Z && matches!(c, b'=' | b'D')))
             }),
+            _ if fs.class == Class::XN && !fs.signs.is_default() => {
+                first_bad_signed(fs.signs, value, false)
+            }
             _ => first_bad_ascii(fs.class, value),
         };
         if bad.is_some() {

@@ -491,7 +491,8 @@ impl<'a> SubfieldIter<'a> {
                 if class != Class::B {
                     let bad = if class == Class::XN {
                         let mut it = parent.chars().skip(start).take(len);
-                        let first_ok = it.next().is_none_or(|c| c == b'C' || c == b'D');
+                        let signs = part.signs();
+                        let first_ok = it.next().is_none_or(|c| signs.contains(c));
                         if first_ok {
                             it.position(|c| !c.is_ascii_digit()).map(|i| i + 1)
                         } else {

@@ -27,7 +27,8 @@ pub enum Class {
     B,
     /// `z`: track 2/3 data (digits and the `=`/`D` separator).
     Z,
-    /// `x+n`: a `C` (credit) or `D` (debit) sign followed by digits.
+    /// `x+n`: a `C` (credit) or `D` (debit) sign followed by digits (a field's `signs`
+    /// setting may give other sign characters, see [`Signs`](super::Signs)).
     XN,
 }
 
@@ -207,6 +208,8 @@ pub struct FieldSpec {
     pub(crate) subfields: Option<Box<super::subfields::Subfields>>,
     /// Whether decoding accepts a pad nibble of 0 or F besides `bcd_pad`'s.
     pub(crate) bcd_pad_either: bool,
+    /// Sign characters of an `x+n` field (`C`/`D` unless the spec's `signs` says otherwise).
+    pub(crate) signs: super::Signs,
 }
 
 impl FieldSpec {
@@ -246,6 +249,11 @@ impl FieldSpec {
     /// (the spec's `bcd_pad_either = true`); encoding always writes `bcd_pad`'s.
     pub fn accepts_either_pad(&self) -> bool {
         self.bcd_pad_either
+    }
+    /// The sign characters an `x+n` field accepts ahead of its digits: `C` and `D` unless the
+    /// spec's `signs` setting gives others (meaningless for other classes).
+    pub fn signs(&self) -> super::Signs {
+        self.signs
     }
     /// Encoder padding for short fixed values, if any.
     pub fn padding(&self) -> Option<Padding> {

@@ -2,7 +2,11 @@
 //!
 //! [`FieldSpec`] carries names, masks, padding and subfield layouts that decoding never reads;
 //! the decode loop walks this table instead, so one field costs one small load.
+//!
+//! An entry is 20 bytes: two `u32`s, nine one-byte settings and the three-byte sign set of an
+//! `x+n` field, which sits in what would otherwise be alignment padding (a test holds it there).
 
+use super::Signs;
 use super::field::{BcdPad, Class, Encoding, FieldSpec, Length, Side};
 use crate::codec::charset::Check;
 
@@ -29,6 +33,8 @@ pub(crate) struct FieldHot {
     pub(crate) bcd_pad: BcdPad,
     /// How the data is checked (encoding and class together).
     pub(crate) check: Check,
+    /// Sign characters of an `x+n` field; read only by the `XnSigns` checks.
+    pub(crate) signs: Signs,
 }
 
 impl FieldHot {
@@ -47,6 +53,7 @@ impl FieldHot {
             nibble: 0,
         },
         check: Check::Nothing,
+        signs: Signs::CD,
     };
 
     /// The entry for `fs`.
@@ -73,9 +80,15 @@ impl FieldHot {
             bcd_pad: fs.bcd_pad,
             check: if fs.bcd_pad_either && fs.encoding == Encoding::Bcd {
                 Check::BcdEitherPad
+            } else if fs.class == Class::XN && !fs.signs.is_default() {
+                match fs.encoding {
+                    Encoding::Ebcdic => Check::XnSignsEbcdic,
+                    _ => Check::XnSigns,
+                }
             } else {
                 Check::of(fs.encoding, fs.class)
             },
+            signs: fs.signs,
         }
     }
 
@@ -101,6 +114,11 @@ pub(crate) fn table(fields: &[Option<FieldSpec>]) -> [FieldHot; super::SLOTS] {
 mod tests {
     use super::*;
     use crate::Spec;
+
+    #[test]
+    fn an_entry_stays_twenty_bytes() {
+        assert_eq!(core::mem::size_of::<FieldHot>(), 20);
+    }
 
     #[test]
     fn table_mirrors_the_field_specs() {

@@ -107,6 +107,8 @@ pub(super) struct RawField {
     /// Decoding accepts a pad nibble of 0 or F besides `bcd_pad`'s.
     #[serde(default)]
     pub(super) bcd_pad_either: bool,
+    /// Sign characters of an `x+n` field (default `CD`).
+    pub(super) signs: Option<String>,
     pub(super) padding: Option<String>,
     pub(super) mask: Option<String>,
     /// Subfield layout: positional, bitmapped, tagged or tlv.
@@ -478,6 +480,14 @@ pub(super) fn field(
             "only packed (bcd) fields have a pad nibble",
         ));
     }
+    let signs = match &rf.signs {
+        None => super::Signs::CD,
+        Some(_) if class != Class::XN => {
+            return Err(ctx.err(f, "signs", "only x+n fields have a sign character"));
+        }
+        // Class x+n is always ascii or ebcdic (checked above with its encoding).
+        Some(s) => super::Signs::parse(s).map_err(|why| ctx.err(f, "signs", why))?,
+    };
     // A default pad character outside the class is simply not used; an explicit one is an error.
     let padding = match &rf.padding {
         Some(s) => ctx.padding(f, "padding", s)?,
@@ -559,6 +569,7 @@ pub(super) fn field(
     Ok(FieldSpec {
         packed_digits: encoding == Encoding::Bcd && unit == LengthUnit::Digits,
         bcd_pad_either: rf.bcd_pad_either,
+        signs,
         subfields,
         number: n,
         name: rf.name.clone(),

@@ -18,6 +18,7 @@ pub mod import;
 mod load;
 mod mac;
 mod sensitivity;
+mod signs;
 mod subfields;
 mod subfields_load;
 
@@ -29,6 +30,7 @@ pub(crate) use builtin::source as builtin_source;
 pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
 pub use mac::{MacAlgorithm, MacPadding, MacScope, MacSpec};
 pub use sensitivity::{DEFAULT_FIELD_MASKS, default_field_mask, default_subfield_mask};
+pub use signs::Signs;
 pub use subfields::{Part, PartLength, Subfields};
 
 use crate::error::SpecError;

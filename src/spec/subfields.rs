@@ -75,6 +75,8 @@ pub struct Part {
     pub(crate) length: PartLength,
     pub(crate) optional: bool,
     pub(crate) mask: Mask,
+    /// Sign characters of an `x+n` part (`C`/`D` unless its `signs` setting says otherwise).
+    pub(crate) signs: super::Signs,
 }
 
 impl Part {
@@ -89,6 +91,11 @@ impl Part {
     /// Character class.
     pub fn class(&self) -> Class {
         self.class
+    }
+    /// The sign characters an `x+n` part accepts (`C` and `D` unless the spec's `signs`
+    /// setting gives others).
+    pub fn signs(&self) -> super::Signs {
+        self.signs
     }
     /// Length rule.
     pub fn length(&self) -> PartLength {

@@ -140,7 +140,21 @@ pub(super) fn layout(
                     .unwrap_or_else(|| {
                         super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
                     });
+                let signs = match p.signs.as_deref() {
+                    None => super::Signs::CD,
+                    Some(_) if pclass != Class::XN => {
+                        return Err(ctx.err(
+                            f,
+                            &at("signs"),
+                            "only x+n parts have a sign character",
+                        ));
+                    }
+                    Some(s) => {
+                        super::Signs::parse(s).map_err(|why| ctx.err(f, &at("signs"), why))?
+                    }
+                };
                 out.push(Part {
+                    signs,
                     number: (i + 1) as u16,
                     name: p.name.clone(),
                     class: pclass,
