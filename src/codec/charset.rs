@@ -133,7 +133,8 @@ pub(crate) enum Check {
     Alpha,
     /// ASCII class `z` (digits, `=`, `D`).
     Track,
-    /// Any other ASCII class, by table.
+    /// Any other ASCII class, by table; also the shapes checked only out of line (an `x+n`
+    /// field with its own sign set, in ASCII or EBCDIC).
     AsciiTable,
     /// EBCDIC class `n` (bytes `F0`..=`F9`).
     EbcdicDigits,
@@ -145,10 +146,6 @@ pub(crate) enum Check {
     Bcd,
     /// Packed BCD whose pad nibble may be 0 or F besides the spec's (`bcd_pad_either`).
     BcdEitherPad,
-    /// ASCII class `x+n` whose sign set is not `C`/`D` (the spec's `signs`).
-    XnSigns,
-    /// EBCDIC class `x+n` whose sign set is not `C`/`D`.
-    XnSignsEbcdic,
 }
 
 impl Check {

@@ -138,7 +138,6 @@ pub(crate) fn decode_fast(fs: &FieldHot, buf: &[u8], pos: usize) -> Result<(Span
             digits
         }
         Check::BcdEitherPad => bcd_either_pad(fs, data, start, packed_digits.then_some(len))?,
-        Check::XnSigns | Check::XnSignsEbcdic => signed(fs, data, start)?,
     };
     Ok((
         Span {
@@ -176,16 +175,6 @@ fn bcd_either_pad(
     Ok(digits)
 }
 
-/// The class check of an `x+n` field with its own sign set (the spec's `signs`): kept out of
-/// line, like [`bcd_either_pad`], so the code for every other field stays as it was.
-#[inline(never)]
-fn signed(fs: &FieldHot, data: &[u8], start: usize) -> Result<usize, Fault> {
-    match first_bad_signed(fs.signs, data, fs.check == Check::XnSignsEbcdic) {
-        Some(i) => Err(bad_char(start + i, fs.class)),
-        None => Ok(data.len()),
-    }
-}
-
 /// Value units and data bytes of a field already decoded (so known to be well formed) whose
 /// data starts at `start`: the fixed length, or the length prefix just before `start` read
 /// again. `None` only if `buf` is not the buffer the field was decoded from.
@@ -214,14 +203,22 @@ fn ascii(fast: Option<bool>, fs: &FieldHot, data: &[u8], start: usize) -> Result
     if fast == Some(true) {
         return Ok(data.len());
     }
-    ascii_slow(fs.class, data, start)
+    ascii_slow(fs, data, start)
 }
 
+/// The byte-by-byte check of ASCII `data`. An `x+n` field with its own sign set (the spec's
+/// `signs`), ASCII or EBCDIC, is checked against that set here, off the hot path: its table
+/// entry sends it here ([`FieldHot::of`]).
 #[cold]
 #[inline(never)]
-fn ascii_slow(class: crate::spec::Class, data: &[u8], start: usize) -> Result<usize, Fault> {
-    match first_bad_ascii_slow(class, data) {
-        Some(i) => Err(bad_char(start + i, class)),
+fn ascii_slow(fs: &FieldHot, data: &[u8], start: usize) -> Result<usize, Fault> {
+    let bad = if fs.class == Class::XN && !fs.signs.is_default() {
+        first_bad_signed(fs.signs, data, fs.encoding == Encoding::Ebcdic)
+    } else {
+        first_bad_ascii_slow(fs.class, data)
+    };
+    match bad {
+        Some(i) => Err(bad_char(start + i, fs.class)),
         None => Ok(data.len()),
     }
 }

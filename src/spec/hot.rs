@@ -33,7 +33,7 @@ pub(crate) struct FieldHot {
     pub(crate) bcd_pad: BcdPad,
     /// How the data is checked (encoding and class together).
     pub(crate) check: Check,
-    /// Sign characters of an `x+n` field; read only by the `XnSigns` checks.
+    /// Sign characters of an `x+n` field; read only by the out-of-line check.
     pub(crate) signs: Signs,
 }
 
@@ -81,10 +81,8 @@ impl FieldHot {
             check: if fs.bcd_pad_either && fs.encoding == Encoding::Bcd {
                 Check::BcdEitherPad
             } else if fs.class == Class::XN && !fs.signs.is_default() {
-                match fs.encoding {
-                    Encoding::Ebcdic => Check::XnSignsEbcdic,
-                    _ => Check::XnSigns,
-                }
+                // Checked out of line (`ascii_slow`), so no other field pays for the set.
+                Check::AsciiTable
             } else {
                 Check::of(fs.encoding, fs.class)
             },

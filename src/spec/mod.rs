@@ -5,6 +5,10 @@
 //! embedded in the crate and found by name with [`Spec::builtin`].
 //!
 //! A `Spec` is a cheap handle (an `Arc`): clone it freely, hand it to threads.
+//!
+//! Settings for dialects that bend the standard: `bcd_pad_either = true` on a packed field
+//! accepts a pad nibble of 0 or F on decode ([`FieldSpec::accepts_either_pad`]); `signs = "+-"`
+//! on an `x+n` field or part gives its own sign characters instead of `C`/`D` ([`Signs`]).
 
 #[allow(unused_imports)]
 use crate::prelude::*;

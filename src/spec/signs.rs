@@ -8,7 +8,27 @@
 
 use core::fmt;
 
-/// The sign characters of one `x+n` field (at most [`Signs::MAX`] of them).
+/// The sign characters of one `x+n` field or positional part (at most [`Signs::MAX`] of them).
+///
+/// `C` and `D` unless the spec says otherwise with `signs`, e.g.
+/// `28 = { name = "Fee", class = "x+n", length = 9, signs = "+-" }`. Decoding refuses a sign
+/// outside the set with [`BadCharacter`](crate::DecodeErrorKind::BadCharacter) at the sign's
+/// offset (lenient decoding reports it as a warning); encoding refuses such a value. In an
+/// EBCDIC field the signs are the EBCDIC forms of the characters given.
+///
+/// ```
+/// use iso8583_wire::{MessageView, Spec};
+/// let spec = Spec::from_toml_str(
+///     "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'hex'\n[fields]\n\
+///      28 = { name = 'Fee', class = 'x+n', length = 9, signs = '+-' }\n",
+///     "x.toml",
+/// )?;
+/// assert_eq!(spec.field(28).unwrap().signs().as_bytes(), b"+-");
+/// let msg = b"02000000001000000000-00000150";
+/// let view = MessageView::decode(&spec, msg)?;
+/// assert_eq!(view.field(28).unwrap().clear_string(), "-00000150");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// Three bytes so that the set fits the spare bytes of the decoder's field table entry.
 #[derive(Clone, Copy, PartialEq, Eq)]
