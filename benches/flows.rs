@@ -13,7 +13,10 @@
 //!   `on_response_message` (reads DE 39/37/38, keeps the response without card data), on a
 //!   fresh signed-on journal each time;
 //! - `original`: `Journal::original` of that purchase (unseals the PAN and re-encodes the
-//!   request with it), what a reversal, void or refund starts from.
+//!   request with it), what a reversal, void or refund starts from;
+//! - `advice retry+deliver`: store-and-forward bookkeeping of one queued reversal advice:
+//!   `next_advice`, `on_advice_sent`, `on_advice_response("91")` (retry), then the repeat
+//!   (0421) answered `00`, on a fresh copy of the journal each time.
 //!
 //! Run: `cargo bench --bench flows`.
 
@@ -179,6 +182,23 @@ fn bench_journal(c: &mut Criterion) {
         let mut recorded = base.clone();
         run(&mut recorded).expect("the purchase is journaled");
 
+        let mut queued = base.clone();
+        let t = queued
+            .begin(txn.clone(), |_| Ok::<_, std::io::Error>(request.clone()))
+            .expect("the purchase is journaled");
+        queued.on_timeout(t.stan).expect("timeout");
+        queued
+            .queue_reversal_advice(t.stan, 0)
+            .expect("reversal advice queued");
+        let saf = |j: &mut Journal| -> Result<(), Box<dyn std::error::Error>> {
+            for code in ["91", "00"] {
+                let job = j.next_advice().ok_or("queued")?;
+                j.on_advice_sent(job.stan)?;
+                j.on_advice_response(job.stan, code, 1)?;
+            }
+            Ok(())
+        };
+
         let mut g = c.benchmark_group(format!("journal/{name}"));
         g.measurement_time(Duration::from_secs(3))
             .warm_up_time(Duration::from_secs(1))
@@ -196,6 +216,13 @@ fn bench_journal(c: &mut Criterion) {
                     .original(stan)
                     .map(|o| o.request().len())
             })
+        });
+        g.bench_function("advice retry+deliver", |b| {
+            b.iter_batched(
+                || queued.clone(),
+                |mut j| saf(black_box(&mut j)),
+                BatchSize::SmallInput,
+            )
         });
         g.finish();
     }

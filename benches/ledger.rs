@@ -4,6 +4,9 @@
 //!
 //! ```text
 //! cargo bench --bench ledger
+//! # instructions per lookup, 1,000 vs 1,000,000 entries (100,000 lookups each):
+//! valgrind --tool=callgrind --toggle-collect='*lookup_pass*' \
+//!     target/release/deps/ledger-<hash> lookups 1000000 100000
 //! ```
 //!
 //! Plain timing (no criterion): one pass is long enough on its own. Memory is
@@ -92,7 +95,8 @@ fn steady() {
     );
 }
 
-fn lookups(entries: u32) {
+/// A ledger of `entries` approved purchases and their RRNs.
+fn ledger_of(entries: u32) -> (HostLedger, Vec<String>) {
     let mut h = HostLedger::new(HostConfig::cup());
     let mut rrns = Vec::with_capacity(entries as usize);
     for n in 0..entries {
@@ -105,22 +109,46 @@ fn lookups(entries: u32) {
             rrns.push(rrn);
         }
     }
-    const LOOKUPS: usize = 1_000_000;
-    let start = Instant::now();
+    (h, rrns)
+}
+
+/// `count` lookups striding over the whole ledger, so cache luck is the same
+/// at every size. Not inlined: callgrind counts exactly this function
+/// (`--toggle-collect=*lookup_pass*`).
+#[inline(never)]
+fn lookup_pass(h: &HostLedger, rrns: &[String], count: usize) -> usize {
     let mut found = 0;
-    for i in 0..LOOKUPS {
-        // A stride over the whole ledger, so cache luck is the same at both sizes.
+    for i in 0..count {
         let rrn = &rrns[(i * 7919) % rrns.len()];
         if black_box(h.key_by_rrn(rrn, "TERM0001", "MERCHANT0000001")).is_some() {
             found += 1;
         }
     }
+    found
+}
+
+fn lookups(entries: u32) {
+    let (h, rrns) = ledger_of(entries);
+    const LOOKUPS: usize = 1_000_000;
+    let start = Instant::now();
+    let found = lookup_pass(&h, &rrns, LOOKUPS);
     let ns = start.elapsed().as_nanos() as f64 / LOOKUPS as f64;
     println!("rrn lookup at {entries} entries: {ns:.0} ns per lookup ({found} found)");
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing else is read.
+    // `cargo bench` passes `--bench`. `lookups N COUNT` runs only COUNT
+    // lookups over N entries (the callgrind driver, see the README).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "lookups") {
+        let n = |k: usize| args.get(i + k).and_then(|a| a.parse::<usize>().ok());
+        let entries = n(1).map_or(1_000, |e| e as u32);
+        let count = n(2).unwrap_or(100_000);
+        let (h, rrns) = ledger_of(entries);
+        let found = lookup_pass(&h, &rrns, count);
+        println!("{count} lookups over {entries} entries, {found} found");
+        return;
+    }
     steady();
     lookups(1_000);
     lookups(1_000_000);

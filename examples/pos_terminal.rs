@@ -126,8 +126,8 @@ impl Store {
     fn last_stan(&self) -> Option<Stan> {
         self.journal().last_stan()
     }
-    fn peek_stan(&self) -> Result<Stan, JournalError> {
-        self.journal().peek_stan()
+    fn allocate_stan(&mut self) -> Result<Stan, JournalError> {
+        both!(self, j => j.allocate_stan())
     }
     fn batch(&self) -> u32 {
         self.journal().batch()
@@ -226,9 +226,8 @@ impl Session {
             match self.exchange(&wire, false)? {
                 Some(rsp) => {
                     let code = MessageView::decode(&self.ctx.spec, &rsp)?
-                        .str(39)
-                        .unwrap_or("??")
-                        .to_owned();
+                        .text(39)
+                        .map_or_else(|| "??".to_owned(), |c| c.into_owned());
                     self.journal.on_reversal_response(job.stan, &code)?;
                 }
                 None => {
@@ -466,7 +465,9 @@ fn run(
         totals.debit_count, totals.debit_amount, totals.credit_count, totals.credit_amount
     );
     let now = s.now();
-    let stan = s.journal.peek_stan()?;
+    // Not journaled as a transaction, but its STAN is taken from the journal
+    // so the next sign-on does not reuse it.
+    let stan = s.journal.allocate_stan()?;
     let batch = s.journal.batch();
     let wire = s
         .ctx
@@ -482,7 +483,7 @@ fn run(
             .as_deref()
             == Some("1")
     } else {
-        v.str(39) == Some("00")
+        v.text_eq(39, "00")
     };
     let closed = s.journal.close_batch(balanced)?;
     println!(

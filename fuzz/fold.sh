@@ -4,7 +4,7 @@
 # Folds the inputs a fuzz/run.sh campaign found (fuzz/target/new-corpus/<target>/) into the
 # committed corpus fuzz/corpus/<target>/ and minimizes it with `cargo fuzz cmin`. Hand-kept
 # files (regression-*, seed-*, builtin-*) are set aside during minimization and put back, so
-# they survive. For spec_toml, inputs over 3 kB are dropped first to keep the corpus small.
+# they survive. For spec_toml and spec_values, inputs over 3 kB are dropped first to keep the corpus small.
 # Default: every target in fuzz/targets.txt. Run `cargo test --test fuzz_corpus` afterwards.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,7 +25,7 @@ for t in "${targets[@]}"; do
   if [ -d "$new" ]; then
     cp -n "$new"/* "$corpus"/ 2>/dev/null || true
   fi
-  if [ "$t" = spec_toml ]; then
+  if [ "$t" = spec_toml ] || [ "$t" = spec_values ]; then
     find "$corpus" -maxdepth 1 -type f -size +3k -delete
   fi
   before=$(find "$corpus" -maxdepth 1 -type f | wc -l)

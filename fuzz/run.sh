@@ -32,7 +32,7 @@ fi
 dict_for() {
   case "$1" in
     decode_iso87_ascii | decode_iso87_ascii_bin | decode_iso93_ascii) echo "dict/iso8583-ascii.dict" ;;
-    spec_toml) echo "dict/spec-toml.dict" ;;
+    spec_toml | spec_values) echo "dict/spec-toml.dict" ;;
     *) ;;
   esac
 }

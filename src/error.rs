@@ -22,6 +22,9 @@ pub enum Location {
     Bitmap,
     /// A data element, by number (2..=192; 65 when it carries the tertiary bitmap).
     Field(u16),
+    /// Past the end of the message: bytes left over after its last field (the error's offset
+    /// is where they start). Names no field: the last field decoded whole.
+    End,
     /// A subfield of a bitmapped composite field.
     Subfield {
         /// The field.
@@ -47,6 +50,7 @@ impl fmt::Display for Location {
             Location::Header => f.write_str("header"),
             Location::Mti => f.write_str("MTI"),
             Location::Bitmap => f.write_str("bitmap"),
+            Location::End => f.write_str("end of message"),
             Location::Field(n) => write!(f, "field {n}"),
             Location::Subfield { field, sub } => write!(f, "field {field}.{sub}"),
         }
@@ -90,7 +94,9 @@ pub enum DecodeErrorKind {
     MissingSecondaryBitmap,
     /// A bitmap bit is set for a field the spec does not define.
     FieldNotInSpec,
-    /// The message decoded completely but bytes are left over.
+    /// The message (or a composite field's content) decoded completely but bytes are left
+    /// over. At message level the location is [`Location::End`] and the offset is the first
+    /// unexpected byte.
     TrailingBytes {
         /// How many bytes are left.
         count: usize,
@@ -128,7 +134,8 @@ impl fmt::Display for DecodeErrorKind {
             }
             DecodeErrorKind::FieldNotInSpec => f.write_str("present in bitmap but not in spec"),
             DecodeErrorKind::TrailingBytes { count } => {
-                write!(f, "{count} trailing bytes after the last field")
+                let s = if *count == 1 { "" } else { "s" };
+                write!(f, "{count} unexpected byte{s} left over")
             }
             DecodeErrorKind::BadSubfield => f.write_str("malformed subfield data"),
             DecodeErrorKind::BadTlv { tag: Some(t), kind } => write!(f, "tag {t}: {kind}"),
@@ -165,7 +172,8 @@ impl DecodeError {
         }
     }
 
-    /// The field number, or `None` when the header, MTI or bitmap is at fault.
+    /// The field number, or `None` when the header, MTI or bitmap is at fault, or bytes
+    /// follow the end of the message ([`Location::End`]).
     pub fn field(&self) -> Option<u16> {
         self.location.field()
     }
@@ -218,6 +226,14 @@ pub enum EncodeErrorKind {
     },
     /// A composite value does not fit its subfield layout.
     BadSubfield,
+    /// A number was set ([`MessageBuilder::set_u64`](crate::MessageBuilder::set_u64),
+    /// [`set_amount`](crate::MessageBuilder::set_amount)) into a field that does not hold one.
+    NotNumeric {
+        /// The field's class.
+        class: Class,
+    },
+    /// A negative amount was set into a field without a sign (class `n`).
+    NegativeAmount,
 }
 
 impl fmt::Display for EncodeErrorKind {
@@ -243,6 +259,15 @@ impl fmt::Display for EncodeErrorKind {
                 write!(f, "output needs {needed} bytes, slice has {available}")
             }
             EncodeErrorKind::BadSubfield => f.write_str("value does not fit the subfield layout"),
+            EncodeErrorKind::NotNumeric { class } => {
+                write!(
+                    f,
+                    "a number needs class n or x+n, the field is class {class}"
+                )
+            }
+            EncodeErrorKind::NegativeAmount => {
+                f.write_str("negative amount, but the field has no sign (class n)")
+            }
         }
     }
 }

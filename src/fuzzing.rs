@@ -13,6 +13,9 @@ use crate::framing::{Decoded, ErrorPolicy, FrameConfig, FrameDecoder, LengthHead
 use crate::spec::{BUILTIN_NAMES, Class, Encoding, FieldSpec, Length};
 use crate::{MessageBuilder, MessageView, Spec};
 
+mod spec_values;
+pub use spec_values::spec_values;
+
 /// Decodes `data` with the bundled spec `name`; a rejection must point inside `data`; an
 /// accepted message must not decode without its last byte, must re-encode to the same bytes
 /// (from the view and from its text values), every field must read the same by iteration and
@@ -53,6 +56,16 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
         assert_eq!(chars.len(), f.len(), "field {} length", f.number());
         let shown = f.text_into(&mut text).map(str::as_bytes);
         assert_eq!(shown, Some(&chars[..]), "field {} text", f.number());
+        // The encoding-independent reads agree with the characters.
+        let text = f.text();
+        assert!(
+            text.chars()
+                .map(u32::from)
+                .eq(chars.iter().map(|&c| u32::from(c))),
+            "field {} text()",
+            f.number()
+        );
+        assert!(f.text_eq(&text), "field {} text_eq", f.number());
         let _ = f.to_u64();
         let _ = f.to_string();
         if let Some(Ok(subs)) = view.subfields(f.number()) {
@@ -63,6 +76,7 @@ pub fn decode_round_trip(name: &str, data: &[u8]) {
     }
     let again = MessageBuilder::from_view(&view).encode_to_vec();
     assert_eq!(again.as_deref().ok(), Some(data), "re-encode differs");
+    json_round_trip(&view, data);
     let mut b = MessageBuilder::new(&spec);
     b.set_mti(view.mti());
     b.always_secondary_bitmap(view.bitmap().is_set(1));
@@ -140,14 +154,13 @@ pub fn structured_round_trip(data: &[u8]) {
         "0200", "0100", "0110", "0400", "0420", "0800", "0810", "1200",
     ][c.below(8)];
     let secondary = c.byte().is_multiple_of(8);
-    let header = vec![0u8; spec.header_len()];
+    let header: Vec<u8> = (0..spec.header_len()).map(|_| c.byte()).collect();
     encode_decode_values(&spec, &header, mti, secondary, &values);
 }
 
-/// A value of `fs`'s class and length, characters and length chosen by `c`: fixed fields get
-/// their full length, variable ones up to 64 characters (or, one time in four, up to 999).
-fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
-    let alphabet: &[u8] = match (fs.class(), fs.encoding()) {
+/// Characters a generated value of `class` takes in a field of `encoding`.
+fn alphabet(class: Class, encoding: Encoding) -> &'static [u8] {
+    match (class, encoding) {
         (Class::N | Class::XN, _) => b"0123456789",
         (Class::A, _) => b"ABCxyz",
         (Class::An, _) => b"AZaz09",
@@ -158,7 +171,13 @@ fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
         (Class::Ns, _) => b"09 !~",
         (Class::As, _) => b"Az !~",
         _ => b" !~Az09",
-    };
+    }
+}
+
+/// A value of `fs`'s class and length, characters and length chosen by `c`: fixed fields get
+/// their full length, variable ones up to 64 characters (or, one time in four, up to 999).
+fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
+    let alphabet = alphabet(fs.class(), fs.encoding());
     let len = match fs.length() {
         Length::Fixed(l) => l as usize,
         // Mostly short values; one in four may use the whole range (LLL lengths past 99).
@@ -245,6 +264,40 @@ fn encode_decode_values(
         Some(&wire[..]),
         "{name}: re-encode differs"
     );
+    json_round_trip(&view, &wire);
+}
+
+/// The unmasked JSON form of `view` (decoded from `wire`), parsed back by `serde_json` and
+/// built with [`json::builder_from_json`](crate::json::builder_from_json), encodes to `wire`.
+/// The expanded form (`expand`, for reading) must be JSON too; it is not lossless, since a
+/// composite may repeat a key (TLV tags) that a JSON object holds once.
+pub fn json_round_trip(view: &MessageView<'_>, wire: &[u8]) {
+    use crate::json::{self, JsonOptions};
+    let name = view.spec().name();
+    let mut text = String::new();
+    let expanded = JsonOptions {
+        unmask: true,
+        expand: true,
+    };
+    json::push_message(&mut text, view, expanded);
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
+        panic!("{name}: the expanded JSON form is not JSON ({e}): {text}"); // ok: fuzz harness
+    }
+    text.clear();
+    let flat = JsonOptions {
+        unmask: true,
+        expand: false,
+    };
+    json::push_message(&mut text, view, flat);
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => panic!("{name}: the JSON form is not JSON ({e}): {text}"), // ok: fuzz harness
+    };
+    let again = json::builder_from_json(view.spec(), &value).and_then(|b| Ok(b.encode_to_vec()?));
+    match again {
+        Ok(bytes) => assert_eq!(bytes, wire, "{name}: JSON round trip differs: {text}"),
+        Err(e) => panic!("{name}: the JSON form does not encode ({e}): {text}"), // ok: fuzz harness
+    }
 }
 
 /// Walks `data` as EMV BER-TLV; when it parses, re-encoding from the raw objects and padding
@@ -514,8 +567,11 @@ pub(crate) fn journal_setup() -> (Spec, std::sync::Arc<dyn crate::flows::journal
 }
 
 /// Runs a sequence of terminal-journal operations chosen by `data` (purchase, response,
-/// timeout, reversal outcome, void, refund, settle, reload from its file form) under either
-/// profile's policy; the journal's invariants must hold after every step.
+/// timeout, reversal outcome, void, refund, settle, reload from its file form, and
+/// store-and-forward: an advice queued, a due reversal moved to the queue as a reversal
+/// advice, an advice attempt answered with a done, retry or refusal code or not at all, an
+/// age sweep) under either profile's policy; the journal's invariants must hold after every
+/// step, and an advice's outcome must match where it ends up.
 pub fn journal_ops(data: &[u8]) {
     use crate::flows::journal::{Journal, JournalPolicy, NewTxn, Stan, TxnKind};
     let mut c = Choices(data);
@@ -549,7 +605,7 @@ pub fn journal_ops(data: &[u8]) {
         }
         let pick = |c: &mut Choices<'_>, stans: &[Stan]| stans.get(c.below(stans.len())).copied();
         let amount = (c.below(50) as u64 + 1) * 100;
-        match c.byte() % 9 {
+        match c.byte() % 12 {
             0 => {
                 let t = NewTxn::new(
                     TxnKind::Purchase,
@@ -604,6 +660,47 @@ pub fn journal_ops(data: &[u8]) {
                     stans.clear();
                 }
             }
+            9 => {
+                // A refund as a 0220 advice (CUP), refused under the generic policy.
+                if let Some(s) = pick(&mut c, &stans) {
+                    let t = NewTxn::new(
+                        TxnKind::Refund,
+                        amount,
+                        "TERM0001",
+                        "MERCHANT0000001",
+                        "0220",
+                    )
+                    .with_original(s);
+                    let probe = t.clone();
+                    let spec = spec.clone();
+                    let at = u64::from(c.byte());
+                    if let Ok(t) = j.queue_advice(t, at, move |ticket| {
+                        journal_request(&spec, &probe, ticket.stan)
+                    }) {
+                        stans.push(t.stan);
+                    }
+                } else if let Some(s) = j.due_reversal() {
+                    let _ = j.queue_reversal_advice(s, u64::from(c.byte()));
+                }
+            }
+            10 => {
+                if let Some(job) = j.next_advice() {
+                    let now = u64::from(c.byte()) * 10_000;
+                    let queued = j.queued_advices().len();
+                    if j.on_advice_sent(job.stan).is_ok() {
+                        let outcome = match c.byte() % 4 {
+                            0 => j.on_advice_response(job.stan, "00", now),
+                            1 => j.on_advice_response(job.stan, "91", now),
+                            2 => j.on_advice_response(job.stan, "05", now),
+                            _ => j.on_advice_no_response(job.stan, now),
+                        };
+                        check_advice_outcome(&j, &job, queued, outcome);
+                    }
+                }
+            }
+            11 => {
+                let _ = j.expire_advices(u64::from(c.byte()) * 100_000);
+            }
             7 if reloads_left > 0 => {
                 reloads_left -= 1;
                 // Crash and reload: the file form must carry everything.
@@ -626,6 +723,35 @@ pub fn journal_ops(data: &[u8]) {
         if let Err(e) = j.verify() {
             panic!("journal invariant broken: {e}"); // ok: fuzz harness
         }
+    }
+}
+
+/// Panics unless `outcome` of an attempt of `job` (with `queued` advices before it) left
+/// the journal where the outcome says.
+fn check_advice_outcome(
+    j: &crate::flows::journal::Journal,
+    job: &crate::flows::journal::AdviceJob,
+    queued: usize,
+    outcome: Result<crate::flows::journal::AdviceOutcome, crate::flows::journal::JournalError>,
+) {
+    use crate::flows::journal::{AdviceOutcome, TxnState};
+    let in_queue = j.queued_advices().iter().any(|a| a.stan == job.stan);
+    let state = j.txn(job.stan).map(|t| t.state);
+    match outcome {
+        Ok(AdviceOutcome::Delivered) => assert!(
+            !in_queue && matches!(state, Some(TxnState::Approved | TxnState::Reversed)),
+            "delivered advice still queued or in state {state:?}"
+        ),
+        Ok(AdviceOutcome::Retry) => assert!(
+            j.queued_advices().first().map(|a| a.stan) == Some(job.stan)
+                && j.queued_advices().len() == queued,
+            "retried advice left the head of the queue"
+        ),
+        Ok(_) => assert!(
+            !in_queue && j.expired_advices().iter().any(|e| e.stan == job.stan),
+            "expired advice not on the expired list"
+        ),
+        Err(e) => panic!("advice answer refused after a counted attempt: {e}"),
     }
 }
 

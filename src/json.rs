@@ -4,13 +4,25 @@
 //! Field values are the value strings of [`Field::clear`](crate::Field::clear) (binary fields as
 //! uppercase hex), masked unless asked otherwise; fields are in number order. A decode failure
 //! is `{"error":{"field":35,"offset":57,"message":"..."}}`, `field` being `null` when the header,
-//! MTI or bitmap is at fault.
+//! MTI or bitmap is at fault, or bytes are left over after the last field.
+//!
+//! The form is lossless when rendered unmasked: [`builder_from_json`] rebuilds the same bytes.
+//! For that it also carries, only where they apply:
+//!
+//! - `"header"`: the fixed header ahead of the MTI as uppercase hex, for specs that have one
+//!   (for example the 11-byte TPDU and terminal header of a UnionPay POS spec:
+//!   `"header":"6000030000613100310102"`);
+//! - `"secondary_bitmap":true` / `"tertiary_bitmap":true`: a bitmap that is present although no
+//!   field it governs is (the fields present say when it is needed otherwise).
+//!
+//! Readers should ignore keys they do not know.
 
 use core::fmt::Write as _;
 
+use crate::codec::charset::{HEX_UPPER, hex_value, pack_hex};
 use crate::error::{DecodeError, EncodeError, EncodeErrorKind, Location};
 use crate::message::{FieldValue, MessageBuilder, MessageView, SubValue, SubfieldIter};
-use crate::spec::Spec;
+use crate::spec::{Encoding, MAX_FIELD, Mask, Spec};
 
 /// Rendering choices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,39 +35,149 @@ pub struct JsonOptions {
     pub expand: bool,
 }
 
-/// Appends `s` as a JSON string literal.
+/// Whether JSON strings must escape byte `b`: `"`, `\\` and the controls below 0x20.
+#[inline(always)]
+const fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The length of the run at the start of `bytes` that needs no escape: sixteen bytes at a time
+/// in a loop the compiler vectorizes, then byte by byte.
+#[inline]
+fn clean_run(bytes: &[u8]) -> usize {
+    let (chunks, _) = bytes.as_chunks::<16>();
+    let mut run = 0;
+    for chunk in chunks {
+        if chunk.iter().fold(false, |any, &b| any | needs_escape(b)) {
+            break;
+        }
+        run += 16;
+    }
+    let rest = bytes.get(run..).unwrap_or_default();
+    if !rest.iter().fold(false, |any, &b| any | needs_escape(b)) {
+        return bytes.len();
+    }
+    run + rest
+        .iter()
+        .position(|&b| needs_escape(b))
+        .unwrap_or(rest.len())
+}
+
+/// Appends `s` as a JSON string literal. Runs of characters that need no escape are copied
+/// whole; the few that do are escaped by `serde_json`.
 pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut rest = s;
+    while !rest.is_empty() {
+        // Every byte that needs an escape is ASCII, so both cuts fall on character boundaries.
+        let (run, tail) = rest.split_at(clean_run(rest.as_bytes()));
+        out.push_str(run);
+        let dirty = tail
+            .bytes()
+            .position(|b| !needs_escape(b))
+            .unwrap_or(tail.len());
+        let (escaped, tail) = tail.split_at(dirty);
+        if !escaped.is_empty() {
+            push_escaped(out, escaped);
         }
+        rest = tail;
     }
     out.push('"');
+}
+
+/// Appends the JSON escapes of `s` (without quotes), written by `serde_json`.
+#[cold]
+fn push_escaped(out: &mut String, s: &str) {
+    if let Ok(quoted) = serde_json::to_string(s) {
+        let inner = quoted
+            .strip_prefix('"')
+            .and_then(|q| q.strip_suffix('"'))
+            .unwrap_or_default();
+        out.push_str(inner);
+    }
+}
+
+/// Appends `bytes` as uppercase hex.
+fn push_hex_upper(out: &mut String, bytes: &[u8]) {
+    out.extend(
+        bytes
+            .iter()
+            .flat_map(|b| [b >> 4, b & 0x0F])
+            .map(|nib| char::from(HEX_UPPER[usize::from(nib)])),
+    );
+}
+
+/// Appends `"n":`, the key of field `n`.
+fn push_key(out: &mut String, n: u16) {
+    out.push('"');
+    let digits = [n / 100 % 10, n / 10 % 10, n % 10];
+    let skip = match n {
+        0..=9 => 2,
+        10..=99 => 1,
+        _ => 0,
+    };
+    for d in digits.iter().skip(skip) {
+        out.push(char::from(b'0' + d.to_le_bytes()[0]));
+    }
+    out.push_str("\":");
+}
+
+/// The message from its first field on as text, when all of it is ASCII (as in specs
+/// whose bitmaps and values are all text): one check per message instead of one per field.
+fn ascii_fields<'a>(view: &MessageView<'a>) -> Option<(usize, &'a str)> {
+    let start = view.fields().next()?.offset();
+    let span = view.as_bytes().get(start..)?;
+    if !span.is_ascii() {
+        return None;
+    }
+    Some((start, core::str::from_utf8(span).ok()?))
+}
+
+/// Appends the value of `f` as a JSON string, masked unless `unmask`; `text` is the message
+/// as text from byte `.0` on (see [`ascii_fields`]); `scratch` is reused.
+fn push_value(
+    out: &mut String,
+    f: crate::Field<'_>,
+    unmask: bool,
+    text: Option<(usize, &str)>,
+    scratch: &mut String,
+) {
+    if unmask || f.spec().mask == Mask::None {
+        let wire_is_text = matches!(f.spec().encoding(), Encoding::Ascii | Encoding::Hex);
+        // ASCII only: other bytes are shown one character per byte (Latin-1), as `chars`
+        // gives them and the encoder takes them back.
+        let value = match text {
+            Some((start, text)) if wire_is_text => {
+                let from = f.offset().wrapping_sub(start);
+                text.get(from..from + f.raw().len())
+            }
+            _ => f.as_str().filter(|t| t.is_ascii()),
+        };
+        if let Some(value) = value {
+            return push_json_str(out, value);
+        }
+        scratch.clear();
+        scratch.extend(f.chars().map(char::from));
+    } else {
+        scratch.clear();
+        let _ = f.write_value(scratch, false);
+    }
+    push_json_str(out, scratch);
 }
 
 /// Writes the `"fields":{...}` object body of `view` (without braces) into `out`.
 fn push_fields(out: &mut String, view: &MessageView<'_>, opts: JsonOptions) {
     let mut value = String::new();
+    let text = ascii_fields(view);
     for (i, f) in view.fields().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "\"{}\":", f.number());
+        push_key(out, f.number());
         if opts.expand && push_expanded(out, f, opts.unmask) {
             continue;
         }
-        value.clear();
-        let _ = f.write_value(&mut value, opts.unmask);
-        push_json_str(out, &value);
+        push_value(out, f, opts.unmask, text, &mut value);
     }
 }
 
@@ -77,6 +199,7 @@ fn push_expanded(out: &mut String, f: crate::Field<'_>, unmask: bool) -> bool {
         while sub.depth() < depth {
             out.push('}');
             depth -= 1;
+            first = false;
         }
         if !first {
             out.push(',');
@@ -118,6 +241,21 @@ fn push_expanded(out: &mut String, f: crate::Field<'_>, unmask: bool) -> bool {
 pub fn push_message(out: &mut String, view: &MessageView<'_>, opts: JsonOptions) {
     out.push_str("{\"mti\":");
     push_json_str(out, view.mti().as_str());
+    let header = view.header();
+    if !header.is_empty() {
+        out.push_str(",\"header\":\"");
+        push_hex_upper(out, header);
+        out.push('"');
+    }
+    let spec = view.spec();
+    let bitmap = view.bitmap();
+    let governs = |lo: u16, hi: u16| (lo..=hi).any(|n| view.has(n));
+    if bitmap.is_set(1) && !governs(65, 128) {
+        out.push_str(",\"secondary_bitmap\":true");
+    }
+    if spec.has_tertiary_bitmap() && bitmap.is_set(65) && !governs(129, MAX_FIELD) {
+        out.push_str(",\"tertiary_bitmap\":true");
+    }
     out.push_str(",\"fields\":{");
     push_fields(out, view, opts);
     out.push_str("}}");
@@ -194,8 +332,57 @@ fn sub_values(n: u16, v: &serde_json::Value) -> Result<Vec<(String, SubValue)>, 
         .collect()
 }
 
-/// Builds a message from its JSON object (`mti` and `fields`; other keys are ignored).
-/// A field given as an object is composed from its subfields (the `--expand` form).
+/// The number of a `"fields"` key: decimal digits naming a data element 1..=192.
+fn field_key(key: &str) -> Result<u16, JsonError> {
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(JsonError::Shape(format!(
+            "field key {key:?} is not a field number (1..={MAX_FIELD})"
+        )));
+    }
+    match key.parse::<u16>() {
+        Ok(n) if (1..=MAX_FIELD).contains(&n) => Ok(n),
+        _ => Err(JsonError::Shape(format!(
+            "field key {key:?} is out of range 1..={MAX_FIELD}"
+        ))),
+    }
+}
+
+/// The `"header"` value: hex text of the spec's header length.
+fn header_bytes(spec: &Spec, text: &str) -> Result<Vec<u8>, JsonError> {
+    let digits = text.as_bytes();
+    if let Some(at) = digits.iter().position(|&c| hex_value(c).is_none()) {
+        return Err(JsonError::Shape(format!(
+            "\"header\": character {at} is not a hex digit"
+        )));
+    }
+    if digits.len() != 2 * spec.header_len() {
+        return Err(JsonError::Shape(format!(
+            "\"header\": spec {} has a {}-byte header ({} hex digits), got {} digits",
+            spec.name(),
+            spec.header_len(),
+            2 * spec.header_len(),
+            digits.len()
+        )));
+    }
+    let mut bytes = vec![0; spec.header_len()];
+    pack_hex(digits, &mut bytes);
+    Ok(bytes)
+}
+
+/// A boolean key that may be absent.
+fn flag(obj: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<bool, JsonError> {
+    match obj.get(key) {
+        None => Ok(false),
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| JsonError::Shape(format!("{key:?} is not true or false"))),
+    }
+}
+
+/// Builds a message from its JSON object: `mti` and `fields`, and the optional `header` (hex)
+/// and `secondary_bitmap` / `tertiary_bitmap` flags; other keys are ignored. A field given as
+/// an object is composed from its subfields (the `--expand` form). Without `header` the
+/// builder's header is zeros; [`MessageBuilder::header_owned`] may set one afterwards.
 ///
 /// ```
 /// use iso8583_wire::{Spec, json};
@@ -223,11 +410,18 @@ pub fn builder_from_json<'v>(
         .ok_or_else(|| JsonError::Shape("missing \"fields\" object".into()))?;
     let mut b = MessageBuilder::new(spec);
     b.mti(mti)?;
+    match obj.get("header") {
+        None => {}
+        Some(serde_json::Value::String(text)) => {
+            b.header_owned(header_bytes(spec, text)?)?;
+        }
+        Some(_) => return Err(JsonError::Shape("\"header\" is not a hex string".into())),
+    }
+    b.always_secondary_bitmap(flag(obj, "secondary_bitmap")?);
+    b.always_tertiary_bitmap(flag(obj, "tertiary_bitmap")?);
     for (key, value) in fields {
-        let n: u16 = key
-            .parse()
-            .map_err(|_| JsonError::Shape(format!("field key {key:?} is not a number")))?;
-        if n == 1 || (n == 65 && spec.has_tertiary_bitmap()) {
+        let n = field_key(key)?;
+        if spec.is_bitmap_field(n) {
             continue; // bitmaps are computed
         }
         match value {

@@ -33,7 +33,27 @@
 //! assert_eq!(MessageBuilder::from_view(&msg).encode_to_vec()?, wire);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Features
+//!
+//! - `std` (default): spec files from paths, the JSON form, the POS `flows` and their
+//!   journal files. Without it the core (specs from strings, codec, view, builder, framing)
+//!   builds with `alloc` only.
+//! - `pcap` (default): reading pcap and pcapng captures (`capture`).
+//! - `tokio`: the framing layer as a tokio-util codec (`framing::FrameCodec`) and the
+//!   `link` (client, server, pool, terminal driver, decoded-message codec, matching keys,
+//!   metrics).
+//! - `crypto`: MACs (also of whole messages, by a spec's `[mac]`), PIN blocks, DUKPT and key
+//!   check values (`security`), and `flows::FlowMac`.
+//! - `postgres`: the host ledger's PostgreSQL store (`flows::host::store::PgStore`, on
+//!   tokio-postgres and deadpool-postgres), with its SQL migrations.
+//! - `cli`: the `iso8583` command-line tool as an installable binary
+//!   (`cargo install iso8583-wire --features cli`).
+//!
+//! On docs.rs every item behind a feature is marked with it.
 #![cfg_attr(not(feature = "std"), no_std)]
+// On docs.rs (`--cfg docsrs`, nightly), items behind a feature show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

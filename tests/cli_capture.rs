@@ -196,9 +196,10 @@ fn sample_pcap_decodes_to_the_whole_session_with_ts_src_dst() {
         };
         assert_eq!(m["src"], src);
         assert_eq!(m["dst"], dst);
-        // Contract keys, nothing else.
+        // Contract keys, nothing else (cup-pos has a header: TPDU + terminal header, hex).
         let keys: Vec<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["ts", "src", "dst", "mti", "fields"]);
+        assert_eq!(keys, ["ts", "src", "dst", "mti", "header", "fields"]);
+        assert_eq!(m["header"].as_str().unwrap().len(), 22);
     }
     // ts is "<secs>.<9 digits>"
     let first = v[0]["ts"].as_str().unwrap();
@@ -272,8 +273,9 @@ fn sample_hexlines_hold_the_same_messages_as_the_pcap() {
     );
     assert_eq!(from_lines.len(), from_pcap.len());
     for (a, b) in from_lines.iter().zip(&from_pcap) {
-        assert_eq!(a.as_object().unwrap().len(), 2, "no pcap keys without pcap");
+        assert_eq!(a.as_object().unwrap().len(), 3, "no pcap keys without pcap");
         assert_eq!(a["mti"], b["mti"]);
+        assert_eq!(a["header"], b["header"]);
         assert_eq!(a["fields"], b["fields"]);
     }
 }

@@ -1,4 +1,4 @@
-//! Golden UnionPay-style messages, assembled by hand from the reference notes (field by field,
+//! Golden UnionPay-style messages, assembled by hand from the UnionPay packing rules (field by field,
 //! see the comments), decode to the documented values and re-encode byte for byte.
 
 mod common;
@@ -79,7 +79,7 @@ const VOID: &str = concat!(
 );
 
 /// Sign-on response 0810 for 60.3 = 003 (double-length keys): DE 62 = PIK 16 + check 4 +
-/// MAK 16 + check 4 (the reference notes some hosts pad the MAK to 16 bytes; this one does).
+/// MAK 16 + check 4 (some hosts pad the MAK to 16 bytes; this one does).
 const SIGNON_RESPONSE: &str = concat!(
     "6000000003",
     "603100000000", // reply: TPDU destination and source swapped

@@ -211,7 +211,7 @@ bitmap = "binary"
     let err = MessageView::decode(&s, &wire).unwrap_err();
     assert_eq!(
         (err.location, err.offset, err.kind),
-        (Location::Field(3), 18, K::TrailingBytes { count: 2 })
+        (Location::End, 18, K::TrailingBytes { count: 2 })
     );
     let (view, used) = {
         let v = MessageView::decode_prefix(&s, &wire).unwrap();

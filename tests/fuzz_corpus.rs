@@ -37,6 +37,7 @@ fn every_target_replays_its_corpus() {
             "framing_stream" => replay(target, fuzzing::framing_stream),
             "pcap" => replay(target, fuzzing::pcap_capture),
             "spec_toml" => replay(target, fuzzing::spec_toml),
+            "spec_values" => replay(target, fuzzing::spec_values),
             "journal_ops" => replay(target, fuzzing::journal_ops),
             "mask_check" => replay(target, fuzzing::mask_check),
             t => {

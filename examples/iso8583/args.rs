@@ -18,22 +18,24 @@ pub struct Cli {
 pub enum Command {
     /// Decode messages and print them (masked unless --unmask).
     Decode(DecodeArgs),
-    /// Encode JSONL messages ({"mti":..,"fields":{..}}) into hex lines or a framed raw stream.
+    /// Encode JSONL messages ({"mti":..,"header":..,"fields":{..}}) into hex lines or a framed
+    /// raw stream. Hex output has one line per input line: a blank or failed line (its error
+    /// on stderr, exit status 1) gives a blank line, so output line N is input line N.
     Encode(EncodeArgs),
     /// List the bundled specs.
     Specs,
     /// MACs, key check values, PIN blocks and DUKPT keys (feature `crypto`).
     #[cfg(feature = "crypto")]
-    Crypto(crate::crypto::CryptoArgs),
-    /// Sign or verify whole messages by the spec's [mac] section (feature `crypto`).
+    Crypto(super::crypto::CryptoArgs),
+    /// Sign or verify whole messages by the spec's `[mac]` section (feature `crypto`).
     #[cfg(feature = "crypto")]
-    Mac(crate::crypto::MessageMacArgs),
+    Mac(super::crypto::MessageMacArgs),
     /// For messages the spec fails on, find the smallest spec change that decodes them.
-    Doctor(crate::doctor::DoctorArgs),
+    Doctor(super::doctor::DoctorArgs),
     /// Import a spec from jPOS, moov-io or pyiso8583, or check one.
     Spec {
         #[command(subcommand)]
-        action: crate::spec_cmd::SpecCommand,
+        action: super::spec_cmd::SpecCommand,
     },
 }
 
@@ -131,6 +133,9 @@ pub struct DecodeArgs {
     /// broken rule (JSON: a "warnings" array of {"field","offset","message"}).
     #[arg(long)]
     pub lenient: bool,
+    /// Threads decoding hex lines (output stays in input order). Default: all cores.
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
     /// Input file, or - for stdin.
     #[arg(default_value = "-")]
     pub file: String,
@@ -168,7 +173,8 @@ pub struct EncodeArgs {
     #[arg(long, value_enum)]
     pub framing: Option<Framing>,
     /// Fixed header ahead of the MTI, in hex, for specs that have one (cup-pos: TPDU + CUP
-    /// header, 11 bytes, e.g. 6000030000613100310102). Zeros when not given.
+    /// header, 11 bytes, e.g. 6000030000613100310102), for messages without a "header" key of
+    /// their own. Zeros when neither is given.
     #[arg(long)]
     pub header: Option<String>,
     /// Write to FILE instead of stdout.

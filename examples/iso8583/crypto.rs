@@ -25,8 +25,8 @@ use iso8583_wire::security::{
 };
 use iso8583_wire::{MessageBuilder, MessageView, Spec};
 
-use crate::AnyError;
-use crate::hexinput::parse_hex;
+use super::AnyError;
+use super::hexinput::parse_hex;
 
 #[derive(Args)]
 pub struct CryptoArgs {
@@ -149,7 +149,7 @@ pub struct DukptArgs {
 /// `iso8583 mac`: sign or verify whole messages by the spec's `[mac]` section.
 #[derive(Args)]
 pub struct MessageMacArgs {
-    /// Bundled spec name or path to a spec TOML file; it must have a [mac] section.
+    /// Bundled spec name or path to a spec TOML file; it must have a `[mac]` section.
     #[arg(long)]
     pub spec: String,
     /// The MAC key in hex.

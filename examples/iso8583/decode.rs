@@ -7,11 +7,11 @@ use iso8583_wire::framing::{Decoded, FrameConfig, FrameDecoder, FramingError, Le
 use iso8583_wire::json::JsonOptions;
 use iso8583_wire::{MessageView, Spec};
 
-use crate::args::{DecodeArgs, Input};
-use crate::output::{Meta, Printer};
-use crate::progress::Progress;
-use crate::summary::Summary;
-use crate::{AnyError, hexinput, pcap};
+use super::args::{DecodeArgs, Input};
+use super::output::{Meta, Printer};
+use super::progress::Progress;
+use super::summary::Summary;
+use super::{AnyError, hexinput, parallel, pcap};
 
 /// Input errors echoed on stderr before going quiet (all of them are in the output).
 const STDERR_ERRORS: u64 = 5;
@@ -26,9 +26,23 @@ pub struct Decoding<'s, W: Write> {
     /// `--lenient`: decode broken values and report them as warnings.
     pub lenient: bool,
     input_errors: u64,
+    /// In a worker: the stderr lines of input errors, for the writer to show in order.
+    pub deferred: Option<Vec<String>>,
 }
 
-impl<W: Write> Decoding<'_, W> {
+impl<'s, W: Write> Decoding<'s, W> {
+    pub fn new(spec: &'s Spec, printer: Printer<W>, name: String, lenient: bool) -> Self {
+        Decoding {
+            spec,
+            printer,
+            summary: Summary::new(),
+            name,
+            lenient,
+            input_errors: 0,
+            deferred: None,
+        }
+    }
+
     /// Decodes and prints one message.
     pub fn frame(&mut self, meta: Option<&Meta>, bytes: &[u8]) -> io::Result<()> {
         self.summary.bytes += bytes.len() as u64;
@@ -77,6 +91,19 @@ impl<W: Write> Decoding<'_, W> {
         msg: &str,
     ) -> io::Result<()> {
         self.summary.error();
+        if let Some(lines) = &mut self.deferred {
+            if lines.len() as u64 <= STDERR_ERRORS {
+                lines.push(msg.to_owned());
+            }
+        } else {
+            self.echo_input_error(msg);
+        }
+        let offset = offset.and_then(|o| usize::try_from(o).ok());
+        self.printer.error(meta, None, offset, msg)
+    }
+
+    /// Shows an input error on stderr while there have been few.
+    pub fn echo_input_error(&mut self, msg: &str) {
         self.input_errors += 1;
         if self.input_errors <= STDERR_ERRORS {
             eprintln!("iso8583: {}: {msg}", self.name);
@@ -86,8 +113,6 @@ impl<W: Write> Decoding<'_, W> {
                 self.name
             );
         }
-        let offset = offset.and_then(|o| usize::try_from(o).ok());
-        self.printer.error(meta, None, offset, msg)
     }
 
     /// Decodes every complete frame in `buf`; at `eof` also the rest (a partial frame is a
@@ -120,7 +145,7 @@ impl<W: Write> Decoding<'_, W> {
     }
 }
 
-fn open(file: &str) -> Result<Box<dyn BufRead>, AnyError> {
+fn open(file: &str) -> Result<Box<dyn BufRead + Send>, AnyError> {
     Ok(if file == "-" {
         Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
     } else {
@@ -155,6 +180,22 @@ fn refuse_capture(name: &str, head: &[u8]) -> Result<(), AnyError> {
     Ok(())
 }
 
+pub fn json_options(args: &DecodeArgs) -> JsonOptions {
+    JsonOptions {
+        unmask: args.unmask,
+        expand: args.expand,
+    }
+}
+
+/// The input's name in messages on stderr.
+pub fn input_name(args: &DecodeArgs) -> String {
+    if args.file == "-" {
+        "stdin".to_owned()
+    } else {
+        args.file.clone()
+    }
+}
+
 pub fn run(args: &DecodeArgs) -> Result<bool, AnyError> {
     if args.port.is_some() && !args.input.is_capture() {
         return Err("--port applies to --input pcap or pcapng".into());
@@ -163,30 +204,20 @@ pub fn run(args: &DecodeArgs) -> Result<bool, AnyError> {
     let header = args.length_header();
     let config = FrameConfig::new(header).with_max_frame(args.max_frame);
     let stdout = io::stdout();
-    let mut dec = Decoding {
-        spec: &spec,
-        printer: Printer::new(
-            BufWriter::with_capacity(1 << 16, stdout.lock()),
-            args.format,
-            JsonOptions {
-                unmask: args.unmask,
-                expand: args.expand,
-            },
-        ),
-        summary: Summary::new(),
-        name: if args.file == "-" {
-            "stdin".to_owned()
-        } else {
-            args.file.clone()
-        },
-        lenient: args.lenient,
-        input_errors: 0,
-    };
+    let printer = Printer::new(
+        BufWriter::with_capacity(1 << 16, stdout.lock()),
+        args.format,
+        json_options(args),
+    );
+    let mut dec = Decoding::new(&spec, printer, input_name(args), args.lenient);
     dec.printer.begin()?;
     let mut progress = Progress::new(file_len(&args.file));
     let result = match args.input {
         Input::Hex => hex(&mut dec, args, config),
-        Input::HexLines => hex_lines(&mut dec, args, config, progress.as_mut()),
+        Input::HexLines => match args.jobs.unwrap_or_else(parallel::cores) {
+            0 | 1 => hex_lines(&mut dec, args, config, progress.as_mut()),
+            jobs => parallel::hex_lines(&mut dec, args, config, jobs, progress.as_mut()),
+        },
         Input::Raw => raw(&mut dec, args, config, progress.as_mut()),
         Input::Pcap | Input::Pcapng => pcap::run(&mut dec, args, config, progress.as_mut()),
     };
@@ -235,52 +266,83 @@ fn hex<W: Write>(
     Ok(())
 }
 
+/// Opens the input of `--input hex-lines`, refusing a capture file.
+pub fn open_lines(args: &DecodeArgs, name: &str) -> Result<Box<dyn BufRead + Send>, AnyError> {
+    let mut input = open(&args.file)?;
+    refuse_capture(name, input.fill_buf()?)?;
+    Ok(input)
+}
+
 fn hex_lines<W: Write>(
     dec: &mut Decoding<'_, W>,
     args: &DecodeArgs,
     config: FrameConfig,
     mut progress: Option<&mut Progress>,
 ) -> Result<(), AnyError> {
-    let mut input = open(&args.file)?;
-    refuse_capture(&dec.name, input.fill_buf()?)?;
+    let mut input = open_lines(args, &dec.name)?;
     let mut line = Vec::new();
     let mut wire = Vec::new();
     let mut read = 0u64;
     let mut number = 0u64;
     loop {
-        line.clear();
-        let n = input.read_until(b'\n', &mut line)?;
-        if n == 0 {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
             break;
         }
-        number += 1;
-        read += n as u64;
+        // The whole lines in the buffer, found with SIMD `memchr`, decoded in place.
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', buf) {
+            number += 1;
+            let text = buf.get(start..=end).unwrap_or_default();
+            hex_line(dec, config, number, text, &mut wire)?;
+            start = end + 1;
+        }
+        if start > 0 {
+            input.consume(start);
+            read += start as u64;
+        } else {
+            // A line longer than the buffer, or the last one without a line end.
+            line.clear();
+            read += input.read_until(b'\n', &mut line)? as u64;
+            number += 1;
+            hex_line(dec, config, number, &line, &mut wire)?;
+        }
         if let Some(p) = progress.as_deref_mut() {
             p.update(read);
         }
-        let Ok(text) = std::str::from_utf8(&line) else {
-            dec.input_error(
-                None,
-                None,
-                &format!(
-                    "input: line {number} is not text (binary input? try --input raw or pcap)"
-                ),
-            )?;
-            continue;
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
-        match hexinput::parse_hex(text, &mut wire) {
-            Ok(()) => hex_message(dec, config, &wire)?,
-            Err(bad) => dec.input_error(
-                None,
-                Some(bad.at as u64),
-                &format!("input: {} at character {}", bad.what, bad.at),
-            )?,
-        }
     }
     Ok(())
+}
+
+/// Decodes line `number` of `--input hex-lines` (`wire` is scratch space).
+pub fn hex_line<W: Write>(
+    dec: &mut Decoding<'_, W>,
+    config: FrameConfig,
+    number: u64,
+    line: &[u8],
+    wire: &mut Vec<u8>,
+) -> io::Result<()> {
+    if hexinput::parse_bare_line(line, wire) {
+        return hex_message(dec, config, wire);
+    }
+    let Ok(text) = std::str::from_utf8(line) else {
+        return dec.input_error(
+            None,
+            None,
+            &format!("input: line {number} is not text (binary input? try --input raw or pcap)"),
+        );
+    };
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    match hexinput::parse_hex(text, wire) {
+        Ok(()) => hex_message(dec, config, wire),
+        Err(bad) => dec.input_error(
+            None,
+            Some(bad.at as u64),
+            &format!("input: {} at character {}", bad.what, bad.at),
+        ),
+    }
 }
 
 fn raw<W: Write>(

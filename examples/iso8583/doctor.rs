@@ -7,8 +7,8 @@ use std::time::Instant;
 use iso8583_wire::Spec;
 use iso8583_wire::doctor::Doctor;
 
-use crate::AnyError;
-use crate::hexinput::parse_hex;
+use super::AnyError;
+use super::hexinput::parse_hex;
 
 #[derive(clap::Args)]
 pub struct DoctorArgs {

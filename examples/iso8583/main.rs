@@ -3,7 +3,7 @@
 //! ```text
 //! iso8583 decode [--spec NAME|PATH] [--input hex|hex-lines|raw|pcap|pcapng]
 //!                [--framing len2|len2le|len2bcd|len4ascii|none] [--max-frame N] [--port N]
-//!                [--format pretty|json|jsonl] [--unmask] [--expand] [--quiet] FILE|-
+//!                [--format pretty|json|jsonl] [--unmask] [--expand] [--quiet] [--jobs N] FILE|-
 //! iso8583 encode [--spec NAME|PATH] [--output hex|raw] [--framing ...] [--header HEX]
 //!                [-o FILE] FILE|-
 //! iso8583 specs
@@ -14,9 +14,10 @@
 //! iso8583 doctor --spec NAME|PATH [--fixes N] FILE|-
 //! ```
 //!
-//! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`,
+//! JSONL contract (stable): one object per message, `{"mti":"0200","fields":{"2":"..."}}`
+//! (plus `"header":"<hex>"` for specs with a header, which `encode` reads back),
 //! or `{"error":{"field":35,"offset":57,"message":"..."}}` (field `null` when the header, MTI,
-//! bitmap or input framing is at fault). With `--input pcap|pcapng` every object starts with
+//! bitmap or input framing is at fault, or bytes are left over after the last field). With `--input pcap|pcapng` every object starts with
 //! `"ts"` (capture time, the string `"<unix seconds>.<nanoseconds, 9 digits>"`), `"src"` and
 //! `"dst"` (`"ip:port"`). A summary (messages, errors, count by MTI) goes to stderr.
 //!
@@ -32,6 +33,7 @@ mod doctor;
 mod encode;
 mod hexinput;
 mod output;
+mod parallel;
 mod pcap;
 mod pretty;
 mod progress;
@@ -49,7 +51,7 @@ use args::{Cli, Command};
 
 pub type AnyError = Box<dyn std::error::Error>;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode::run(&args),

@@ -13,8 +13,8 @@ use iso8583_wire::capture::{ConnId, Timestamp};
 use iso8583_wire::json::{self, JsonOptions};
 use iso8583_wire::message::Lenient;
 
-use crate::args::Format;
-use crate::pretty;
+use super::args::Format;
+use super::pretty;
 
 /// Where a message came from in a capture.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +49,30 @@ impl<W: Write> Printer<W> {
             scratch: String::new(),
             last_ts: None,
         }
+    }
+
+    /// Makes every message written from now on part of a JSON array already under way
+    /// (a `,` ahead of it): a worker's share of the output.
+    pub fn continue_array(&mut self) {
+        self.count = self.count.max(1);
+    }
+
+    /// The output written so far, writing to `out` from now on.
+    pub fn replace(&mut self, out: W) -> W {
+        std::mem::replace(&mut self.out, out)
+    }
+
+    /// Writes output rendered elsewhere (a worker's share). In a JSON array the first share
+    /// loses the `,` its worker put ahead of it.
+    pub fn rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut bytes = bytes;
+        if self.format == Format::Json && self.count == 0 {
+            bytes = bytes.strip_prefix(b",\n").unwrap_or(bytes);
+        }
+        if !bytes.is_empty() {
+            self.count += 1;
+        }
+        self.out.write_all(bytes)
     }
 
     pub fn begin(&mut self) -> io::Result<()> {

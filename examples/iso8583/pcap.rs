@@ -9,11 +9,11 @@ use bytes::BytesMut;
 use iso8583_wire::capture::{ConnId, PacketReader, Reassembler, ReassemblerConfig, StreamData};
 use iso8583_wire::framing::{FrameConfig, FrameDecoder};
 
-use crate::AnyError;
-use crate::args::DecodeArgs;
-use crate::decode::Decoding;
-use crate::output::Meta;
-use crate::progress::Progress;
+use super::AnyError;
+use super::args::DecodeArgs;
+use super::decode::Decoding;
+use super::output::Meta;
+use super::progress::Progress;
 
 /// One direction of one connection.
 struct Direction {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use iso8583_wire::MessageView;
 use iso8583_wire::capture::Timestamp;
 
-use crate::output::Meta;
+use super::output::Meta;
 
 /// `2024-03-15 09:30:02.250000 UTC` (microseconds unless the capture has nanoseconds).
 pub fn utc(ts: Timestamp) -> String {

@@ -7,7 +7,7 @@ use iso8583_wire::Spec;
 use iso8583_wire::spec::import::Format;
 use iso8583_wire::spec::{Length, Subfields};
 
-use crate::AnyError;
+use super::AnyError;
 
 #[derive(Subcommand)]
 pub enum SpecCommand {

@@ -41,6 +41,17 @@ impl Summary {
         self.errors += 1;
     }
 
+    /// Adds the counts of `other` (a worker's share of the input).
+    pub fn merge(&mut self, other: &Summary) {
+        self.messages += other.messages;
+        self.errors += other.errors;
+        self.bytes += other.bytes;
+        for (mti, n) in &other.by_mti {
+            *self.by_mti.entry(*mti).or_insert(0) += n;
+        }
+        self.notes.extend(other.notes.iter().cloned());
+    }
+
     /// The text written to stderr.
     pub fn render(&self) -> String {
         let mut s = String::new();

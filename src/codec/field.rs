@@ -268,6 +268,12 @@ impl Prepared {
     pub(crate) fn wire_len(&self, fs: &FieldSpec) -> usize {
         fs.prefix_len + self.data_len as usize
     }
+
+    /// Pad characters the encoder adds to fill a fixed field.
+    #[inline]
+    pub(crate) fn pad(&self) -> usize {
+        self.pad as usize
+    }
 }
 
 /// Checks `value` against `fs` and computes its wire layout.

@@ -1,6 +1,6 @@
 //! Flow profiles: the codes a network uses for each POS flow, as data a user can override.
 //!
-//! Two are built in (reference notes, section 2.1): `generic-1987` (ISO 8583:1987 / jPOS
+//! Two are built in (the table of flows is in the `flows` module docs): `generic-1987` (ISO 8583:1987 / jPOS
 //! conventions: void 0200/02, refund 0200/20, reversal 0400 with DE 90) and `cup-pos` (UnionPay
 //! terminals: void 0200/20 with 60.1 = 23 and DE 61, refund 0220/20 with 60.1 = 25, reversal
 //! 0400 with DE 39 reason, pre-auth 0100/03, settlement 0500 with DE 48 totals). A profile is

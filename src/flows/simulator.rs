@@ -49,7 +49,7 @@ fn matches(v: &MessageView<'_>, codes: &FlowCodes) -> bool {
         && codes
             .processing_code
             .as_deref()
-            .is_none_or(|pc| v.str(3).is_some_and(|s| s == pc) || text(v, 3).as_deref() == Some(pc))
+            .is_none_or(|pc| v.text_eq(3, pc))
         && codes
             .type_code
             .as_deref()
@@ -107,6 +107,7 @@ impl HostSimulator {
                 let key = self.key(v, None);
                 self.ledger
                     .key_by_rrn(&text(v, 37)?, &key.terminal, &key.merchant)
+                    .cloned()
             }
             _ => None,
         }
@@ -209,7 +210,9 @@ impl HostSimulator {
             return response_to(request, &self.profile, "40");
         };
         let amount = request.field(4).and_then(|f| f.to_u64()).unwrap_or(0);
-        let mut req = HostRequest::new(kind, self.key(request, None), amount).with_content(
+        let mut req = HostRequest::new(kind, self.key(request, None), amount);
+        req.transmitted = text(request, 7);
+        req = req.with_content(
             request
                 .as_bytes()
                 .get(request.header().len()..)

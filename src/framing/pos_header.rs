@@ -1,6 +1,6 @@
 //! The 11 bytes UnionPay-style POS messages carry ahead of the MTI: a TPDU and a 6-byte header.
 //!
-//! Header layout (reference notes, section 5): byte 1 application type (`0x60` magstripe
+//! Header layout, as UnionPay terminals send it: byte 1 application type (`0x60` magstripe
 //! financial, `0x61` IC), byte 2 software/spec version (`0x31`), byte 3 terminal status in the
 //! high nibble and the host's processing requirement in the low nibble, bytes 4-6 the
 //! application version in BCD.

@@ -74,6 +74,9 @@ pub enum LinkError {
     /// Invalid framing (a length over the maximum, bad length digits, a truncated frame).
     #[error(transparent)]
     Framing(#[from] FramingError),
+    /// A step (sign-off, drain) did not finish before its deadline.
+    #[error("{0} did not finish before the deadline")]
+    Deadline(&'static str),
     /// A message could not be encoded or framed for sending.
     #[error("cannot send: {0}")]
     Encode(String),

@@ -52,27 +52,173 @@ pub struct KeyRules {
     pub by_class: HashMap<u8, KeyRule>,
 }
 
+/// The hasher of the link's key maps: 64-bit multiply-rotate over 8-byte words with a random
+/// per-map seed (SipHash's strength is not needed for keys this short and a seed the peer
+/// cannot know; it costs several times more per request).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyHasher {
+    seed: u64,
+}
+
+impl KeyHasher {
+    pub(crate) fn new() -> KeyHasher {
+        use std::hash::{BuildHasher, Hasher};
+        let seed = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        KeyHasher { seed: seed | 1 }
+    }
+}
+
+/// [`KeyHasher`]'s state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyHash(u64);
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl std::hash::Hasher for KeyHash {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = (h ^ u64::from_le_bytes(w) ^ (rest.len() as u64) << 59)
+                .wrapping_mul(K)
+                .rotate_left(29);
+        }
+        self.0 = h;
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0 ^ n as u64).wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        let h = self.0;
+        (h ^ (h >> 32)).wrapping_mul(K) ^ (h >> 29)
+    }
+}
+
+impl std::hash::BuildHasher for KeyHasher {
+    type Hasher = KeyHash;
+    fn build_hasher(&self) -> KeyHash {
+        KeyHash(self.seed)
+    }
+}
+
+/// Keys up to this many bytes are stored inline (no allocation per request).
+const INLINE: usize = 46;
+
 /// A matching key (bytes of MTI, fields and header).
 ///
 /// `Debug` shows only the key's length: a rule may name a card-data field (DE 2, say).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct MatchKey(Vec<u8>);
+#[derive(Clone)]
+pub struct MatchKey(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl PartialEq for MatchKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for MatchKey {}
+
+impl core::hash::Hash for MatchKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        state.write(self.as_bytes());
+    }
+}
 
 impl core::fmt::Debug for MatchKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "MatchKey(<{} bytes>)", self.0.len())
+        write!(f, "MatchKey(<{} bytes>)", self.as_bytes().len())
+    }
+}
+
+/// A key under construction: inline until it outgrows [`INLINE`].
+struct KeyBuf {
+    len: usize,
+    buf: [u8; INLINE],
+    heap: Option<Vec<u8>>,
+}
+
+impl KeyBuf {
+    fn new() -> KeyBuf {
+        KeyBuf {
+            len: 0,
+            buf: [0; INLINE],
+            heap: None,
+        }
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        if let Some(v) = self.heap.as_mut() {
+            v.extend_from_slice(bytes);
+            return;
+        }
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => {
+                let mut v = Vec::with_capacity(self.len + bytes.len() + 16);
+                v.extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
+                v.extend_from_slice(bytes);
+                self.heap = Some(v);
+            }
+        }
+    }
+
+    fn finish(self) -> MatchKey {
+        match self.heap {
+            Some(v) => MatchKey(Repr::Heap(v.into_boxed_slice())),
+            None => MatchKey(Repr::Inline {
+                len: self.len as u8,
+                buf: self.buf,
+            }),
+        }
     }
 }
 
 impl MatchKey {
     /// The key's bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Heap(b) => b,
+        }
     }
 
     /// The key without its MTI (fields and header), to match a reject whose MTI differs.
     pub fn without_mti(&self) -> &[u8] {
-        self.0.get(4..).unwrap_or(&[])
+        self.as_bytes().get(4..).unwrap_or(&[])
+    }
+
+    /// The response MTI the key starts with.
+    pub fn mti(&self) -> Option<Mti> {
+        let d: [u8; 4] = self.as_bytes().get(..4)?.try_into().ok()?;
+        Mti::from_digits(d).ok()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> MatchKey {
+        let mut k = KeyBuf::new();
+        k.extend(&bytes);
+        k.finish()
     }
 }
 
@@ -101,29 +247,33 @@ impl KeyRules {
 
     fn build(&self, msg: &Message, mti: Mti, swap: bool) -> MatchKey {
         let rule = self.rule(mti);
-        let mut key = Vec::with_capacity(32);
-        key.extend_from_slice(&mti.digits());
+        let mut key = KeyBuf::new();
+        key.extend(&mti.digits());
         for &n in &rule.fields {
-            if let Some(text) = msg.field(n).and_then(|f| f.to_small()) {
-                key.extend_from_slice(text.as_str().as_bytes());
-            } else if let Some(f) = msg.field(n) {
-                key.extend_from_slice(f.raw());
-            }
-            key.push(0x1F);
-        }
-        let header = msg.view().header();
-        match rule.header {
-            HeaderKey::None => {}
-            HeaderKey::Raw => key.extend_from_slice(header),
-            HeaderKey::TpduSwapped => match header.get(..5) {
-                Some([id, d0, d1, s0, s1]) if swap => {
-                    key.extend_from_slice(&[*id, *s0, *s1, *d0, *d1])
+            // The value's characters, not its wire bytes: equal keys on ASCII, BCD and
+            // EBCDIC hosts, whatever the value's length. ASCII data is its own clear text.
+            if let Some(f) = msg.field(n) {
+                if f.spec().encoding() == crate::spec::Encoding::Ascii {
+                    key.extend(f.raw());
+                } else {
+                    for c in f.chars() {
+                        key.extend(&[c]);
+                    }
                 }
-                Some(t) => key.extend_from_slice(t),
-                None => key.extend_from_slice(header),
-            },
+            }
+            key.extend(&[0x1F]);
         }
-        MatchKey(key)
+        if rule.header != HeaderKey::None {
+            let view = msg.view();
+            let header = view.header();
+            match header.get(..5) {
+                _ if rule.header == HeaderKey::Raw => key.extend(header),
+                Some([id, d0, d1, s0, s1]) if swap => key.extend(&[*id, *s0, *s1, *d0, *d1]),
+                Some(t) => key.extend(t),
+                None => key.extend(header),
+            }
+        }
+        key.finish()
     }
 }
 
@@ -189,8 +339,20 @@ mod tests {
     }
 
     #[test]
+    fn long_keys_spill_to_the_heap_and_compare_by_bytes() {
+        let long: Vec<u8> = (0..100u8).collect();
+        let a = MatchKey::from_bytes(long.clone());
+        assert_eq!(a.as_bytes(), &long[..]);
+        assert!(matches!(a.0, Repr::Heap(_)));
+        let short = MatchKey::from_bytes(long[..20].to_vec());
+        assert!(matches!(short.0, Repr::Inline { .. }));
+        assert_eq!(short.as_bytes(), &long[..20]);
+        assert_ne!(a, short);
+    }
+
+    #[test]
     fn debug_of_a_key_shows_its_length_not_its_bytes() {
-        let key = MatchKey(b"0210TERM0001\x1F4761739001010119\x1F".to_vec());
+        let key = MatchKey::from_bytes(b"0210TERM0001\x1F4761739001010119\x1F".to_vec());
         let shown = format!("{key:?}");
         assert_eq!(shown, format!("MatchKey(<{} bytes>)", key.as_bytes().len()));
         assert!(!shown.contains("4761739001010119"));

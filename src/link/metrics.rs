@@ -26,6 +26,7 @@ pub struct Metrics {
     unmatched: AtomicU64,
     rejects: AtomicU64,
     undecodable: AtomicU64,
+    refused: AtomicU64,
     latency: [AtomicU64; LATENCY_BUCKETS],
 }
 
@@ -52,6 +53,8 @@ pub struct MetricsSnapshot {
     pub rejects: u64,
     /// Frames that did not decode.
     pub undecodable: u64,
+    /// Connections a server closed at once because it was at its cap.
+    pub refused: u64,
     /// Latency histogram: `latency[i]` counts responses that took under `2^i` microseconds
     /// (and at least `2^(i-1)`); the last bucket takes everything longer.
     pub latency: Vec<u64>,
@@ -105,6 +108,7 @@ impl Default for Metrics {
             unmatched: AtomicU64::new(0),
             rejects: AtomicU64::new(0),
             undecodable: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             latency: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -160,6 +164,10 @@ impl Metrics {
     pub fn undecodable(&self) {
         self.undecodable.fetch_add(1, Relaxed);
     }
+    /// Records one refused connection.
+    pub fn refused(&self) {
+        self.refused.fetch_add(1, Relaxed);
+    }
     /// Records one `latency` event.
     pub fn latency(&self, d: Duration) {
         let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
@@ -197,6 +205,7 @@ impl Metrics {
             unmatched: self.unmatched.load(Relaxed),
             rejects: self.rejects.load(Relaxed),
             undecodable: self.undecodable.load(Relaxed),
+            refused: self.refused.load(Relaxed),
             latency: self.latency.iter().map(|c| c.load(Relaxed)).collect(),
         }
     }

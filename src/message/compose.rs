@@ -9,7 +9,7 @@ use crate::codec::field::{self as wire, Form};
 use crate::codec::tagged::TaggedWriter;
 use crate::codec::tlv::{Tag, TlvWriter};
 use crate::error::{EncodeError, EncodeErrorKind, Location};
-use crate::spec::{BitmapEncoding, Class, FieldSpec, PartLength, Subfields};
+use crate::spec::{BitmapEncoding, Class, FieldSpec, Length, PartLength, Subfields};
 
 /// A subfield value given to [`MessageBuilder::set_subfields`](super::MessageBuilder::set_subfields).
 ///
@@ -174,6 +174,20 @@ pub(crate) fn compose(
                     }
                     PartLength::Rest => out.extend_from_slice(s),
                 }
+            }
+            // Parts that leave a fixed field short would be padded, and the padding read
+            // back as the optional parts left out: the parts must fill the field.
+            if let Length::Fixed(len) = fs.length()
+                && let Ok(prep) = wire::prepare(fs, &out, Form::Text)
+                && prep.pad() > 0
+            {
+                return Err(EncodeError::field(
+                    n,
+                    EncodeErrorKind::WrongLength {
+                        len: len as usize - prep.pad(),
+                        expected: len as usize,
+                    },
+                ));
             }
             Ok((out, Form::Text))
         }

@@ -156,7 +156,7 @@ impl fmt::Display for Describe<'_> {
                     }
                 }
                 39 => {
-                    if let Some(m) = f.as_str().and_then(response_meaning) {
+                    if let Some(m) = response_meaning(&f.text()) {
                         write!(out, "  ({m})")?;
                     }
                 }

@@ -78,7 +78,9 @@ impl<'a> Field<'a> {
     }
 
     /// The value as a `&str` without copying, when the wire form is the text form
-    /// (ASCII data, or hex text for binary fields). `None` for EBCDIC, BCD and raw binary.
+    /// (ASCII data, or hex text for binary fields). `None` for EBCDIC, BCD and raw binary, so
+    /// the answer depends on the spec: to read or compare a value whatever the encoding, use
+    /// [`Field::text`], [`Field::text_eq`] or [`Field::to_u64`].
     pub fn as_str(&self) -> Option<&'a str> {
         match self.spec.encoding {
             Encoding::Ascii | Encoding::Hex => core::str::from_utf8(self.data).ok(),

@@ -264,7 +264,7 @@ pub(crate) fn decode_exact_into(
 ) -> Result<(), DecodeError> {
     decode_into(layout, spec, buf)?;
     if layout.len < buf.len() {
-        return Err(trailing(layout, spec, buf));
+        return Err(trailing(layout, buf));
     }
     Ok(())
 }
@@ -277,21 +277,22 @@ fn not_in_spec(n: u16, pos: usize) -> DecodeError {
 
 #[cold]
 #[inline(never)]
-fn trailing(layout: &Layout, spec: &Spec, buf: &[u8]) -> DecodeError {
-    {
-        let last = layout
-            .bitmap
-            .iter()
-            .filter(|&n| !spec.is_bitmap_field(n))
-            .last();
-        DecodeError::new(
-            last.map_or(Location::Bitmap, Location::Field),
-            layout.len,
-            DecodeErrorKind::TrailingBytes {
-                count: buf.len() - layout.len,
-            },
-        )
-    }
+fn trailing(layout: &Layout, buf: &[u8]) -> DecodeError {
+    trailing_at(layout.len, buf.len())
+}
+
+/// Bytes left after a message that ends at `end` in a buffer of `len` bytes: located at the
+/// end of the message (no field is to blame; the last one decoded whole).
+#[cold]
+#[inline(never)]
+pub(crate) fn trailing_at(end: usize, len: usize) -> DecodeError {
+    DecodeError::new(
+        Location::End,
+        end,
+        DecodeErrorKind::TrailingBytes {
+            count: len.saturating_sub(end),
+        },
+    )
 }
 
 /// Decodes one message from the start of `buf` into a layout the caller holds; bytes after it

@@ -169,14 +169,7 @@ fn decode<'a>(spec: &'a Spec, buf: &'a [u8]) -> Result<Lenient<'a>, DecodeError>
         }
     }
     if stopped.is_none() && pos < buf.len() {
-        let last = bitmap.iter().filter(|&m| !spec.is_bitmap_field(m)).last();
-        stopped = Some(DecodeError::new(
-            last.map_or(Location::Bitmap, Location::Field),
-            pos,
-            DecodeErrorKind::TrailingBytes {
-                count: buf.len() - pos,
-            },
-        ));
+        stopped = Some(super::layout::trailing_at(pos, buf.len()));
     }
     let view = MessageView::from_layout(spec, buf, Layout::assemble(mti, bitmap, &starts, pos));
     check_subfields(&view, &mut warnings);

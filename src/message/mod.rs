@@ -14,7 +14,9 @@ pub mod lenient;
 pub mod mac;
 pub(crate) mod mask;
 mod mti;
+mod numbers;
 mod owned;
+mod text;
 mod typed;
 mod view;
 

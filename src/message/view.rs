@@ -120,7 +120,10 @@ impl<'a> MessageView<'a> {
         self.layout.field(self.spec, self.buf, n)
     }
 
-    /// The clear value of field `n` as `&str`, when its wire form is text (see [`Field::as_str`]).
+    /// The clear value of field `n` as `&str` without copying, when its wire form is text
+    /// (see [`Field::as_str`]): `None` for a packed-BCD or EBCDIC field even when present. To
+    /// read or match a value whatever the spec's encoding, use [`MessageView::text`],
+    /// [`MessageView::text_eq`] or [`MessageView::u64`].
     pub fn str(&self, n: u16) -> Option<&'a str> {
         self.field(n)?.as_str()
     }

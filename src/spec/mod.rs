@@ -14,6 +14,7 @@
 use crate::prelude::*;
 
 mod builtin;
+mod debug;
 pub(crate) mod emit;
 mod field;
 pub(crate) mod hot;
@@ -113,7 +114,10 @@ pub(crate) struct SpecInner {
 /// assert_eq!(spec.field(2).unwrap().name(), "Primary Account Number (PAN)");
 /// assert!(spec.field(2).unwrap().is_sensitive());
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `Debug` is a short summary (name, settings, number of fields); see [`Spec::fields`] for the
+/// definitions.
+#[derive(Clone)]
 pub struct Spec(pub(crate) Arc<SpecInner>);
 
 impl Spec {

@@ -51,8 +51,8 @@ pub fn vectors(file: &str) -> Vec<Vector> {
         .collect()
 }
 
-/// The example binary `cargo test` builds next to the test executables.
-pub fn cli() -> Command {
+/// An example binary that `cargo test` builds next to the test executables.
+pub fn example(name: &str) -> PathBuf {
     let mut dir = std::env::current_exe().unwrap();
     dir.pop();
     if dir.ends_with("deps") {
@@ -60,13 +60,18 @@ pub fn cli() -> Command {
     }
     let bin: PathBuf = dir
         .join("examples")
-        .join(format!("iso8583{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
         "{} not built; run cargo test (it builds examples)",
         bin.display()
     );
-    Command::new(bin)
+    bin
+}
+
+/// The `iso8583` example CLI.
+pub fn cli() -> Command {
+    Command::new(example("iso8583"))
 }
 
 pub fn run(args: &[&str], stdin: &str) -> Output {

@@ -126,6 +126,7 @@ pub fn decide(
         key: req.key.clone(),
         original_key: req.original_key.clone(),
         amount: req.amount,
+        transmitted: req.transmitted.clone(),
         fingerprint: fingerprint.to_vec(),
         decision: decision.clone(),
         state,

@@ -1,4 +1,9 @@
-//! Matching keys for the host (reference §4.8, §3.2).
+//! Matching keys for the host.
+//!
+//! A transaction is known by its terminal (DE 41), merchant (DE 42), batch (60.2, UnionPay)
+//! and STAN (DE 11). A resent request carries the same key and is answered with the first
+//! answer; a reversal repeats its original's STAN, terminal, merchant and batch, so it finds
+//! the original by the same key.
 
 use serde::{Deserialize, Serialize};
 

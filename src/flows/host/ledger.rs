@@ -61,13 +61,16 @@ pub(crate) fn totals_of(entries: &[SettledEntry]) -> Totals {
     totals
 }
 
+/// Whether `rec` can be named by its RRN: a financial entry that was not
+/// declined.
+pub(crate) fn rrn_entry(rec: &Record) -> bool {
+    rec.class == EntryClass::Financial && rec.state != EntryState::Declined
+}
+
 /// The original's key, if `rec` is an approved financial entry of
 /// `terminal` and `merchant`.
 pub(crate) fn rrn_match(rec: &Record, terminal: &str, merchant: &str) -> Option<TxnKey> {
-    (rec.class == EntryClass::Financial
-        && rec.state != EntryState::Declined
-        && rec.key.terminal == terminal
-        && rec.key.merchant == merchant)
+    (rrn_entry(rec) && rec.key.terminal == terminal && rec.key.merchant == merchant)
         .then(|| rec.key.clone())
 }
 
@@ -157,18 +160,18 @@ impl HostLedger {
     pub fn on_request_at(&mut self, req: HostRequest, now: u64) -> HostDecision {
         let lookup = lookup_for(&self.config, &req);
         let config = &self.config;
-        let fingerprint = req.content.as_slice();
-        self.state.transact(&lookup, &|snap| {
-            decide(config, &req, fingerprint, snap, now)
-        })
+        let fingerprint = crate::flows::host::store::digest(&req.content);
+        let fp = fingerprint.as_slice();
+        self.state
+            .transact(&lookup, &|snap| decide(config, &req, fp, snap, now))
     }
 
     /// The key of the approved financial transaction of `terminal` and
     /// `merchant` that received retrieval reference number `rrn` (how a
     /// UnionPay refund names its original). Another terminal's or merchant's
     /// transaction is not found.
-    pub fn key_by_rrn(&self, rrn: &str, terminal: &str, merchant: &str) -> Option<TxnKey> {
-        rrn_match(self.state.find_by_rrn(rrn)?, terminal, merchant)
+    pub fn key_by_rrn(&self, rrn: &str, terminal: &str, merchant: &str) -> Option<&TxnKey> {
+        self.state.key_by_rrn(rrn, terminal, merchant)
     }
 
     /// Compares a terminal's totals for `batch` with the host's, then marks

@@ -363,7 +363,7 @@ fn refund_by_rrn_checks_terminal_and_merchant() {
     let mut h = host();
     let ok = h.on_request_at(purchase(1, 100), T0);
     let rrn = ok.rrn.clone().unwrap_or_default();
-    assert_eq!(h.key_by_rrn(&rrn, "T1", "M1"), Some(key(1)));
+    assert_eq!(h.key_by_rrn(&rrn, "T1", "M1"), Some(&key(1)));
     assert_eq!(h.key_by_rrn(&rrn, "T1", "M2"), None, "another merchant");
     assert_eq!(h.key_by_rrn(&rrn, "T2", "M1"), None, "another terminal");
     assert_eq!(h.key_by_rrn("999999999999", "T1", "M1"), None);
@@ -385,7 +385,7 @@ fn rrn_lookup_is_indexed() {
     }
     for (stan, rrn) in rrns {
         match rrn {
-            Some(r) => assert_eq!(h.key_by_rrn(&r, "T1", "M1"), Some(key(stan))),
+            Some(r) => assert_eq!(h.key_by_rrn(&r, "T1", "M1"), Some(&key(stan))),
             None => assert_eq!(stan % 7, 0),
         }
     }
@@ -433,4 +433,38 @@ fn memory_stays_bounded_under_steady_traffic() {
     }
     assert!(peak <= 4 * 500, "peak {peak}");
     assert!(h.len() >= 3 * 500, "kept {}", h.len());
+}
+
+#[test]
+fn debug_of_requests_records_and_ledgers_shows_no_card_data() {
+    // The content is the request as received: a PAN and a track inside.
+    let pan = "4761739001010119";
+    let content = format!("0200{pan}=4761739001010119D2912");
+    let req = purchase(1, 100).with_content(content.clone());
+    let hex: String = content.bytes().map(|b| format!("{b:02x}")).collect();
+    let bytes = format!("{:?}", content.as_bytes());
+    let mut h = host();
+    h.on_request(req.clone());
+    let lookup = crate::flows::host::ledger::lookup_for(h.config(), &req);
+    let mut state = crate::flows::host::store::MemoryState::new(h.config().profile);
+    state.transact(&lookup, &|snap| {
+        crate::flows::host::decide(h.config(), &req, content.as_bytes(), snap, 0)
+    });
+    let snap = state.snapshot(&lookup);
+    let rendered = [
+        format!("{req:?}"),
+        format!("{h:?}"),
+        format!("{state:?}"),
+        format!("{snap:?}"),
+        format!("{:?}", snap.existing),
+    ];
+    for text in &rendered {
+        assert!(!text.contains(pan), "{text}");
+        assert!(!text.contains(&hex[..24]), "{text}");
+        assert!(!text.contains(&bytes[1..40]), "{text}");
+    }
+    assert!(rendered[0].contains(&format!("<{} bytes, not shown>", content.len())));
+    // The store's record was given the content as its fingerprint here: the
+    // record's Debug still shows only its length.
+    assert!(rendered[4].contains(&format!("<{} bytes, not shown>", content.len())));
 }

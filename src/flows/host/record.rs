@@ -1,6 +1,10 @@
 //! What the ledger remembers about one request, as a store keeps it.
 
+use core::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::flows::journal::Redacted;
 
 use crate::flows::host::key::TxnKey;
 use crate::flows::host::request::{HostDecision, HostTxnKind};
@@ -97,8 +101,10 @@ impl HostTxnKind {
 /// The request's content is kept only as a fingerprint
 /// ([`LedgerStore::fingerprint`](crate::flows::host::LedgerStore::fingerprint)):
 /// enough to tell an identical resend from a different request under the
-/// same key, without keeping card data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// same key, without keeping card data. `Debug` shows the fingerprint only
+/// as its length (a store that kept the content itself would otherwise show
+/// it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Record {
     /// Financial or reversal.
@@ -111,6 +117,8 @@ pub struct Record {
     pub original_key: Option<TxnKey>,
     /// DE 4, minor units.
     pub amount: u64,
+    /// DE 7 as received, when known.
+    pub transmitted: Option<String>,
     /// Fingerprint of the content compared on resends.
     pub fingerprint: Vec<u8>,
     /// The answer given (repeated to identical resends).
@@ -130,6 +138,25 @@ impl Record {
     /// its own key.
     pub fn target(&self) -> &TxnKey {
         self.original_key.as_ref().unwrap_or(&self.key)
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("class", &self.class)
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .field("original_key", &self.original_key)
+            .field("amount", &self.amount)
+            .field("transmitted", &self.transmitted)
+            .field("fingerprint", &Redacted(self.fingerprint.len()))
+            .field("decision", &self.decision)
+            .field("state", &self.state)
+            .field("refunded", &self.refunded)
+            .field("received_at", &self.received_at)
+            .field("settled_at", &self.settled_at)
+            .finish()
     }
 }
 

@@ -1,6 +1,10 @@
 //! What the host receives and answers.
 
+use core::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::flows::journal::Redacted;
 
 use crate::flows::host::key::TxnKey;
 
@@ -19,7 +23,10 @@ pub enum HostTxnKind {
 }
 
 /// One request in plain values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows `content` only as its length: it is the request as
+/// received, PAN and track data included.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostRequest {
     /// Kind of request.
     pub kind: HostTxnKind,
@@ -30,6 +37,9 @@ pub struct HostRequest {
     pub original_key: Option<TxnKey>,
     /// Amount (DE 4), minor units.
     pub amount: u64,
+    /// DE 7 transmission date and time as received (`MMDDhhmmss`), kept
+    /// with the entry; not compared on resends (a resend carries a new one).
+    pub transmitted: Option<String>,
     /// The rest of the request that must be identical in a resend (for
     /// example the message without DE 7 and MAC). Ignored for reversals,
     /// whose repeats legitimately differ (0400 -> 0401).
@@ -44,6 +54,7 @@ impl HostRequest {
             key,
             original_key: None,
             amount,
+            transmitted: None,
             content: Vec::new(),
         }
     }
@@ -54,10 +65,29 @@ impl HostRequest {
         self
     }
 
+    /// Sets the DE 7 transmission date and time.
+    pub fn with_transmitted(mut self, de7: impl Into<String>) -> HostRequest {
+        self.transmitted = Some(de7.into());
+        self
+    }
+
     /// Sets the content compared on resends.
     pub fn with_content(mut self, content: impl Into<Vec<u8>>) -> HostRequest {
         self.content = content.into();
         self
+    }
+}
+
+impl fmt::Debug for HostRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostRequest")
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .field("original_key", &self.original_key)
+            .field("amount", &self.amount)
+            .field("transmitted", &self.transmitted)
+            .field("content", &Redacted(self.content.len()))
+            .finish()
     }
 }
 

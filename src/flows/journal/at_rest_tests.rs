@@ -262,8 +262,12 @@ impl Session {
 
     fn reopen(&mut self) -> Result<(), Fail> {
         drop(self.fj.take());
-        let fj =
-            FileJournal::open(&self.path, self.ctx.spec.clone(), self.key.clone()).map_err(fail)?;
+        // Retried while a child spawned by another test still shares the lock (see
+        // `test_support::open`).
+        let fj = crate::flows::journal::test_support::retry_in_use(|| {
+            FileJournal::open(&self.path, self.ctx.spec.clone(), self.key.clone())
+        })
+        .map_err(fail)?;
         self.fj = Some(fj);
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Sign-on, settlement totals and batch close (reference §4.6, §4.10).
+//! Sign-on, settlement totals and batch close (module docs, "Business rules" 5 and 8).
 
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +118,9 @@ impl Journal {
         if let Some(stan) = self.due_reversal() {
             return Err(JournalError::ReversalPending { stan });
         }
+        if let Some(advice) = self.advices.first() {
+            return Err(JournalError::AdviceOutstanding { stan: advice.stan });
+        }
         for record in self.txns.values() {
             if record.state == TxnState::Sent {
                 return Err(JournalError::InFlight { stan: record.stan });
@@ -143,6 +146,9 @@ impl Journal {
         let Phase::Settling { totals } = self.phase else {
             return Err(JournalError::NotSettled);
         };
+        if let Some(advice) = self.advices.first() {
+            return Err(JournalError::AdviceOutstanding { stan: advice.stan });
+        }
         if let Some(open) = self
             .reversals
             .iter()

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::flows::journal::advice::{AdviceRecord, ExpiredAdvice};
 use crate::flows::journal::batch::{BatchSummary, Totals};
 use crate::flows::journal::error::JournalError;
 use crate::flows::journal::key::JournalKey;
@@ -91,6 +92,10 @@ pub struct Journal {
     pub(crate) reversals: Vec<ReversalRecord>,
     pub(crate) phase: Phase,
     pub(crate) history: Vec<BatchSummary>,
+    /// Store-and-forward queue, head first.
+    pub(crate) advices: Vec<AdviceRecord>,
+    /// Advices that could not be delivered (manual handling).
+    pub(crate) expired: Vec<ExpiredAdvice>,
     /// How requests are read (not stored: supplied on open).
     pub(crate) spec: Spec,
     /// What seals PANs and authenticates the file (not stored).
@@ -111,6 +116,8 @@ impl PartialEq for Journal {
             && self.reversals == other.reversals
             && self.phase == other.phase
             && self.history == other.history
+            && self.advices == other.advices
+            && self.expired == other.expired
     }
 }
 
@@ -130,6 +137,8 @@ impl core::fmt::Debug for Journal {
             .field("reversals", &self.reversals)
             .field("phase", &self.phase)
             .field("history", &self.history)
+            .field("advices", &self.advices)
+            .field("expired", &self.expired)
             .field("spec", &self.spec.name())
             .field("key_version", &self.key.version())
             .finish()
@@ -159,6 +168,8 @@ impl Journal {
             reversals: Vec::new(),
             phase: Phase::Open,
             history: Vec::new(),
+            advices: Vec::new(),
+            expired: Vec::new(),
         }
     }
 
@@ -232,11 +243,36 @@ impl Journal {
         self.stans.last()
     }
 
-    /// The STAN the next `begin` would allocate.
+    /// The STAN the next `begin` would allocate. It is not reserved: a
+    /// message sent outside `begin` must take its STAN from
+    /// [`allocate_stan`](Self::allocate_stan) instead.
     pub fn peek_stan(&self) -> Result<Stan, JournalError> {
         self.stans
             .peek(|s| self.txns.contains_key(&s))
             .ok_or(JournalError::BatchFull)
+    }
+
+    /// Allocates a STAN for a message that is not journaled as a
+    /// transaction (settlement 0500, batch upload 0320, a sign-on or echo
+    /// sent without [`begin`](Self::begin)), so that no later message
+    /// reuses it. [`FileJournal`](crate::flows::journal::FileJournal)
+    /// persists the allocation before returning it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use iso8583_wire::flows::journal::{Journal, JournalPolicy, SoftwareKey};
+    /// # let spec = iso8583_wire::Spec::builtin("iso87-ascii")?;
+    /// # let key = Arc::new(SoftwareKey::from_bytes(1, &[7; 32]));
+    /// let mut j = Journal::new(spec, key, "T1", "M1", JournalPolicy::generic_1987());
+    /// let settlement = j.allocate_stan()?;
+    /// assert_ne!(j.peek_stan()?, settlement);
+    /// assert_eq!(j.last_stan(), Some(settlement));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn allocate_stan(&mut self) -> Result<Stan, JournalError> {
+        let stan = self.peek_stan()?;
+        self.stans = StanAllocator::starting_after(stan);
+        Ok(stan)
     }
 
     /// STAN of the first reversal that must be sent before anything else.

@@ -408,7 +408,7 @@ fn wrong_key_is_refused_with_a_clear_error() -> TestResult {
     written_with_a_purchase(&path)?;
     let (spec, _) = setup();
     let other = std::sync::Arc::new(crate::flows::journal::SoftwareKey::from_bytes(1, &[9; 32]));
-    let err = FileJournal::open(&path, spec.clone(), other)
+    let err = retry_in_use(|| FileJournal::open(&path, spec.clone(), other.clone()))
         .err()
         .ok_or("opened with another key")?;
     assert!(
@@ -424,7 +424,7 @@ fn wrong_key_is_refused_with_a_clear_error() -> TestResult {
         2,
         &[0x42; 32],
     ));
-    let err = FileJournal::open(&path, spec, renumbered)
+    let err = retry_in_use(|| FileJournal::open(&path, spec.clone(), renumbered.clone()))
         .err()
         .ok_or("opened with another key version")?;
     assert!(
@@ -477,10 +477,25 @@ fn enc_begin(j: &mut Journal, req: crate::flows::journal::NewTxn) -> Result<(), 
     begin(j, req).map(|_| ())
 }
 
+fn enc_queue(j: &mut Journal, req: crate::flows::journal::NewTxn) -> Result<(), JournalError> {
+    let enc = encoder(&req);
+    j.queue_advice(req, 0, enc).map(|_| ())
+}
+
+/// A completion advice (0220) of pre-auth STAN 8.
+fn advice() -> Result<crate::flows::journal::NewTxn, JournalError> {
+    Ok(
+        crate::flows::journal::NewTxn::new(TxnKind::CompletionAdvice, 800, TID, MID, "0220")
+            .with_original(stan(8)?),
+    )
+}
+
 /// A day of work touching every kind of write: sign-on, purchases approved,
 /// timed out and reversed (one attempt unanswered), a void, two refunds,
-/// settlement and close.
-const SCRIPT: [Op; 20] = [
+/// store-and-forward (an advice retried, unanswered and delivered; a
+/// reversal advice; an advice expired by age and acknowledged), settlement
+/// with its STAN, and close.
+const SCRIPT: [Op; 40] = [
     |j| j.sign_on(Some(5)),
     |j| enc_begin(j, txn(TxnKind::Purchase, 1_000)),
     |j| {
@@ -503,7 +518,35 @@ const SCRIPT: [Op; 20] = [
     |j| j.on_response(stan(6)?, "00", None, None).map(|_| ()),
     |j| enc_begin(j, txn(TxnKind::Purchase, 400)),
     |j| j.on_response(stan(7)?, "05", None, None).map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::PreAuth, 800)),
+    |j| {
+        j.on_response(stan(8)?, "00", None, Some("AUTH08".into()))
+            .map(|_| ())
+    },
+    |j| enc_queue(j, advice()?),
+    |j| j.on_advice_sent(stan(9)?),
+    |j| j.on_advice_response(stan(9)?, "91", 5).map(|_| ()),
+    |j| j.on_advice_sent(stan(9)?),
+    |j| j.on_advice_no_response(stan(9)?, 6).map(|_| ()),
+    |j| j.on_advice_sent(stan(9)?),
+    |j| j.on_advice_response(stan(9)?, "00", 7).map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::Purchase, 900)),
+    |j| j.on_timeout(stan(10)?).map(|_| ()),
+    |j| j.queue_reversal_advice(stan(10)?, 8),
+    |j| j.on_advice_sent(stan(10)?),
+    |j| j.on_advice_response(stan(10)?, "00", 9).map(|_| ()),
+    |j| enc_begin(j, txn(TxnKind::PreAuth, 800)),
+    |j| j.on_response(stan(11)?, "00", None, None).map(|_| ()),
+    |j| {
+        let req =
+            crate::flows::journal::NewTxn::new(TxnKind::CompletionAdvice, 800, TID, MID, "0220")
+                .with_original(stan(11)?);
+        enc_queue(j, req)
+    },
+    |j| j.expire_advices(u64::MAX).map(|_| ()),
+    |j| j.acknowledge_expired_advice(stan(12)?).map(|_| ()),
     |j| j.settle().map(|_| ()),
+    |j| j.allocate_stan().map(|_| ()),
 ];
 
 /// The invariants a reopened journal must hold.
@@ -511,7 +554,7 @@ fn check_invariants(j: &Journal, label: &str) {
     assert!(j.verify().is_ok(), "{label}: {:?}", j.verify());
     // No reversal doubled (verify checks one record per STAN) and none lost:
     // every transaction whose request may have had effect is either
-    // answered or has its reversal.
+    // answered or has its reversal (a record, or a queued reversal advice).
     for t in j.transactions() {
         assert_ne!(t.state, TxnState::Sent, "{label}: Sent survived recovery");
         if matches!(t.state, TxnState::Uncertain | TxnState::ReversalPending)
@@ -520,8 +563,34 @@ fn check_invariants(j: &Journal, label: &str) {
             assert!(
                 j.reversals()
                     .iter()
-                    .any(|r| r.stan == t.stan && !r.in_flight),
+                    .any(|r| r.stan == t.stan && !r.in_flight)
+                    || j.queued_advices().iter().any(|a| {
+                        a.stan == t.stan
+                            && !a.in_flight
+                            && matches!(a.kind, crate::flows::journal::AdviceKind::Reversal { .. })
+                    }),
                 "{label}: STAN {} lost its reversal",
+                t.stan
+            );
+        }
+    }
+    // No advice lost: a completion advice not yet acknowledged is queued
+    // (not in flight after recovery) or on the expired list.
+    for t in j.transactions() {
+        if t.kind == TxnKind::CompletionAdvice && t.state == TxnState::Uncertain {
+            assert!(
+                j.queued_advices()
+                    .iter()
+                    .any(|a| a.stan == t.stan && !a.in_flight),
+                "{label}: advice {} lost",
+                t.stan
+            );
+        }
+        if t.state == TxnState::AdviceExpired {
+            assert!(
+                j.expired_advices().iter().any(|e| e.stan == t.stan)
+                    || t.stan == Stan::new(12).unwrap_or(Stan::FIRST),
+                "{label}: expired advice {} not reported",
                 t.stan
             );
         }
@@ -539,7 +608,7 @@ fn check_invariants(j: &Journal, label: &str) {
             TxnState::Approved | TxnState::PartlyRefunded | TxnState::FullyRefunded
         );
         match t.kind {
-            TxnKind::Purchase if live => debit += t.amount,
+            TxnKind::Purchase | TxnKind::CompletionAdvice if live => debit += t.amount,
             TxnKind::Refund if live => credit += t.amount,
             _ => {}
         }

@@ -9,13 +9,13 @@ use crate::flows::journal::state::TxnState;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {
-    /// A reversal is pending and must be sent first (reference §3.3.3).
+    /// A reversal is pending and must be sent first ([reversal rule 3](crate::flows::journal#reversals)).
     #[error("reversal of STAN {stan} is pending and must be sent first")]
     ReversalPending {
         /// STAN of the transaction to reverse.
         stan: Stan,
     },
-    /// No financial message before a successful sign-on (§4.10).
+    /// No financial message before a successful sign-on ([business rule 8](crate::flows::journal#business-rules)).
     #[error("terminal is not signed on")]
     NotSignedOn,
     /// Settlement has started: only settlement, sign-on and echo may go.
@@ -37,6 +37,29 @@ pub enum JournalError {
     #[error("advice STAN {stan} is unacknowledged and must be repeated first")]
     AdviceOutstanding {
         /// The unacknowledged advice.
+        stan: Stan,
+    },
+    /// `queue_advice` got a request that is not an advice.
+    #[error(
+        "{kind:?} with MTI {mti} is not a store-and-forward advice (an x220 of a kind that is not reversed)"
+    )]
+    NotAnAdvice {
+        /// Kind requested.
+        kind: TxnKind,
+        /// MTI requested.
+        mti: String,
+    },
+    /// No such advice in the store-and-forward queue (or expired list).
+    #[error("no advice with STAN {stan} is queued or expired")]
+    NoAdvice {
+        /// STAN given.
+        stan: Stan,
+    },
+    /// Advice calls out of order (not the head, already in flight, or
+    /// nothing in flight).
+    #[error("advice STAN {stan}: not the head of the queue, or attempt bookkeeping out of order")]
+    AdviceOutOfOrder {
+        /// STAN given.
         stan: Stan,
     },
     /// No transaction with this STAN in the open batch.

@@ -53,7 +53,9 @@
 //! have reached the host) becomes reversal-due exactly as after a timeout,
 //! and a reversal attempt that was in flight counts as unanswered. The
 //! journal then refuses new financial work until those reversals are
-//! answered.
+//! answered. A store-and-forward advice whose attempt was in flight counts
+//! as unanswered: it stays at the head of its queue and its next attempt is
+//! a repeat (0221/0421), or it expires if that was its last attempt.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -68,6 +70,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::flows::journal::advice::{AdviceOutcome, AdviceRecord, ExpiredAdvice};
 use crate::flows::journal::batch::{BatchSummary, ClosedBatch, Totals};
 use crate::flows::journal::book::{Journal, Phase};
 use crate::flows::journal::error::JournalError;
@@ -279,6 +282,73 @@ impl FileJournal {
         self.mutate(|j| j.on_reversal_no_response(stan))
     }
 
+    /// See [`Journal::allocate_stan`]; the allocation is on disk before
+    /// the STAN is returned.
+    pub fn allocate_stan(&mut self) -> Result<Stan, JournalError> {
+        self.mutate(Journal::allocate_stan)
+    }
+
+    /// See [`Journal::queue_advice`]; the advice is on disk before this
+    /// returns.
+    pub fn queue_advice<F, E>(
+        &mut self,
+        req: NewTxn,
+        queued_at: u64,
+        encode: F,
+    ) -> Result<Ticket, JournalError>
+    where
+        F: FnOnce(&Ticket) -> Result<Vec<u8>, E>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.mutate(|j| j.queue_advice(req, queued_at, encode))
+    }
+
+    /// See [`Journal::queue_reversal_advice`].
+    pub fn queue_reversal_advice(
+        &mut self,
+        stan: Stan,
+        queued_at: u64,
+    ) -> Result<(), JournalError> {
+        self.mutate(|j| j.queue_reversal_advice(stan, queued_at))
+    }
+
+    /// See [`Journal::on_advice_sent`].
+    pub fn on_advice_sent(&mut self, stan: Stan) -> Result<(), JournalError> {
+        self.mutate(|j| j.on_advice_sent(stan))
+    }
+
+    /// See [`Journal::on_advice_response`].
+    pub fn on_advice_response(
+        &mut self,
+        stan: Stan,
+        response_code: &str,
+        now: u64,
+    ) -> Result<AdviceOutcome, JournalError> {
+        self.mutate(|j| j.on_advice_response(stan, response_code, now))
+    }
+
+    /// See [`Journal::on_advice_no_response`].
+    pub fn on_advice_no_response(
+        &mut self,
+        stan: Stan,
+        now: u64,
+    ) -> Result<AdviceOutcome, JournalError> {
+        self.mutate(|j| j.on_advice_no_response(stan, now))
+    }
+
+    /// See [`Journal::expire_advices`].
+    pub fn expire_advices(&mut self, now: u64) -> Result<Vec<Stan>, JournalError> {
+        self.mutate(|j| j.expire_advices(now))
+    }
+
+    /// See [`Journal::acknowledge_expired_advice`].
+    pub fn acknowledge_expired_advice(
+        &mut self,
+        stan: Stan,
+    ) -> Result<ExpiredAdvice, JournalError> {
+        self.mutate(|j| j.acknowledge_expired_advice(stan))
+    }
+
     /// See [`Journal::sign_on`].
     pub fn sign_on(&mut self, batch_from_host: Option<u32>) -> Result<(), JournalError> {
         self.mutate(|j| j.sign_on(batch_from_host))
@@ -357,6 +427,8 @@ struct StateRef<'a> {
     reversals: &'a [ReversalRecord],
     phase: &'a Phase,
     history: &'a [BatchSummary],
+    advices: &'a [AdviceRecord],
+    expired_advices: &'a [ExpiredAdvice],
 }
 
 /// The body read back.
@@ -374,6 +446,12 @@ struct State {
     reversals: Vec<ReversalRecord>,
     phase: Phase,
     history: Vec<BatchSummary>,
+    /// Absent in files written before store-and-forward.
+    #[serde(default)]
+    advices: Vec<AdviceRecord>,
+    /// Absent in files written before store-and-forward.
+    #[serde(default)]
+    expired_advices: Vec<ExpiredAdvice>,
 }
 
 /// The MAC of `data` under `version` of `key`; an unknown version means
@@ -400,6 +478,8 @@ pub(crate) fn render(journal: &Journal) -> Result<Vec<u8>, JournalError> {
         reversals: &journal.reversals,
         phase: &journal.phase,
         history: &journal.history,
+        advices: &journal.advices,
+        expired_advices: &journal.expired,
     })?;
     let hex = crate::flows::journal::hex::encode;
     let key = journal.key.as_ref();
@@ -535,6 +615,8 @@ pub(crate) fn parse(
         reversals: state.reversals,
         phase: state.phase,
         history: state.history,
+        advices: state.advices,
+        expired: state.expired_advices,
         spec,
         key,
     })

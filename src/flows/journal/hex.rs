@@ -1,4 +1,6 @@
-//! Serde helper: store request bytes as a hex string in the journal file.
+//! Serde adapters storing bytes as lowercase hex in the journal file, on the
+//! `hex` crate (the codec is the crate's; this module only plugs it into
+//! serde and keeps the journal's error texts).
 
 use serde::{Deserialize, Deserializer, Serializer};
 
@@ -9,12 +11,7 @@ pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::E
 
 /// Bytes as lowercase hex.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(nibble(b >> 4));
-        out.push(nibble(b & 0x0f));
-    }
-    out
+    ::hex::encode(bytes)
 }
 
 /// Parses a hex string back into bytes.
@@ -51,24 +48,9 @@ pub(crate) mod opt {
     }
 }
 
-fn nibble(v: u8) -> char {
-    char::from_digit(u32::from(v), 16).unwrap_or('0')
-}
-
+/// Hex (either case, even length) back to bytes; `None` when it is not hex.
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = text
-        .chars()
-        .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()))
-        .collect::<Option<_>>()?;
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    Some(
-        digits
-            .chunks_exact(2)
-            .map(|p| p.iter().fold(0u8, |acc, d| (acc << 4) | d))
-            .collect(),
-    )
+    ::hex::decode(text).ok()
 }
 
 #[cfg(test)]
@@ -78,6 +60,8 @@ mod tests {
     #[test]
     fn decodes_what_it_encodes() {
         assert_eq!(decode("00ff10"), Some(vec![0x00, 0xff, 0x10]));
+        assert_eq!(decode("00FF10"), Some(vec![0x00, 0xff, 0x10]));
+        assert_eq!(encode(&[0x00, 0xab, 0x10]), "00ab10");
         assert_eq!(decode("0"), None);
         assert_eq!(decode("zz"), None);
     }

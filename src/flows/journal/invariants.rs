@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::flows::journal::advice::AdviceKind;
 use crate::flows::journal::book::{BATCH_MAX, Journal};
 use crate::flows::journal::error::JournalError;
 use crate::flows::journal::kind::TxnKind;
@@ -16,6 +17,8 @@ impl Journal {
     /// - a reversible transaction in flight has an armed reversal; one that
     ///   is uncertain or pending reversal has a due reversal; one whose
     ///   reversal failed has a failed record; no reversal lacks its record;
+    /// - every queued advice belongs to a transaction still waiting for
+    ///   it, once, and a reversal advice stands in for a reversal record;
     /// - refunds (approved and in flight) never exceed their original;
     /// - at most one cancelling transaction (void, cancel) per original
     ///   may have effect.
@@ -48,6 +51,27 @@ impl Journal {
                 ));
             }
         }
+        let mut queued = BTreeSet::new();
+        for a in &self.advices {
+            if !queued.insert(a.stan) || seen.contains(&a.stan) {
+                return fail(format!(
+                    "advice STAN {} queued twice or also a reversal",
+                    a.stan
+                ));
+            }
+            let Some(t) = self.txns.get(&a.stan) else {
+                return fail(format!("advice for unknown STAN {}", a.stan));
+            };
+            let ok = match a.kind {
+                AdviceKind::Financial => t.state == TxnState::Uncertain,
+                AdviceKind::Reversal { .. } => {
+                    matches!(t.state, TxnState::Uncertain | TxnState::ReversalPending)
+                }
+            };
+            if !ok {
+                return fail(format!("advice of STAN {} in state {:?}", a.stan, t.state));
+            }
+        }
         for (stan, t) in &self.txns {
             if *stan != t.stan {
                 return fail(format!("record {} stored under STAN {}", t.stan, stan));
@@ -57,7 +81,11 @@ impl Journal {
                 TxnState::ReversalPending | TxnState::ReversalFailed => true,
                 _ => false,
             };
-            if needs_reversal && !seen.contains(stan) {
+            let reversal_advice = self
+                .advices
+                .iter()
+                .any(|a| a.stan == *stan && matches!(a.kind, AdviceKind::Reversal { .. }));
+            if needs_reversal && !seen.contains(stan) && !reversal_advice {
                 return fail(format!(
                     "STAN {stan} ({:?}) has no reversal record",
                     t.state

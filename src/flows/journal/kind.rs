@@ -1,4 +1,4 @@
-//! Transaction kinds as the journal sees them (reference §2.1).
+//! Transaction kinds as the journal sees them (the flows and their codes: `flows` module docs).
 
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +65,7 @@ impl TxnKind {
     ];
 
     /// Whether a reversal record must be kept while this kind is in flight
-    /// (reference §3.3.1). Refunds depend on the policy: a CUP refund is a
+    /// ([reversal rule 1](crate::flows::journal#reversals)). Refunds depend on the policy: a CUP refund is a
     /// 0220 advice and is never reversed.
     ///
     /// ```
@@ -104,7 +104,7 @@ impl TxnKind {
         }
     }
 
-    /// Whether the kind needs a successful sign-on first (reference §4.10).
+    /// Whether the kind needs a successful sign-on first ([business rule 8](crate::flows::journal#business-rules)).
     pub fn requires_sign_on(self) -> bool {
         !matches!(self, TxnKind::SignOn | TxnKind::Echo)
     }

@@ -2,8 +2,8 @@
 //!
 //! The journal decides, before anything is transmitted, whether a request
 //! may go and records it together with its reversal-to-be, so that a power
-//! loss at any point leaves enough on disk to reverse or reconcile
-//! (reference `pos-flows.md` §3.3 and §4).
+//! loss at any point leaves enough on disk to reverse or reconcile (the
+//! rules are written out below).
 //!
 //! Each fact is entered once: the journal reads the amount, terminal,
 //! merchant, MTI, processing code and STAN back from the encoded request
@@ -42,12 +42,92 @@
 //!    [`Journal::on_reversal_sent`] and then
 //!    [`Journal::on_reversal_response`] or
 //!    [`Journal::on_reversal_no_response`].
-//! 4. [`Journal::settle`] then [`Journal::close_batch`] end the batch.
+//! 4. [`Journal::settle`] then [`Journal::close_batch`] end the batch. A
+//!    settlement (or any message not journaled as a transaction) takes its
+//!    STAN from [`Journal::allocate_stan`], so no STAN is ever reused.
+//!
+//! # Store-and-forward
+//!
+//! Advices that cannot get through wait in a FIFO queue in the journal (and
+//! its file), kept like any request (no card data, PAN sealed):
+//! [`Journal::queue_advice`] journals a 0220 advice,
+//! [`Journal::queue_reversal_advice`] moves a due reversal to the queue as a
+//! 0420 (it then no longer blocks new work). [`Journal::next_advice`] hands
+//! out the head, first as 0220/0420, then as 0221/0421 when the policy says
+//! so ([`JournalPolicy::advice_repeat_mti`]); the attempt is reported with
+//! [`Journal::on_advice_sent`] and then [`Journal::on_advice_response`] or
+//! [`Journal::on_advice_no_response`]. The policy sorts response codes into
+//! done, retry and give up ([`JournalPolicy::advice_verdict`]; defaults:
+//! approvals and `94` done, `68`/`90`/`91`/`96` retry, anything else given
+//! up) and limits attempts and age; an advice that is given up or expires
+//! goes to [`Journal::expired_advices`] for manual handling and stays there
+//! until [`Journal::acknowledge_expired_advice`]. Settlement waits for an
+//! empty queue; after a restart an attempt that was in flight counts as
+//! unanswered and the next attempt is a repeat.
 //!
 //! [`FileJournal`] persists the journal atomically after every change, in a
 //! file checked by SHA-256 and authenticated by a MAC under the journal key.
+//!
+//! # Reversals
+//!
+//! A request whose outcome the terminal cannot know (no answer, an answer
+//! it cannot trust) may still have moved money at the host. The terminal
+//! undoes it with a reversal (MTI 0400, or the 0420 advice), which carries
+//! the original's STAN, amount, terminal and merchant so the host can find
+//! it. The journal applies these rules:
+//!
+//! 1. **Armed before sending.** Every reversible transaction (purchase,
+//!    void, pre-auth, pre-auth cancel, completion, completion void; a refund
+//!    only where the [`JournalPolicy`] says so, since a UnionPay refund is a
+//!    0220 advice that is never reversed) gets a reversal record in the same
+//!    commit that records the request, *before* the bytes go out: a power
+//!    loss between sending and recording would otherwise leave a charge
+//!    nobody can undo. Balance inquiries and network management messages
+//!    move no money and get none.
+//! 2. **Outcome.** Any answer the terminal can trust (any DE 39) disarms the
+//!    record. Otherwise it becomes due, with its reason as DE 39 of the
+//!    reversal ([`ReversalReason`]): `98` for no answer in time, `A0` for an
+//!    answer whose MAC failed, `06` when the chip card declines after the
+//!    host approved. An authorization code received on the way is kept in
+//!    the record (DE 38), because the host matches on it too.
+//! 3. **Sent first.** While a reversal is due, no new financial message (and
+//!    no settlement) may begin ([`JournalError::ReversalPending`]); sign-on
+//!    and echo still may. A reversal is sent up to 1 + `reversal_resends`
+//!    times (UnionPay terminals: 3 attempts). Any answer ends it; when every
+//!    attempt goes unanswered it is left flagged as failed and the original
+//!    stays *uncertain* for the merchant to reconcile by hand.
+//! 4. **Repeats keep their identity.** A resent reversal, or a resent advice
+//!    (0420 → 0421, 0220 → 0221), reuses the original STAN and content, only
+//!    the MTI's last digit changes, so the host recognizes it.
+//!
+//! # Business rules
+//!
+//! [`Journal::begin`] refuses a request that breaks one of these, before a
+//! STAN is spent:
+//!
+//! 1. **Void** only an approved purchase or online completion of the *open*
+//!    batch (a settled batch is closed for voids), on the same terminal and
+//!    merchant, not already voided, for exactly the original amount.
+//! 2. **Refund** up to what is left of the original: its amount minus the
+//!    refunds already approved. A refund may target an earlier batch.
+//! 3. Nothing voids, refunds or completes a **reversed or declined**
+//!    transaction: the reversal or the decline ended it.
+//! 4. **Pre-auth:** a completion may not exceed the pre-authorized amount
+//!    (plus the policy's tolerance); a cancel is for the pre-authorized
+//!    amount exactly.
+//! 5. **Settlement** first requires every due reversal to be answered; after
+//!    it the batch closes and the next one opens.
+//! 6. An **uncertain** transaction (sent, no trustworthy answer) is reversed,
+//!    never retried as a new purchase under a new STAN, and never shown as
+//!    approved.
+//! 7. **STAN:** six digits, 000001-999999 then back to 000001 (skipping any
+//!    still in use), one per new message; reversals and repeats reuse the
+//!    original's.
+//! 8. **Sign-on first:** no financial message before a successful sign-on
+//!    ([`JournalError::NotSignedOn`]).
 #![forbid(unsafe_code)]
 
+mod advice;
 mod batch;
 mod book;
 mod error;
@@ -62,6 +142,7 @@ mod queue;
 mod request;
 mod reversal;
 mod rules;
+mod saf;
 mod saved;
 mod sealed;
 mod stan;
@@ -71,6 +152,8 @@ mod state;
 mod at_rest_tests;
 #[cfg(test)]
 mod begin_check_tests;
+#[cfg(test)]
+mod compat_tests;
 #[cfg(test)]
 mod crash_tests;
 #[cfg(test)]
@@ -82,6 +165,8 @@ mod prop_tests;
 #[cfg(test)]
 #[allow(clippy::panic)]
 mod rules_tests;
+#[cfg(test)]
+mod saf_tests;
 #[cfg(test)]
 mod test_support;
 
@@ -101,13 +186,16 @@ impl Redacted {
     }
 }
 
+pub use advice::{
+    AdviceJob, AdviceKind, AdviceOutcome, AdviceRecord, ExpiredAdvice, ExpiryReason, repeat_mti,
+};
 pub use batch::{BatchSummary, ClosedBatch, HISTORY_LEN, Totals, next_batch};
 pub use book::{BATCH_MAX, Journal, Phase};
 pub use error::JournalError;
 pub use file::{FORMAT_VERSION, FileJournal};
 pub use key::{JournalKey, KeyError, SoftwareKey};
 pub use kind::{SettlementSide, TxnKind};
-pub use policy::JournalPolicy;
+pub use policy::{AdviceVerdict, JournalPolicy};
 pub use request::{NewTxn, OriginalInfo, Ticket};
 pub use reversal::{ReversalJob, ReversalReason, ReversalRecord, ReversalStatus};
 pub use saved::CARD_DATA_FIELDS;

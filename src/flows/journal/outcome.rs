@@ -1,5 +1,5 @@
 //! Outcomes of a journaled request: response, timeout, MAC failure, card
-//! decline after approval (reference §3.3.2).
+//! decline after approval (module docs, "Reversals" 2).
 
 use crate::flows::journal::book::Journal;
 use crate::flows::journal::error::JournalError;
@@ -40,6 +40,13 @@ impl Journal {
         check_response_code(response_code)?;
         let approved = self.policy.is_approval(response_code);
         let reversible_kinds = self.policy.clone();
+        if self.advices.iter().any(|a| a.stan == stan) {
+            return Err(JournalError::UnexpectedState {
+                stan,
+                state: TxnState::Uncertain,
+                operation: "response outside store-and-forward (use on_advice_response)",
+            });
+        }
         let record = self.record_mut(stan)?;
         let accepts = record.state == TxnState::Sent
             || (record.state == TxnState::Uncertain
@@ -238,6 +245,7 @@ impl Journal {
         for stan in in_flight {
             changed |= self.on_reversal_no_response(stan).is_ok();
         }
+        changed |= self.recover_advices();
         changed
     }
 }

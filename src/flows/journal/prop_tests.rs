@@ -8,19 +8,41 @@ use proptest::prelude::*;
 
 use crate::flows::journal::test_support::{fbegin, new_journal, open, setup, txn};
 use crate::flows::journal::{
-    FileJournal, Journal, JournalError, JournalPolicy, Stan, Totals, TxnKind, TxnState,
+    AdviceOutcome, FileJournal, Journal, JournalError, JournalPolicy, Stan, Totals, TxnKind,
+    TxnState,
 };
 
 #[derive(Clone, Debug)]
 enum Op {
     Purchase(u64),
-    Respond { pick: usize, approve: bool },
+    Respond {
+        pick: usize,
+        approve: bool,
+    },
     Timeout(usize),
     CardDecline(usize),
-    ReversalAttempt { answered: bool },
+    ReversalAttempt {
+        answered: bool,
+    },
     Void(usize),
-    Refund { pick: usize, amount: u64 },
-    Settle { balanced: bool },
+    Refund {
+        pick: usize,
+        amount: u64,
+    },
+    Settle {
+        balanced: bool,
+    },
+    /// Queue a refund of `amount` as a store-and-forward advice (a 0220 on
+    /// CUP; refused under the generic policy, whose refunds are online).
+    AdviceRefund {
+        pick: usize,
+        amount: u64,
+    },
+    /// Send the head advice; the host answers `00`, `91`, `05` or nothing.
+    AdviceAttempt {
+        answer: u8,
+        now: u64,
+    },
     Crash,
 }
 
@@ -34,6 +56,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => any::<usize>().prop_map(Op::Void),
         3 => (any::<usize>(), 1u64..=300).prop_map(|(pick, amount)| Op::Refund { pick, amount }),
         1 => any::<bool>().prop_map(|balanced| Op::Settle { balanced }),
+        2 => (any::<usize>(), 1u64..=300).prop_map(|(pick, amount)| Op::AdviceRefund { pick, amount }),
+        4 => (0u8..4, 0u64..1_000_000).prop_map(|(answer, now)| Op::AdviceAttempt { answer, now }),
         1 => Just(Op::Crash),
     ]
 }
@@ -224,6 +248,58 @@ fn apply(fj: &mut FileJournal, m: &mut Model, op: &Op) -> Result<(), TestCaseErr
                         .is_none()
                 );
             }),
+        },
+        Op::AdviceRefund { pick: i, amount } => match pick(&targets, *i) {
+            None => return Ok(()),
+            Some(p) => {
+                let req = crate::flows::journal::NewTxn::new(
+                    TxnKind::Refund,
+                    *amount,
+                    crate::flows::journal::test_support::TID,
+                    crate::flows::journal::test_support::MID,
+                    "0220",
+                )
+                .with_original(p);
+                let enc = crate::flows::journal::test_support::encoder(&req);
+                fj.queue_advice(req, 0, enc).map(|t| {
+                    assert!(
+                        m.begun
+                            .insert(t.stan, (TxnKind::Refund, *amount, Some(p)))
+                            .is_none()
+                    );
+                })
+            }
+        },
+        Op::AdviceAttempt { answer, now } => match fj.journal().next_advice() {
+            None => return Ok(()),
+            Some(job) => {
+                let queued = fj.journal().queued_advices().len();
+                fj.on_advice_sent(job.stan).and_then(|()| {
+                    let outcome = match answer {
+                        0 => fj.on_advice_response(job.stan, "00", *now),
+                        1 => fj.on_advice_response(job.stan, "91", *now),
+                        2 => fj.on_advice_response(job.stan, "05", *now),
+                        _ => fj.on_advice_no_response(job.stan, *now),
+                    }?;
+                    let j = fj.journal();
+                    let state = j.txn(job.stan).map(|t| t.state);
+                    match outcome {
+                        AdviceOutcome::Delivered => {
+                            assert_eq!(state, Some(TxnState::Approved));
+                            m.approved.insert(job.stan);
+                        }
+                        AdviceOutcome::Retry => {
+                            assert_eq!(j.queued_advices().first().map(|a| a.stan), Some(job.stan));
+                            assert_eq!(j.queued_advices().len(), queued);
+                        }
+                        _ => {
+                            assert_eq!(state, Some(TxnState::AdviceExpired));
+                            assert!(j.expired_advices().iter().any(|e| e.stan == job.stan));
+                        }
+                    }
+                    Ok(())
+                })
+            }
         },
         Op::Settle { balanced } => match fj.settle() {
             Err(e) => Err(e),

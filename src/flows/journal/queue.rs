@@ -1,5 +1,5 @@
 //! Sending queued reversals: attempts, repeats and the final outcome
-//! (reference §3.3.3 and §3.3.4).
+//! (module docs, "Reversals" 3 and 4).
 
 use crate::flows::journal::book::Journal;
 use crate::flows::journal::error::JournalError;

@@ -1,4 +1,4 @@
-//! Reversal records (reference §3.3): kept from before transmission until
+//! Reversal records (module docs, "Reversals"): kept from before transmission until
 //! the original's outcome is known, then sent until answered or exhausted.
 
 use serde::{Deserialize, Serialize};

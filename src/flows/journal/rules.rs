@@ -1,4 +1,4 @@
-//! Business rules checked before a transaction is journaled (reference §4).
+//! Business rules checked before a transaction is journaled (module docs, "Business rules").
 //!
 //! Every function here is pure: it reads the journal and either returns the
 //! original's data for the request or the broken rule.
@@ -168,7 +168,7 @@ fn check_earlier_batch(
             check_completion(journal, original.amount, req.amount)
         }
         TxnKind::PreAuthCancel => check_equal_amount(original.amount, req.amount),
-        // Voids only reach back into the open batch (§4.1).
+        // Voids only reach back into the open batch: settlement closes the old one.
         kind => Err(JournalError::OriginalNotInBatch { kind }),
     }
 }

@@ -1,6 +1,6 @@
 //! System trace audit numbers (DE 11, n6) and their allocator.
 //!
-//! Reference rule 4.9: the STAN runs `000001..=999999`, wraps, and is
+//! Business rule 7 (module docs): the STAN runs `000001..=999999`, wraps, and is
 //! incremented per new message. Reversals and repeats reuse the original.
 
 use core::fmt;

@@ -34,6 +34,11 @@ pub enum TxnState {
     FullyRefunded,
     /// Counted in a closed batch (records returned by `close_batch`).
     Settled,
+    /// A store-and-forward advice that was never acknowledged (attempts or
+    /// age exhausted, or refused by the host): on
+    /// [`Journal::expired_advices`](crate::flows::journal::Journal::expired_advices)
+    /// for manual handling, not counted in the totals.
+    AdviceExpired,
 }
 
 impl TxnState {
@@ -55,6 +60,7 @@ impl TxnState {
                 | TxnState::Uncertain
                 | TxnState::ReversalPending
                 | TxnState::ReversalFailed
+                | TxnState::AdviceExpired
         ) || self.is_live_approval()
     }
 }

@@ -136,11 +136,12 @@ pub(crate) fn open(
 }
 
 /// Calls `open` until it does not answer [`JournalError::InUse`], for up to
-/// two seconds (see [`open`]).
+/// ten seconds (see [`open`]): on a loaded machine a child spawned by another test can take
+/// that long between its fork and its exec, holding a copy of the lock file descriptor.
 pub(crate) fn retry_in_use<T>(
     mut open: impl FnMut() -> Result<T, JournalError>,
 ) -> Result<T, JournalError> {
-    for _ in 0..200 {
+    for _ in 0..1000 {
         match open() {
             Err(JournalError::InUse { .. }) => {
                 std::thread::sleep(std::time::Duration::from_millis(10));

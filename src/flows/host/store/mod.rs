@@ -6,9 +6,13 @@
 //! are decided one after the other, whichever host process they reached.
 //!
 //! - [`MemoryStore`]: a map behind a mutex, the default (tests, demos, a
-//!   single process). A store on a database implements the same trait; the
-//!   contract below is what it must keep (one transaction per decision,
-//!   answer only after commit).
+//!   single process).
+//! - `PgStore` (feature `postgres`): PostgreSQL, shared by any number of
+//!   host processes; schema in `sql/migrations/`, applied on connect.
+//!
+//! A store on another database implements the same trait; the contract
+//! below is what it must keep (one transaction per decision, answer only
+//! after commit).
 
 use std::fmt;
 use std::future::Future;
@@ -19,9 +23,14 @@ use crate::flows::host::key::MatchKey;
 use crate::flows::host::record::{EntryClass, Record, SettledEntry};
 use crate::flows::host::request::HostDecision;
 
+mod interner;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 
 pub use memory::{MemoryState, MemoryStore};
+#[cfg(feature = "postgres")]
+pub use postgres::{Advice, MIGRATIONS, PgOptions, PgStore};
 
 /// A boxed future returned by [`LedgerStore`] methods.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -144,8 +153,50 @@ pub trait LedgerStore: Send + Sync + fmt::Debug {
         Box::pin(async move { Ok(len.await? == 0) })
     }
 
-    /// The fingerprint kept for a request's content. The in-memory store
-    /// keeps the content itself (it never reaches a disk); a persistent
-    /// store keeps a digest, so that no card data is written.
+    /// The fingerprint kept for a request's content: [`digest`] for the
+    /// stores of this crate, so that no card data is kept.
     fn fingerprint(&self, content: &[u8]) -> Vec<u8>;
+}
+
+/// The fingerprint every store keeps for a request's content: its SHA-256.
+/// Resends are told apart from different requests under the same key just as
+/// well as with the content itself, and no card data is kept (the content is
+/// the request as received, PAN and track included).
+pub fn digest(content: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(content).to_vec()
+}
+
+/// The store a host is configured with: in memory without `db`, PostgreSQL
+/// at the URL `db` (feature `postgres`; migrations applied on connect).
+/// What a host's `--db` option needs in one call.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use iso8583_wire::flows::host::{HostConfig, SharedLedger, store::open};
+/// let config = HostConfig::generic();
+/// let store = open(None, &config).await?; // in memory
+/// let ledger = SharedLedger::with_store(config, store);
+/// # Ok::<(), iso8583_wire::flows::host::StoreError>(()) }).unwrap();
+/// ```
+pub async fn open(
+    db: Option<&str>,
+    config: &crate::flows::host::HostConfig,
+) -> Result<std::sync::Arc<dyn LedgerStore>, StoreError> {
+    let Some(url) = db else {
+        return Ok(std::sync::Arc::new(MemoryStore::new(config.profile)));
+    };
+    #[cfg(feature = "postgres")]
+    {
+        let store = PgStore::connect(PgOptions::new(url), config.profile).await?;
+        Ok(std::sync::Arc::new(store))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = url;
+        Err(StoreError::Failed {
+            operation: "open",
+            detail: "a database URL needs the `postgres` feature".into(),
+        })
+    }
 }

@@ -1,0 +1,374 @@
+//! [`Client`]: a connection to one host that connects, signs on, keeps itself alive and comes
+//! back after a loss, behind one [`send`](Client::send).
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::link::config::{ClientConfig, LinkConfig, WhenFull};
+use crate::link::connection::Connection;
+use crate::link::error::LinkError;
+use crate::link::handler::Handler;
+use crate::link::metrics::Metrics;
+use crate::message::Message;
+
+/// Where a client's link stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkState {
+    /// Connecting, or waiting to reconnect.
+    Connecting,
+    /// Connected; the sign-on hook runs.
+    SigningOn,
+    /// Signed on: requests go out.
+    Ready,
+    /// Shutting down: no new requests.
+    Closing,
+    /// Closed for good.
+    Closed,
+}
+
+struct Inner {
+    addr: String,
+    config: ClientConfig,
+    link: Arc<LinkConfig>,
+    handler: Arc<dyn Handler>,
+    metrics: Arc<Metrics>,
+    state: watch::Sender<LinkState>,
+    current: RwLock<Option<Connection>>,
+    permits: Semaphore,
+    stop: CancellationToken,
+    stan: AtomicU32,
+}
+
+/// A client link to one host (cheap to clone).
+///
+/// - [`connect`](Self::connect) connects within the connect timeout and runs the handler's
+///   [`sign_on`](Handler::sign_on) before any request goes out;
+/// - [`send`](Self::send) waits for a slot when `max_in_flight` requests are pending (or
+///   fails fast, as configured), then for the response with the request timeout;
+/// - after a lost connection the client reconnects with exponential backoff and jitter, and
+///   signs on again; requests pending on the lost connection fail with
+///   [`LinkError::ConnectionLost`];
+/// - with [`idle_echo`](ClientConfig::idle_echo) it sends an echo after that long without
+///   traffic and drops a connection whose echo goes unanswered;
+/// - [`shutdown`](Self::shutdown) refuses new requests, waits for those in flight up to a
+///   deadline, runs [`sign_off`](Handler::sign_off) and closes.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("addr", &self.inner.addr)
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+fn random_unit() -> f64 {
+    let x = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Client {
+    /// Connects to `addr` (`host:port`) and signs on; the first failure is returned (later
+    /// losses are reconnected as configured).
+    pub async fn connect(
+        addr: impl Into<String>,
+        config: ClientConfig,
+        handler: Arc<dyn Handler>,
+    ) -> Result<Client, LinkError> {
+        let client = Client::new(addr.into(), config, handler);
+        let conn = client.connect_once().await?;
+        client.sign_on(&conn).await?;
+        let c = client.clone();
+        tokio::spawn(async move { c.supervise(Some(conn)).await });
+        Ok(client)
+    }
+
+    /// A client that connects in the background (and keeps trying), for pools whose hosts
+    /// may be down at start.
+    pub fn start(
+        addr: impl Into<String>,
+        config: ClientConfig,
+        handler: Arc<dyn Handler>,
+    ) -> Client {
+        let client = Client::new(addr.into(), config, handler);
+        let c = client.clone();
+        tokio::spawn(async move { c.supervise(None).await });
+        client
+    }
+
+    fn new(addr: String, config: ClientConfig, handler: Arc<dyn Handler>) -> Client {
+        let (state, _) = watch::channel(LinkState::Connecting);
+        Client {
+            inner: Arc::new(Inner {
+                addr,
+                link: Arc::new(config.link.clone()),
+                permits: Semaphore::new(config.max_in_flight.max(1)),
+                config,
+                handler,
+                metrics: Arc::new(Metrics::default()),
+                state,
+                current: RwLock::new(None),
+                stop: CancellationToken::new(),
+                stan: AtomicU32::new(900_000),
+            }),
+        }
+    }
+
+    /// The address this client connects to.
+    pub fn addr(&self) -> &str {
+        &self.inner.addr
+    }
+
+    /// Where the link stands now.
+    pub fn state(&self) -> LinkState {
+        *self.inner.state.borrow()
+    }
+
+    /// Whether requests go out now (connected and signed on).
+    pub fn is_ready(&self) -> bool {
+        self.state() == LinkState::Ready
+    }
+
+    /// The client's metrics (all its connections).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The current connection, if one is up.
+    pub fn connection(&self) -> Option<Connection> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sends `request` and waits for its response (see [`Connection::send`]), under the
+    /// in-flight cap, on the current connection (waiting up to
+    /// [`wait_for_link`](ClientConfig::wait_for_link) for one that is signed on).
+    pub async fn send(&self, request: Message) -> Result<Message, LinkError> {
+        let inner = &*self.inner;
+        if matches!(self.state(), LinkState::Closing | LinkState::Closed) {
+            return Err(LinkError::ShuttingDown);
+        }
+        let _permit = match inner.config.when_full {
+            WhenFull::Wait => inner
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| LinkError::ShuttingDown)?,
+            WhenFull::FailFast => inner.permits.try_acquire().map_err(|e| match e {
+                tokio::sync::TryAcquireError::Closed => LinkError::ShuttingDown,
+                tokio::sync::TryAcquireError::NoPermits => LinkError::Busy {
+                    max: inner.config.max_in_flight,
+                },
+            })?,
+        };
+        let conn = self.ready_connection().await?;
+        conn.send(request).await
+    }
+
+    async fn ready_connection(&self) -> Result<Connection, LinkError> {
+        if self.is_ready()
+            && let Some(c) = self.connection().filter(|c| !c.is_closed())
+        {
+            return Ok(c);
+        }
+        let deadline = tokio::time::Instant::now() + self.inner.config.wait_for_link;
+        let mut rx = self.inner.state.subscribe();
+        loop {
+            let state = *rx.borrow_and_update();
+            match state {
+                LinkState::Ready => {
+                    // A stale `Ready` over a connection just lost flips to `Connecting` soon.
+                    if let Some(c) = self.connection().filter(|c| !c.is_closed()) {
+                        return Ok(c);
+                    }
+                }
+                LinkState::Closing => return Err(LinkError::ShuttingDown),
+                LinkState::Closed => return Err(LinkError::Down),
+                LinkState::Connecting | LinkState::SigningOn => {}
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return Err(LinkError::Down),
+            }
+        }
+    }
+
+    /// Stops new requests, waits up to `deadline` for those in flight, signs off (within
+    /// what is left of the deadline), closes the connection and stops reconnecting.
+    pub async fn shutdown(&self, deadline: Duration) {
+        let inner = &*self.inner;
+        let end = tokio::time::Instant::now() + deadline;
+        inner.state.send_replace(LinkState::Closing);
+        let all = u32::try_from(inner.config.max_in_flight.max(1)).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout_at(end, inner.permits.acquire_many(all)).await;
+        inner.permits.close();
+        inner.stop.cancel();
+        if let Some(conn) = self.connection().filter(|c| !c.is_closed()) {
+            if let Err(e) = tokio::time::timeout_at(end, inner.handler.sign_off(conn.clone()))
+                .await
+                .unwrap_or(Err(LinkError::Deadline("sign-off")))
+            {
+                inner.handler.error(&e, Some(&conn));
+            }
+            conn.close();
+            let _ = tokio::time::timeout_at(end + Duration::from_secs(1), conn.closed()).await;
+        }
+        inner.state.send_replace(LinkState::Closed);
+    }
+
+    async fn connect_once(&self) -> Result<Connection, LinkError> {
+        let inner = &*self.inner;
+        let timeout = inner.config.connect_timeout;
+        let stream = match tokio::time::timeout(timeout, TcpStream::connect(&inner.addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => {
+                return Err(LinkError::ConnectTimeout {
+                    addr: inner.addr.clone(),
+                    millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                });
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let peer = stream.peer_addr().ok();
+        let (r, w) = stream.into_split();
+        Ok(Connection::spawn(
+            r,
+            w,
+            peer,
+            Arc::clone(&inner.link),
+            Arc::clone(&inner.handler),
+            Arc::clone(&inner.metrics),
+        ))
+    }
+
+    async fn sign_on(&self, conn: &Connection) -> Result<(), LinkError> {
+        let inner = &*self.inner;
+        *inner.current.write().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
+        inner.state.send_replace(LinkState::SigningOn);
+        match inner.handler.sign_on(conn.clone()).await {
+            Ok(()) => {
+                inner.state.send_if_modified(|s| {
+                    let up = *s == LinkState::SigningOn;
+                    if up {
+                        *s = LinkState::Ready;
+                    }
+                    up
+                });
+                Ok(())
+            }
+            Err(e) => {
+                conn.abort();
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs the connection until it is lost, then reconnects, until shutdown.
+    async fn supervise(self, first: Option<Connection>) {
+        let inner = &*self.inner;
+        // `start` connects at once; after a loss or a failed attempt the backoff applies.
+        let mut immediate = first.is_none();
+        let mut conn = first;
+        let mut attempt = 0u32;
+        let mut ever_up = conn.is_some();
+        loop {
+            if let Some(c) = conn.take() {
+                attempt = 0;
+                self.keep_alive(&c).await;
+                c.closed().await;
+            }
+            if inner.stop.is_cancelled() {
+                break;
+            }
+            inner.state.send_if_modified(|s| {
+                let lost = matches!(s, LinkState::Ready | LinkState::SigningOn);
+                if lost {
+                    *s = LinkState::Connecting;
+                }
+                lost
+            });
+            if !immediate {
+                let Some(backoff) = inner.config.reconnect else {
+                    break;
+                };
+                let delay = backoff.delay(attempt, random_unit());
+                attempt = attempt.saturating_add(1);
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = inner.stop.cancelled() => break,
+                }
+            }
+            immediate = false;
+            let next = tokio::select! {
+                c = self.connect_once() => c,
+                _ = inner.stop.cancelled() => break,
+            };
+            match next {
+                Ok(c) => match self.sign_on(&c).await {
+                    Ok(()) => {
+                        if ever_up {
+                            inner.metrics.reconnect();
+                        }
+                        ever_up = true;
+                        conn = Some(c);
+                    }
+                    Err(e) => inner.handler.error(&e, Some(&c)),
+                },
+                Err(e) => inner.handler.error(&e, None),
+            }
+        }
+        if !inner.stop.is_cancelled() {
+            inner.state.send_replace(LinkState::Closed);
+        }
+    }
+
+    /// Sends an echo after each idle period; returns when the connection closes (or the
+    /// client stops, after which shutdown closes it).
+    async fn keep_alive(&self, conn: &Connection) {
+        let inner = &*self.inner;
+        let Some(idle) = inner.config.idle_echo else {
+            tokio::select! {
+                _ = conn.closed() => {}
+                _ = inner.stop.cancelled() => {}
+            }
+            return;
+        };
+        loop {
+            let wait = idle.saturating_sub(conn.idle());
+            tokio::select! {
+                _ = conn.closed() => return,
+                _ = inner.stop.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            if conn.idle() < idle {
+                continue;
+            }
+            let stan = inner.stan.fetch_add(1, Relaxed) % 1_000_000;
+            let Some(echo) = inner.handler.echo(stan, conn) else {
+                return;
+            };
+            if let Err(e) = conn.send_timeout(echo, inner.config.echo_timeout).await {
+                inner.handler.error(&e, Some(conn));
+                conn.abort();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! [`FaultyHost`]: a host that misbehaves on purpose, for tests and `examples/loadgen`:
+//! it drops some responses, answers some past the client's timeout, answers some twice,
+//! sends garbage frames and closes connections in the middle of a frame.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use bytes::BytesMut;
+
+use crate::link::connection::Connection;
+use crate::link::handler::{Handler, Reply};
+use crate::message::{Message, MessageBuilder};
+
+/// How often each fault happens, counted in requests received by the host (0: never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Faults {
+    /// Every n-th request gets no response.
+    pub drop_every: u64,
+    /// Every n-th request is answered after [`delay`](Self::delay).
+    pub delay_every: u64,
+    /// The delay of delayed answers (set it past the client's request timeout).
+    pub delay: Duration,
+    /// Every n-th request is answered twice.
+    pub twice_every: u64,
+    /// Every n-th request is followed by a well-framed frame that does not decode.
+    pub garbage_every: u64,
+    /// Every n-th request gets half a response, then the connection closes.
+    pub close_every: u64,
+}
+
+impl Faults {
+    /// The load generator's mix: 1% dropped, 1% delayed by `delay`, 0.5% answered twice, a
+    /// garbage frame every 1,000 messages, a close in mid-frame every 5,000.
+    pub fn mixed(delay: Duration) -> Faults {
+        Faults {
+            drop_every: 100,
+            delay_every: 100,
+            delay,
+            twice_every: 200,
+            garbage_every: 1000,
+            close_every: 5000,
+        }
+    }
+}
+
+fn every(n: u64, period: u64, phase: u64) -> bool {
+    period != 0 && n % period == phase % period
+}
+
+/// The approving answer to `request`: its response MTI, its header, DE 2-4, 7, 11, 12, 13,
+/// 41 and 42 copied, DE 39 `00`. `None` when `request` has no response MTI or the spec
+/// cannot carry the answer.
+pub fn approve(request: &Message) -> Option<Message> {
+    let spec = request.spec();
+    let view = request.view();
+    let mut b = MessageBuilder::new(spec);
+    b.set_mti(request.mti().response()?);
+    let header = view.header();
+    if !header.is_empty() {
+        b.header(header).ok()?;
+    }
+    for n in [3, 4, 7, 11, 12, 13, 41, 42] {
+        if let Some(f) = view.field(n) {
+            b.set(n, f).ok()?;
+        }
+    }
+    b.set(39, "00").ok()?;
+    let mut out = BytesMut::with_capacity(request.bytes().len() + 8);
+    b.encode_bytes(&mut out).ok()?;
+    Message::decode(spec, out.freeze()).ok()
+}
+
+/// A host answering every request with [`approve`], except for the faults of its
+/// [`Faults`]; it counts the requests it has seen.
+#[derive(Debug, Default)]
+pub struct FaultyHost {
+    faults: Faults,
+    seen: AtomicU64,
+}
+
+impl FaultyHost {
+    /// A host with `faults`.
+    pub fn new(faults: Faults) -> Arc<FaultyHost> {
+        Arc::new(FaultyHost {
+            faults,
+            seen: AtomicU64::new(0),
+        })
+    }
+
+    /// Requests seen so far.
+    pub fn seen(&self) -> u64 {
+        self.seen.load(Relaxed)
+    }
+}
+
+impl Handler for FaultyHost {
+    fn request(&self, request: Message, conn: &Connection) -> Reply {
+        let f = &self.faults;
+        let n = self.seen.fetch_add(1, Relaxed) + 1;
+        let Some(answer) = approve(&request) else {
+            return Reply::None;
+        };
+        if every(n, f.close_every, 0) {
+            let mut framed = BytesMut::new();
+            if conn
+                .config()
+                .framing
+                .encode(answer.bytes(), &mut framed)
+                .is_ok()
+            {
+                let _ = conn.write_raw(&framed[..framed.len() / 2]);
+            }
+            conn.close();
+            return Reply::None;
+        }
+        if every(n, f.garbage_every, 0) {
+            let mut framed = BytesMut::new();
+            if conn
+                .config()
+                .framing
+                .encode(b"\xFFgarbage\x00\x01", &mut framed)
+                .is_ok()
+            {
+                let _ = conn.write_raw(&framed);
+            }
+        }
+        if every(n, f.drop_every, 17) {
+            return Reply::None;
+        }
+        if every(n, f.delay_every, 53) {
+            let delay = f.delay;
+            return Reply::Later(Box::pin(async move {
+                tokio::time::sleep(delay).await;
+                Some(answer)
+            }));
+        }
+        if every(n, f.twice_every, 91) {
+            let _ = conn.post(&answer);
+        }
+        Reply::Now(answer)
+    }
+}

@@ -1,0 +1,436 @@
+//! The terminal driver: a timed-out financial request yields exactly one reversal, sent before
+//! the next financial request; unanswered reversals are repeated as the profile says; advices
+//! are stored and forwarded (repeats 0221, retry codes, refusals, restarts).
+#![cfg(feature = "tokio")]
+#![allow(clippy::unwrap_used)]
+
+mod link_support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use iso8583_wire::MessageView;
+use iso8583_wire::flows::journal::{
+    FileJournal, Journal, JournalPolicy, NewTxn, SoftwareKey, Stan, TxnKind, TxnState,
+};
+use iso8583_wire::flows::{Card, FlowContext, FlowProfile};
+use iso8583_wire::link::driver::{DriverError, DriverJournal, TerminalDriver, utc_now};
+use iso8583_wire::link::{LinkError, Server};
+use link_support::*;
+
+fn ctx() -> FlowContext {
+    FlowContext {
+        spec: spec(),
+        profile: FlowProfile::generic_1987(),
+        terminal_id: "TERM0001".into(),
+        merchant_id: "MERCHANT0000001".into(),
+        acquirer_id: None,
+        header: None,
+    }
+}
+
+/// What the host received: MTI and STAN of each request, in order.
+type Log = Arc<Mutex<Vec<(String, u32)>>>;
+
+/// A host that logs every request's MTI and STAN and acts by `script`.
+fn logging_host(script: impl Fn(&str, u32) -> Act + Send + Sync + 'static) -> (Arc<Peer>, Log) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = Arc::clone(&log);
+    let peer = Peer::new(move |m| {
+        let (mti, s) = (m.mti().as_str().to_owned(), stan(m));
+        l.lock().unwrap().push((mti.clone(), s));
+        script(&mti, s)
+    });
+    (peer, log)
+}
+
+fn key() -> Arc<SoftwareKey> {
+    Arc::new(SoftwareKey::from_bytes(1, &[7; 32]))
+}
+
+fn signed_on_journal() -> Journal {
+    let mut journal = Journal::new(
+        spec(),
+        key(),
+        "TERM0001",
+        "MERCHANT0000001",
+        JournalPolicy::generic_1987(),
+    );
+    journal.sign_on(None).unwrap();
+    journal
+}
+
+/// A driver on a fresh client of `srv` with `journal`.
+async fn driver_on<J: DriverJournal>(srv: &Server, journal: J) -> TerminalDriver<J> {
+    let mut config = client_config();
+    config.link.request_timeout = Duration::from_millis(80);
+    config.link.timeout_tick = Duration::from_millis(2);
+    let client = connect(srv, config, Arc::new(Collect::default())).await;
+    TerminalDriver::new(client, journal, ctx())
+}
+
+async fn driver(peer: Arc<Peer>) -> (TerminalDriver<Journal>, Server) {
+    let srv = server(peer).await;
+    (driver_on(&srv, signed_on_journal()).await, srv)
+}
+
+/// A keyed-card request of `kind` (MTI `mti`) through the driver; the response's STAN.
+async fn card_txn_via<J: DriverJournal>(
+    d: &mut TerminalDriver<J>,
+    kind: TxnKind,
+    mti: &str,
+    amount: u64,
+) -> Result<u32, DriverError> {
+    let ctx = ctx();
+    let card = Card::keyed("4761739001010119", "2912");
+    let txn = NewTxn::new(kind, amount, "TERM0001", "MERCHANT0000001", mti);
+    let rsp = d
+        .financial(txn, |t| {
+            let b = if kind == TxnKind::PreAuth {
+                ctx.pre_auth(t.stan, t.batch, &card, amount, &utc_now())?
+            } else {
+                ctx.purchase(t.stan, t.batch, &card, amount, &utc_now())?
+            };
+            b.encode_to_vec().map_err(Into::into)
+        })
+        .await?;
+    Ok(stan(&rsp))
+}
+
+async fn purchase_via<J: DriverJournal>(
+    d: &mut TerminalDriver<J>,
+    amount: u64,
+) -> Result<u32, DriverError> {
+    card_txn_via(d, TxnKind::Purchase, "0200", amount).await
+}
+
+#[tokio::test]
+async fn a_timed_out_purchase_yields_exactly_one_reversal_before_the_next_purchase() {
+    // The host drops the first purchase and answers everything else.
+    let (peer, log) = logging_host(|mti, s| {
+        if mti == "0200" && s == 1 {
+            Act::Drop
+        } else {
+            Act::Answer
+        }
+    });
+    let (mut d, _srv) = driver(peer).await;
+    let err = purchase_via(&mut d, 1500).await.unwrap_err();
+    assert!(
+        matches!(err, DriverError::Link(LinkError::Timeout { .. })),
+        "{err}"
+    );
+    assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
+    let log = log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
+    );
+    let j = d.journal();
+    assert_eq!(
+        j.txn(iso8583_wire::flows::journal::Stan::new(1).unwrap())
+            .unwrap()
+            .state,
+        TxnState::Reversed
+    );
+    assert!(j.next_reversal().is_none());
+}
+
+#[tokio::test]
+async fn an_unanswered_reversal_is_repeated_then_given_up_and_blocks_until_then() {
+    // Purchases are dropped, and so is every reversal.
+    let (peer, log) = logging_host(|mti, _| {
+        if mti == "0800" {
+            Act::Answer
+        } else {
+            Act::Drop
+        }
+    });
+    let (mut d, _srv) = driver(peer).await;
+    assert!(purchase_via(&mut d, 1500).await.is_err());
+    let attempts = JournalPolicy::generic_1987().reversal_attempts() as usize;
+    let log = log.lock().unwrap().clone();
+    let reversals: Vec<&str> = log
+        .iter()
+        .filter(|(m, _)| m.starts_with("04"))
+        .map(|(m, _)| m.as_str())
+        .collect();
+    assert_eq!(reversals.len(), attempts, "{log:?}");
+    assert_eq!(reversals[0], "0400");
+    if JournalPolicy::generic_1987().reversal_repeat_mti {
+        assert!(reversals[1..].iter().all(|m| *m == "0401"), "{reversals:?}");
+    }
+    assert!(
+        log.iter().all(|(_, s)| *s == 1),
+        "one STAN throughout: {log:?}"
+    );
+    let j = d.journal();
+    let t = j
+        .txn(iso8583_wire::flows::journal::Stan::new(1).unwrap())
+        .unwrap();
+    assert_eq!(t.state, TxnState::ReversalFailed);
+}
+
+/// An approved pre-auth of `amount` through the driver; its STAN.
+async fn pre_auth_via<J: DriverJournal>(d: &mut TerminalDriver<J>, amount: u64) -> Stan {
+    let s = card_txn_via(d, TxnKind::PreAuth, "0100", amount).await;
+    Stan::new(s.unwrap()).unwrap()
+}
+
+/// Queues (and tries) the completion advice (0220) of the pre-auth `pre`; its STAN.
+async fn completion_via<J: DriverJournal>(
+    d: &mut TerminalDriver<J>,
+    pre: Stan,
+    amount: u64,
+) -> Stan {
+    let ctx = ctx();
+    let kept = d.journal().original(pre).unwrap();
+    let txn = NewTxn::new(
+        TxnKind::CompletionAdvice,
+        amount,
+        "TERM0001",
+        "MERCHANT0000001",
+        "0220",
+    )
+    .with_original(pre);
+    let spec = spec();
+    let original = MessageView::decode(&spec, kept.request()).unwrap();
+    let response = MessageView::decode(&spec, kept.response().unwrap()).unwrap();
+    let (stan, _) = d
+        .advice(txn, |t| {
+            ctx.completion(t.stan, t.batch, &original, &response, amount, &utc_now())?
+                .encode_to_vec()
+                .map_err(Into::into)
+        })
+        .await
+        .unwrap();
+    stan
+}
+
+/// What the host does with advices (0220/0221): drop, or answer with a code.
+type AdviceAct = Arc<Mutex<Act>>;
+
+/// A host answering everything `00`, except advices, which it treats as `advices` says.
+fn advice_host() -> (Arc<Peer>, Log, AdviceAct) {
+    let act = Arc::new(Mutex::new(Act::Drop));
+    let a = Arc::clone(&act);
+    let (peer, log) = logging_host(move |mti, _| {
+        if mti.starts_with("022") {
+            *a.lock().unwrap()
+        } else {
+            Act::Answer
+        }
+    });
+    (peer, log, act)
+}
+
+/// A driver on an [`advice_host`] treating advices as `first` says, with one completion
+/// advice queued and tried: the driver, the server, the host's log and advice act, the STAN.
+async fn one_advice(first: Act) -> (TerminalDriver<Journal>, Server, Log, AdviceAct, Stan) {
+    let (peer, log, act) = advice_host();
+    *act.lock().unwrap() = first;
+    let (mut d, srv) = driver(peer).await;
+    let pre = pre_auth_via(&mut d, 5000).await;
+    let s = completion_via(&mut d, pre, 4000).await;
+    (d, srv, log, act, s)
+}
+
+fn advices_in(log: &Log) -> Vec<(String, u32)> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, _)| m.starts_with("022"))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn an_advice_the_host_misses_stays_queued_and_goes_once_as_0221_when_it_is_back() {
+    let (mut d, _srv, log, act, s) = one_advice(Act::Drop).await;
+    // The host is down for advices: sent once as 0220, unanswered, still queued.
+    assert_eq!(advices_in(&log), vec![("0220".into(), s.get())]);
+    let queued = d.journal().queued_advices();
+    assert_eq!(
+        queued
+            .iter()
+            .map(|a| (a.stan, a.attempts))
+            .collect::<Vec<_>>(),
+        vec![(s, 1)]
+    );
+    assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Uncertain);
+    // Back up: a new purchase first forwards the queued advice, as its repeat, once.
+    *act.lock().unwrap() = Act::Answer;
+    let p = purchase_via(&mut d, 700).await.unwrap();
+    let log = log.lock().unwrap().clone();
+    let tail: Vec<_> = log.iter().skip(2).cloned().collect();
+    assert_eq!(
+        tail,
+        vec![("0221".into(), s.get()), ("0200".into(), p)],
+        "{log:?}"
+    );
+    let j = d.journal();
+    assert!(j.queued_advices().is_empty() && j.next_advice().is_none());
+    assert_eq!(j.txn(s).unwrap().state, TxnState::Approved);
+    // Nothing more goes out for it.
+    let round = d.send_queued_advices().await.unwrap();
+    assert!(round.delivered.is_empty() && !round.pending);
+}
+
+#[tokio::test]
+async fn a_retry_code_keeps_the_advice_queued_and_it_is_repeated() {
+    let (mut d, _srv, log, act, s) = one_advice(Act::AnswerWith("91")).await;
+    let queued = d.journal().queued_advices();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].last_response_code.as_deref(), Some("91"));
+    // Still 91: repeated as 0221 and kept.
+    let round = d.send_queued_advices().await.unwrap();
+    assert!(round.pending && round.delivered.is_empty());
+    *act.lock().unwrap() = Act::Answer;
+    let round = d.send_queued_advices().await.unwrap();
+    assert_eq!((round.delivered, round.pending), (vec![s], false));
+    assert_eq!(
+        advices_in(&log),
+        vec![
+            ("0220".into(), s.get()),
+            ("0221".into(), s.get()),
+            ("0221".into(), s.get())
+        ]
+    );
+    assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Approved);
+}
+
+#[tokio::test]
+async fn a_refused_advice_moves_to_the_expired_list_and_is_not_repeated() {
+    let (mut d, _srv, log, _act, s) = one_advice(Act::AnswerWith("05")).await;
+    let j = d.journal();
+    assert!(j.queued_advices().is_empty());
+    let expired: Vec<_> = j
+        .expired_advices()
+        .iter()
+        .map(|e| (e.stan, e.last_response_code.clone()))
+        .collect();
+    assert_eq!(expired, vec![(s, Some("05".into()))]);
+    assert_eq!(j.txn(s).unwrap().state, TxnState::AdviceExpired);
+    assert!(d.send_queued_advices().await.unwrap().delivered.is_empty());
+    assert_eq!(advices_in(&log), vec![("0220".into(), s.get())]);
+}
+
+#[tokio::test]
+async fn queued_advices_survive_a_restart_and_go_out_as_repeats_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.json");
+    let (peer, log, act) = advice_host();
+    let srv = server(peer).await;
+    let fj = FileJournal::create(&path, signed_on_journal()).unwrap();
+    let mut d = driver_on(&srv, fj).await;
+    let pres = [
+        pre_auth_via(&mut d, 3000).await,
+        pre_auth_via(&mut d, 2000).await,
+    ];
+    let first = completion_via(&mut d, pres[0], 3000).await;
+    let second = completion_via(&mut d, pres[1], 2000).await;
+    // Each `advice` call tries the head: 0220, then (unanswered) 0221; the second waits
+    // behind it (FIFO) and has not been sent.
+    assert_eq!(
+        advices_in(&log),
+        vec![("0220".into(), first.get()), ("0221".into(), first.get())]
+    );
+    drop(d); // restart: driver, link and journal gone
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("4761739001010119"), "no clear PAN on disk");
+    let fj = FileJournal::open(&path, spec(), key()).unwrap();
+    let queued: Vec<_> = fj
+        .journal()
+        .queued_advices()
+        .iter()
+        .map(|a| (a.stan, a.attempts))
+        .collect();
+    assert_eq!(queued, vec![(first, 2), (second, 0)]);
+    *act.lock().unwrap() = Act::Answer;
+    let mut d = driver_on(&srv, fj).await;
+    let round = d.send_queued_advices().await.unwrap();
+    assert_eq!(round.delivered, vec![first, second]);
+    assert_eq!(
+        advices_in(&log),
+        vec![
+            ("0220".into(), first.get()),
+            ("0221".into(), first.get()),
+            ("0221".into(), first.get()),
+            ("0220".into(), second.get())
+        ]
+    );
+    for s in [first, second] {
+        assert_eq!(
+            d.journal().journal().txn(s).unwrap().state,
+            TxnState::Approved
+        );
+    }
+    drop(d);
+    let fj = FileJournal::open(&path, spec(), key()).unwrap();
+    assert!(
+        fj.journal().queued_advices().is_empty(),
+        "delivery is on disk"
+    );
+}
+
+#[tokio::test]
+async fn a_reversal_out_of_attempts_is_stored_and_forwarded_as_0420_when_enabled() {
+    // Purchases and reversals are dropped until the host comes back.
+    let up = Arc::new(Mutex::new(false));
+    let u = Arc::clone(&up);
+    let (peer, log) = logging_host(move |_, _| {
+        if *u.lock().unwrap() {
+            Act::Answer
+        } else {
+            Act::Drop
+        }
+    });
+    let srv = server(peer).await;
+    let mut d = driver_on(&srv, signed_on_journal())
+        .await
+        .with_reversal_advices(true);
+    assert!(purchase_via(&mut d, 1500).await.is_err());
+    let s = Stan::new(1).unwrap();
+    // Off the due list (new work may go), in the advice queue.
+    assert!(d.journal().next_reversal().is_none());
+    let job = d.journal().next_advice().unwrap();
+    assert_eq!((job.stan, job.mti.as_str()), (s, "0420"));
+    assert_eq!(d.journal().txn(s).unwrap().state, TxnState::ReversalPending);
+    *up.lock().unwrap() = true;
+    let p = purchase_via(&mut d, 200).await.unwrap();
+    let log = log.lock().unwrap().clone();
+    let attempts = JournalPolicy::generic_1987().reversal_attempts() as usize;
+    assert_eq!(log.len(), 1 + attempts + 2, "{log:?}");
+    assert_eq!(
+        log[1 + attempts..].to_vec(),
+        vec![("0420".into(), 1), ("0200".into(), p)]
+    );
+    assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Reversed);
+}
+
+#[tokio::test]
+async fn with_the_link_down_an_advice_is_queued_without_an_attempt() {
+    let (peer, log, act) = advice_host();
+    *act.lock().unwrap() = Act::Answer;
+    let (mut d, srv) = driver(peer).await;
+    let pre = pre_auth_via(&mut d, 5000).await;
+    srv.shutdown(Duration::from_millis(50)).await;
+    for _ in 0..200 {
+        if !d.client().is_ready() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!d.client().is_ready(), "the link went down");
+    let s = completion_via(&mut d, pre, 4000).await;
+    let queued: Vec<_> = d
+        .journal()
+        .queued_advices()
+        .iter()
+        .map(|a| (a.stan, a.attempts))
+        .collect();
+    assert_eq!(queued, vec![(s, 0)], "queued, not tried");
+    let round = d.send_queued_advices().await.unwrap();
+    assert!(round.pending && round.delivered.is_empty());
+    assert!(advices_in(&log).is_empty());
+}
