@@ -1,5 +1,6 @@
 //! Spec shapes for real-world dialects: a pad nibble that may be either 0 or F on decode; a
-//! sign character set per `x+n` field.
+//! sign character set per `x+n` field; a sign character before packed digits (jPOS
+//! `IFB_AMOUNT`).
 
 use iso8583_wire::{
     DecodeErrorKind, EncodeErrorKind, Location, MessageBuilder, MessageView, Spec, spec::Class,
@@ -221,4 +222,255 @@ fn a_sign_set_on_a_positional_part() {
     let view = MessageView::decode(&spec, &w).unwrap();
     let err = view.subfield("28.2").unwrap_err();
     assert_eq!(err.kind, DecodeErrorKind::BadCharacter { class: Class::XN });
+}
+
+/// A spec whose DE 28 is a sign then packed digits, `length` characters, with `extra` settings.
+fn signed_bcd_spec(length: u32, extra: &str) -> Spec {
+    Spec::from_toml_str(
+        &format!(
+            "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'binary'\n[fields]\n\
+             28 = {{ name = 'Fee', class = 'x+n', encoding = 'bcd', length = {length}{extra} }}\n"
+        ),
+        "amt.toml",
+    )
+    .unwrap()
+}
+
+fn signed_bcd_refused(settings: &str) -> String {
+    Spec::from_toml_str(
+        &format!(
+            "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'binary'\n[fields]\n\
+             28 = {{ name = 'Fee', class = 'x+n', encoding = 'bcd'{settings} }}\n"
+        ),
+        "amt.toml",
+    )
+    .unwrap_err()
+    .to_string()
+}
+
+#[test]
+fn a_sign_before_packed_digits_decodes_encodes_and_renders() {
+    // length 9: an ASCII sign and 8 digits in 1 + 4 bytes.
+    let spec = signed_bcd_spec(9, "");
+    let fs = spec.field(28).unwrap();
+    assert!(fs.is_signed_bcd());
+    assert_eq!(fs.sign_encoding(), iso8583_wire::spec::Encoding::Ascii);
+    let w = fee_wire(&[b'D', 0x00, 0x00, 0x12, 0x34]);
+    let view = MessageView::decode(&spec, &w).unwrap();
+    let f = view.field(28).unwrap();
+    assert_eq!(f.clear_string(), "D00001234");
+    assert_eq!(f.len(), 9);
+    assert_eq!(f.to_amount(), Some(-1234));
+    assert_eq!(view.encoded_len(), w.len());
+    assert_eq!(MessageBuilder::from_view(&view).encode_to_vec().unwrap(), w);
+    // JSON and Display show the sign and the digits.
+    let mut json = String::new();
+    iso8583_wire::json::push_message(&mut json, &view, Default::default());
+    assert_eq!(json, r#"{"mti":"0200","fields":{"28":"D00001234"}}"#);
+    assert!(view.to_string().contains("D00001234"), "{view}");
+
+    // Encode by hand: the same bytes; set_amount writes the C/D sign.
+    let mut b = MessageBuilder::new(&spec);
+    b.mti("0200").unwrap();
+    b.set(28, "D00001234").unwrap();
+    assert_eq!(b.encode_to_vec().unwrap(), w);
+    b.set_amount(28, 150).unwrap();
+    assert_eq!(
+        b.encode_to_vec().unwrap(),
+        fee_wire(&[b'C', 0x00, 0x00, 0x01, 0x50])
+    );
+    // Encoding refuses a sign outside the set, a non-digit and a wrong length.
+    for (value, kind) in [
+        (
+            "X00001234",
+            EncodeErrorKind::BadCharacter { class: Class::XN },
+        ),
+        (
+            "D0000123A",
+            EncodeErrorKind::BadCharacter { class: Class::XN },
+        ),
+        (
+            "D1234",
+            EncodeErrorKind::WrongLength {
+                len: 5,
+                expected: 9,
+            },
+        ),
+    ] {
+        let err = b.set(28, value).unwrap_err();
+        assert_eq!(err.kind, kind, "{value}");
+        assert_eq!(err.location, Location::Field(28));
+    }
+
+    // Strict decoding: the sign at offset 12, a bad nibble at its byte, a short field.
+    let err = MessageView::decode(&spec, &fee_wire(&[b'X', 0x00, 0x00, 0x12, 0x34])).unwrap_err();
+    assert_eq!(err.kind, DecodeErrorKind::BadCharacter { class: Class::XN });
+    assert_eq!((err.location, err.offset), (Location::Field(28), 12));
+    let err = MessageView::decode(&spec, &fee_wire(&[b'C', 0x00, 0x0A, 0x12, 0x34])).unwrap_err();
+    assert_eq!(err.kind, DecodeErrorKind::BadBcdNibble);
+    assert_eq!(err.offset, 14);
+    let err = MessageView::decode(&spec, &fee_wire(&[b'C', 0x00, 0x00, 0x12])).unwrap_err();
+    assert!(
+        matches!(
+            err.kind,
+            DecodeErrorKind::Truncated {
+                needed: 5,
+                available: 4
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Lenient decoding keeps the value as it is, warns at the offending byte, re-encodes it.
+    for (data, offset, shown) in [
+        (&[b'+', 0x00, 0x00, 0x12, 0x34][..], 12, "+00001234"),
+        (&[b'C', 0x00, 0x0A, 0x12, 0x34][..], 14, "C000A1234"),
+    ] {
+        let w = fee_wire(data);
+        let lenient = MessageView::decode_lenient(&spec, &w).unwrap();
+        assert_eq!(lenient.view().field(28).unwrap().clear_string(), shown);
+        let warnings = lenient.warnings();
+        assert_eq!(warnings.len(), 1, "{shown}");
+        assert_eq!(
+            (warnings[0].field(), warnings[0].offset),
+            (Some(28), offset)
+        );
+        let again = MessageBuilder::from_view(lenient.view())
+            .encode_to_vec()
+            .unwrap();
+        assert_eq!(again, w);
+    }
+}
+
+#[test]
+fn a_sign_before_an_odd_digit_count_pads_and_takes_an_ebcdic_sign_and_a_sign_set() {
+    // length 10: a sign and 9 digits in 1 + 5 bytes, the pad nibble on the left (jPOS pad=true).
+    let left = signed_bcd_spec(10, ", bcd_pad = 'left-0'");
+    let w = fee_wire(&[b'C', 0x01, 0x23, 0x45, 0x67, 0x89]);
+    let view = MessageView::decode(&left, &w).unwrap();
+    assert_eq!(view.field(28).unwrap().clear_string(), "C123456789");
+    let mut b = MessageBuilder::new(&left);
+    b.mti("0200").unwrap().set(28, "C123456789").unwrap();
+    assert_eq!(b.encode_to_vec().unwrap(), w);
+    // A pad nibble other than the spec's is refused at its byte.
+    let err =
+        MessageView::decode(&left, &fee_wire(&[b'C', 0xF1, 0x23, 0x45, 0x67, 0x89])).unwrap_err();
+    assert_eq!((err.kind, err.offset), (DecodeErrorKind::BadPadNibble, 13));
+
+    // Right pad nibble F.
+    let right = signed_bcd_spec(10, ", bcd_pad = 'right-F'");
+    let w = fee_wire(&[b'D', 0x12, 0x34, 0x56, 0x78, 0x9F]);
+    let view = MessageView::decode(&right, &w).unwrap();
+    assert_eq!(view.field(28).unwrap().clear_string(), "D123456789");
+    let mut b = MessageBuilder::new(&right);
+    b.mti("0200").unwrap().set(28, "D123456789").unwrap();
+    assert_eq!(b.encode_to_vec().unwrap(), w);
+
+    // An EBCDIC sign byte with its own sign set.
+    let ebc = signed_bcd_spec(7, ", sign_encoding = 'ebcdic', signs = '+-'");
+    assert_eq!(
+        ebc.field(28).unwrap().sign_encoding(),
+        iso8583_wire::spec::Encoding::Ebcdic
+    );
+    let w = fee_wire(&[0x60, 0x00, 0x12, 0x34]);
+    let view = MessageView::decode(&ebc, &w).unwrap();
+    assert_eq!(view.field(28).unwrap().clear_string(), "-001234");
+    let mut b = MessageBuilder::new(&ebc);
+    b.mti("0200").unwrap().set(28, "-001234").unwrap();
+    assert_eq!(b.encode_to_vec().unwrap(), w);
+    assert!(b.set(28, "C001234").is_err());
+    // The ASCII '-' is not the EBCDIC one; nor is the EBCDIC 'C' in the set.
+    for sign in [b'-', 0xC3] {
+        let err = MessageView::decode(&ebc, &fee_wire(&[sign, 0x00, 0x12, 0x34])).unwrap_err();
+        assert_eq!(
+            (err.kind, err.offset),
+            (DecodeErrorKind::BadCharacter { class: Class::XN }, 12)
+        );
+    }
+
+    // Every setting survives Spec::to_toml.
+    for spec in [&left, &right, &ebc] {
+        let text = spec.to_toml().unwrap();
+        let again = Spec::from_toml_str(&text, "again.toml").unwrap();
+        let (a, b) = (spec.field(28).unwrap(), again.field(28).unwrap());
+        assert!(b.is_signed_bcd(), "{text}");
+        assert_eq!(
+            (a.length(), a.bcd_pad(), a.sign_encoding(), a.signs()),
+            (b.length(), b.bcd_pad(), b.sign_encoding(), b.signs()),
+            "{text}"
+        );
+    }
+    let text = ebc.to_toml().unwrap();
+    assert!(text.contains("sign_encoding = \"ebcdic\""), "{text}");
+    assert!(!text.contains("unit"), "{text}");
+}
+
+#[test]
+fn a_sign_before_packed_digits_is_checked_at_load() {
+    let cases = [
+        (
+            ", prefix = 'LL', max = 9",
+            "amt.toml: field 28: prefix: a sign before packed digits has a fixed length (as jPOS IFB_AMOUNT)",
+        ),
+        (
+            ", length = 1",
+            "amt.toml: field 28: length: a sign and at least one digit",
+        ),
+        (
+            ", length = 9, unit = 'bytes'",
+            "amt.toml: field 28: unit: the length of a sign before packed digits counts the sign and each digit",
+        ),
+        (
+            ", length = 9, padding = 'left-0'",
+            "amt.toml: field 28: padding: a sign before packed digits is given every digit",
+        ),
+        (
+            ", length = 9, bcd_pad_either = true",
+            "amt.toml: field 28: bcd_pad_either: not available for a sign before packed digits",
+        ),
+        (
+            ", length = 9, sign_encoding = 'bcd'",
+            "amt.toml: field 28: sign_encoding: \"bcd\" is not ascii or ebcdic",
+        ),
+        (
+            ", length = 9, bcd_pad = 'left-A'",
+            "amt.toml: field 28: bcd_pad: pad nibble of a numeric field is 0..9 or F",
+        ),
+    ];
+    for (settings, want) in cases {
+        assert_eq!(signed_bcd_refused(settings), want, "{settings}");
+    }
+    // sign_encoding belongs to the packed shape only.
+    let err = Spec::from_toml_str(
+        "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'binary'\n[fields]\n\
+         28 = { name = 'Fee', class = 'x+n', length = 9, sign_encoding = 'ebcdic' }\n",
+        "amt.toml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "amt.toml: field 28: sign_encoding: only an x+n field with encoding bcd has a separate sign byte"
+    );
+}
+
+#[test]
+fn jpos_ifb_amount_imports_as_a_sign_before_packed_digits() {
+    let xml = "<isopackager>\
+        <isofield id='0' length='4' name='MTI' class='org.jpos.iso.IFA_NUMERIC'/>\
+        <isofield id='1' length='16' name='Bitmap' class='org.jpos.iso.IFB_BITMAP'/>\
+        <isofield id='28' length='9' name='Fee' class='org.jpos.iso.IFB_AMOUNT'/>\
+        <isofield id='29' length='10' name='Fee 2' class='org.jpos.iso.IFB_AMOUNT' pad='true'/>\
+        </isopackager>";
+    let spec = Spec::import(iso8583_wire::spec::import::Format::Jpos, xml, "j.xml").unwrap();
+    let (f28, f29) = (spec.field(28).unwrap(), spec.field(29).unwrap());
+    assert!(f28.is_signed_bcd() && f29.is_signed_bcd());
+    // jPOS packs IFB_AMOUNT length N into 1 + N / 2 bytes: 'D' 00001234 and 'C' 0123456789.
+    let mut w = b"0200".to_vec();
+    w.extend([0, 0, 0, 0x18, 0, 0, 0, 0]);
+    w.extend([b'D', 0x00, 0x00, 0x12, 0x34]);
+    w.extend([b'C', 0x01, 0x23, 0x45, 0x67, 0x89]);
+    let view = MessageView::decode(&spec, &w).unwrap();
+    assert_eq!(view.field(28).unwrap().clear_string(), "D00001234");
+    assert_eq!(view.field(29).unwrap().clear_string(), "C123456789");
+    assert_eq!(MessageBuilder::from_view(&view).encode_to_vec().unwrap(), w);
 }

@@ -412,7 +412,8 @@ pub(crate) fn first_bad_ascii_slow(class: Class, data: &[u8]) -> Option<usize> {
 }
 
 /// Index of the first byte of `data` (ASCII, or EBCDIC when `ebcdic`) that breaks an `x+n`
-/// value whose sign is one of `signs`: the sign, or a digit after it.
+/// value whose sign is one of `signs` (given as the bytes they are in `data`): the sign, or
+/// a digit after it.
 pub(crate) fn first_bad_signed(
     signs: crate::spec::Signs,
     data: &[u8],
@@ -426,7 +427,7 @@ pub(crate) fn first_bad_signed(
         }
     };
     let (&sign, digits) = data.split_first()?;
-    if !signs.contains(text(sign)) {
+    if !signs.contains(sign) {
         return Some(0);
     }
     digits

@@ -84,6 +84,8 @@ pub(crate) struct FieldDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) signs: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sign_encoding: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) padding: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mask: Option<&'static str>,
@@ -243,7 +245,13 @@ fn field_doc(f: &FieldSpec, parent: Option<Mask>) -> FieldDoc {
             doc.variable(digits, max)
         }
     };
-    if f.encoding() == Encoding::Bcd {
+    if f.is_signed_bcd() {
+        // The length counts the sign and the digits: no unit to give.
+        doc.bcd_pad = Some(bcd_pad_text(f.bcd_pad()));
+        if f.sign_encoding() == Encoding::Ebcdic {
+            doc.sign_encoding = Some("ebcdic");
+        }
+    } else if f.encoding() == Encoding::Bcd {
         doc.unit = Some(match f.unit() {
             LengthUnit::Digits => "digits",
             LengthUnit::Bytes => "bytes",

@@ -210,6 +210,9 @@ pub struct FieldSpec {
     pub(crate) bcd_pad_either: bool,
     /// Sign characters of an `x+n` field (`C`/`D` unless the spec's `signs` says otherwise).
     pub(crate) signs: super::Signs,
+    /// Encoding of an `x+n` field's sign byte: the field's encoding, or for a packed `x+n`
+    /// field the spec's `sign_encoding` (ASCII unless it says EBCDIC).
+    pub(crate) sign_encoding: Encoding,
 }
 
 impl FieldSpec {
@@ -254,6 +257,17 @@ impl FieldSpec {
     /// spec's `signs` setting gives others (meaningless for other classes).
     pub fn signs(&self) -> super::Signs {
         self.signs
+    }
+    /// Encoding of an `x+n` field's sign byte: the field's own encoding for ASCII and EBCDIC
+    /// fields; for a sign before packed digits (class `x+n`, encoding `bcd`, as jPOS
+    /// `IFB_AMOUNT`) the spec's `sign_encoding`, ASCII unless it says EBCDIC.
+    pub fn sign_encoding(&self) -> Encoding {
+        self.sign_encoding
+    }
+    /// Whether the field is a sign character followed by packed digits (class `x+n` with
+    /// encoding `bcd`): its length counts the sign and each digit.
+    pub fn is_signed_bcd(&self) -> bool {
+        self.class == Class::XN && self.encoding == Encoding::Bcd
     }
     /// Encoder padding for short fixed values, if any.
     pub fn padding(&self) -> Option<Padding> {

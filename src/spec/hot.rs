@@ -33,7 +33,8 @@ pub(crate) struct FieldHot {
     pub(crate) bcd_pad: BcdPad,
     /// How the data is checked (encoding and class together).
     pub(crate) check: Check,
-    /// Sign characters of an `x+n` field; read only by the out-of-line check.
+    /// Sign bytes of an `x+n` field as they are on the wire (EBCDIC when the sign is);
+    /// read only by the out-of-line check.
     pub(crate) signs: Signs,
 }
 
@@ -64,6 +65,9 @@ impl FieldHot {
         };
         let fixed_bytes = match fs.length {
             Length::Fixed(n) if fs.packed_digits => n.div_ceil(2),
+            Length::Fixed(n) if fs.is_signed_bcd() => {
+                super::signed_bcd::wire_bytes(n as usize) as u32
+            }
             Length::Fixed(n) => n,
             Length::Variable { .. } => 0,
         };
@@ -78,15 +82,20 @@ impl FieldHot {
             encoding: fs.encoding,
             class: fs.class,
             bcd_pad: fs.bcd_pad,
-            check: if fs.bcd_pad_either && fs.encoding == Encoding::Bcd {
-                Check::BcdEitherPad
-            } else if fs.class == Class::XN && !fs.signs.is_default() {
-                // Checked out of line (`ascii_slow`), so no other field pays for the set.
+            check: if fs.class == Class::XN && (fs.is_signed_bcd() || !fs.signs.is_default()) {
+                // Checked out of line (`ascii_slow`), so no other field pays for the set or
+                // the sign byte before packed digits.
                 Check::AsciiTable
+            } else if fs.bcd_pad_either && fs.encoding == Encoding::Bcd {
+                Check::BcdEitherPad
             } else {
                 Check::of(fs.encoding, fs.class)
             },
-            signs: fs.signs,
+            signs: if fs.sign_encoding == Encoding::Ebcdic {
+                fs.signs.to_ebcdic()
+            } else {
+                fs.signs
+            },
         }
     }
 

@@ -23,6 +23,7 @@ pub mod import;
 mod load;
 mod mac;
 mod sensitivity;
+pub(crate) mod signed_bcd;
 mod signs;
 mod subfields;
 mod subfields_load;

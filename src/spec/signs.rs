@@ -82,6 +82,19 @@ impl Signs {
         self.chars.get(..n).unwrap_or(&[])
     }
 
+    /// The same set as EBCDIC bytes (the decoder compares wire bytes).
+    pub(crate) fn to_ebcdic(self) -> Signs {
+        Signs {
+            chars: self.chars.map(|c| {
+                if c == 0 {
+                    0
+                } else {
+                    crate::codec::charset::LATIN1_TO_EBCDIC[usize::from(c)]
+                }
+            }),
+        }
+    }
+
     /// Whether this is the ISO default, `C` and `D` (in either order).
     pub fn is_default(self) -> bool {
         self.as_bytes().len() == 2 && self.contains(b'C') && self.contains(b'D')
