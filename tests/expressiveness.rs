@@ -474,3 +474,229 @@ fn jpos_ifb_amount_imports_as_a_sign_before_packed_digits() {
     assert_eq!(view.field(29).unwrap().clear_string(), "C123456789");
     assert_eq!(MessageBuilder::from_view(&view).encode_to_vec().unwrap(), w);
 }
+
+/// A spec whose DE 48 is a bitmapped composite with a 4-character header ahead of its hex
+/// bitmap; `mask` is the field's mask setting (or empty).
+fn header_spec(mask: &str) -> Spec {
+    Spec::from_toml_str(
+        &format!(
+            "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'hex'\n[fields]\n\
+             [fields.48]\nname = 'Private'\nclass = 'ans'\nprefix = 'LLL'\nmax = 999\n{mask}\
+             subfields = 'bitmapped'\nparts = [\n\
+               {{ number = 0, name = 'Version', class = 'an', length = 4 }},\n\
+               {{ number = 2, name = 'Terminal', class = 'ans', length = 8 }},\n\
+               {{ number = 3, name = 'Batch', class = 'n', prefix = 'LL', max = 6 }},\n]\n"
+        ),
+        "hdr.toml",
+    )
+    .unwrap()
+}
+
+/// MTI 0200, hex bitmap with DE 48, then DE 48's `value` with its LLL prefix.
+fn header_wire(value: &str) -> Vec<u8> {
+    format!("02000000000000010000{:03}{value}", value.len()).into_bytes()
+}
+
+#[test]
+fn a_header_ahead_of_a_subfield_bitmap_decodes_encodes_and_renders() {
+    use iso8583_wire::message::SubValue;
+    let spec = header_spec("");
+    let layout = spec.field(48).unwrap().subfields().unwrap();
+    let header = layout.bitmap_header().unwrap();
+    assert_eq!((header.number(), header.name()), (0, "Version"));
+    // Header V002, bitmap 6000000000000000 (subfields 2 and 3), TERM0001, 04 1234.
+    let value = "V0026000000000000000TERM0001041234";
+    let w = header_wire(value);
+    let view = MessageView::decode(&spec, &w).unwrap();
+    let subs: Vec<(String, String)> = view
+        .subfields(48)
+        .unwrap()
+        .unwrap()
+        .map(|s| {
+            let s = s.unwrap();
+            (s.key().to_string(), s.clear_string())
+        })
+        .collect();
+    assert_eq!(
+        subs,
+        [
+            ("0".to_string(), "V002".to_string()),
+            ("2".to_string(), "TERM0001".to_string()),
+            ("3".to_string(), "1234".to_string()),
+        ]
+    );
+    let header = view.subfield("48.0").unwrap().unwrap();
+    assert_eq!(header.clear_string(), "V002");
+    assert_eq!(header.offset(), 23);
+    assert_eq!(
+        view.subfield("48.2").unwrap().unwrap().offset(),
+        23 + 4 + 16
+    );
+
+    // JSON with --expand shows the header as subfield 0.
+    let mut json = String::new();
+    let opts = iso8583_wire::json::JsonOptions {
+        expand: true,
+        ..Default::default()
+    };
+    iso8583_wire::json::push_message(&mut json, &view, opts);
+    assert_eq!(
+        json,
+        r#"{"mti":"0200","fields":{"48":{"0":"V002","2":"TERM0001","3":"1234"}}}"#
+    );
+
+    // Built from subfields (header first, then bitmap and subfields), and from JSON.
+    let mut b = MessageBuilder::new(&spec);
+    b.mti("0200").unwrap();
+    b.set_subfields(
+        48,
+        &[
+            ("3".into(), SubValue::from("1234")),
+            ("0".into(), SubValue::from("V002")),
+            ("2".into(), SubValue::from("TERM0001")),
+        ],
+    )
+    .unwrap();
+    assert_eq!(b.encode_to_vec().unwrap(), w);
+    b.set_path("48.0", "V003").unwrap();
+    assert_eq!(
+        b.encode_to_vec().unwrap(),
+        header_wire("V0036000000000000000TERM0001041234")
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let again = iso8583_wire::json::builder_from_json(&spec, &parsed).unwrap();
+    assert_eq!(again.encode_to_vec().unwrap(), w);
+    assert_eq!(MessageBuilder::from_view(&view).encode_to_vec().unwrap(), w);
+
+    // The header is always written: leaving it out, or a wrong length, is refused naming it.
+    let err = MessageBuilder::new(&spec)
+        .set_subfields(48, &[("2".into(), SubValue::from("TERM0001"))])
+        .unwrap_err();
+    assert_eq!(err.location, Location::Subfield { field: 48, sub: 0 });
+    let err = MessageBuilder::new(&spec)
+        .set_subfields(
+            48,
+            &[
+                ("0".into(), SubValue::from("V2")),
+                ("2".into(), SubValue::from("TERM0001")),
+            ],
+        )
+        .unwrap_err();
+    assert_eq!(err.location, Location::Subfield { field: 48, sub: 0 });
+    assert!(
+        matches!(
+            err.kind,
+            EncodeErrorKind::WrongLength {
+                len: 2,
+                expected: 4
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Faults: a header outside its class, a bad bitmap after it, a value too short for it.
+    let err = view_err(&spec, "V0!26000000000000000TERM0001041234");
+    assert_eq!(err.location, Location::Subfield { field: 48, sub: 0 });
+    assert_eq!(
+        (err.kind, err.offset),
+        (DecodeErrorKind::BadCharacter { class: Class::An }, 25)
+    );
+    let err = view_err(&spec, "V002X000000000000000TERM0001041234");
+    assert_eq!(
+        (err.location, err.kind, err.offset),
+        (Location::Field(48), DecodeErrorKind::BadHexDigit, 27)
+    );
+    let err = view_err(&spec, "V0");
+    assert_eq!(err.location, Location::Subfield { field: 48, sub: 0 });
+    assert!(
+        matches!(
+            err.kind,
+            DecodeErrorKind::Truncated {
+                needed: 4,
+                available: 2
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// The first subfield error of DE 48 set to `value`.
+fn view_err(spec: &Spec, value: &str) -> iso8583_wire::DecodeError {
+    let w = header_wire(value);
+    let view = MessageView::decode(spec, &w).unwrap();
+    view.subfields(48)
+        .unwrap()
+        .unwrap()
+        .find_map(Result::err)
+        .expect("a subfield error")
+}
+
+#[test]
+fn a_header_ahead_of_a_subfield_bitmap_is_masked_like_its_siblings_and_survives_to_toml() {
+    let spec = header_spec("mask = 'full'\n");
+    let header = spec
+        .field(48)
+        .unwrap()
+        .subfields()
+        .unwrap()
+        .bitmap_header()
+        .unwrap();
+    assert_eq!(header.mask(), iso8583_wire::spec::Mask::Full);
+    let w = header_wire("V0024000000000000000TERM0001");
+    let view = MessageView::decode(&spec, &w).unwrap();
+    let mut json = String::new();
+    let expand = iso8583_wire::json::JsonOptions {
+        expand: true,
+        ..Default::default()
+    };
+    iso8583_wire::json::push_message(&mut json, &view, expand);
+    assert!(
+        !json.contains("V002") && !json.contains("TERM0001"),
+        "{json}"
+    );
+    let mut clear = String::new();
+    iso8583_wire::json::push_message(
+        &mut clear,
+        &view,
+        iso8583_wire::json::JsonOptions {
+            unmask: true,
+            ..expand
+        },
+    );
+    assert_eq!(
+        clear,
+        r#"{"mti":"0200","fields":{"48":{"0":"V002","2":"TERM0001"}}}"#
+    );
+    assert!(!view.to_string().contains("V002"), "{view}");
+
+    // Spec::to_toml writes the header part back; it loads to the same layout.
+    let text = spec.to_toml().unwrap();
+    let again = Spec::from_toml_str(&text, "again.toml").unwrap();
+    let h = again
+        .field(48)
+        .unwrap()
+        .subfields()
+        .unwrap()
+        .bitmap_header()
+        .unwrap();
+    assert_eq!(
+        (h.name(), h.length(), h.class()),
+        ("Version", iso8583_wire::spec::Length::Fixed(4), Class::An)
+    );
+    assert!(MessageView::decode(&again, &w).is_ok());
+
+    // Load checks: the header has a fixed length.
+    let err = Spec::from_toml_str(
+        "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'hex'\n[fields]\n\
+         [fields.48]\nname = 'P'\nclass = 'ans'\nprefix = 'LLL'\nmax = 999\n\
+         subfields = 'bitmapped'\nparts = [\n\
+           { number = 0, name = 'Version', class = 'an', prefix = 'LL', max = 4 },\n\
+           { number = 2, name = 'T', class = 'ans', length = 8 },\n]\n",
+        "hdr.toml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "hdr.toml: field 48: parts[0] (\"Version\").length: the header ahead of the bitmap (number = 0) has a fixed length"
+    );
+}
