@@ -769,7 +769,7 @@ pub(crate) fn value_chars<'a>(fs: &FieldSpec, data: &'a [u8], units: usize) -> V
                 end: units,
                 signed: SignedForm {
                     ebcdic: fs.sign_encoding == Encoding::Ebcdic,
-                    skip: units % 2 == 0 && fs.bcd_pad.side == Side::Left,
+                    skip: units.is_multiple_of(2) && fs.bcd_pad.side == Side::Left,
                 },
             };
         }
@@ -944,8 +944,8 @@ mod tests {
                 signed,
             };
             let mut by_next = Vec::new();
-            let mut it = chars.clone();
-            while let Some(c) = it.next() {
+            // A `for` loop reads through `next`; `collect` below through `fold`.
+            for c in chars.clone() {
                 by_next.push(c);
             }
             assert_eq!(by_next, want);
