@@ -132,20 +132,25 @@ fn a_sign_set_per_x_plus_n_field_decodes_and_encodes() {
 
     // Lenient decoding reports a sign outside the set as a warning, value as it is.
     let w = fee_wire(b"C00001234");
-    let lenient = MessageView::decode_lenient(&plus_minus, &w).unwrap();
-    assert_eq!(
-        lenient.view().field(28).unwrap().clear_string(),
-        "C00001234"
-    );
+    assert_eq!(lenient_de28(&plus_minus, &w, 12), "C00001234");
+}
+
+/// Decodes `w` leniently and checks the one warning it gives is DE 28's at `offset`, that
+/// decoding went to the end and that the message re-encodes byte for byte; DE 28's text.
+fn lenient_de28(spec: &Spec, w: &[u8], offset: usize) -> String {
+    let lenient = MessageView::decode_lenient(spec, w).unwrap();
     let warnings = lenient.warnings();
     assert_eq!(warnings.len(), 1);
-    assert_eq!(warnings[0].field(), Some(28));
-    assert_eq!(warnings[0].offset, 12);
+    assert_eq!(
+        (warnings[0].field(), warnings[0].offset),
+        (Some(28), offset)
+    );
     assert!(lenient.stopped().is_none());
     let again = MessageBuilder::from_view(lenient.view())
         .encode_to_vec()
         .unwrap();
     assert_eq!(again, w);
+    lenient.view().field(28).unwrap().clear_string()
 }
 
 #[test]
@@ -326,32 +331,27 @@ fn a_sign_before_packed_digits_decodes_encodes_and_renders() {
         (&[b'+', 0x00, 0x00, 0x12, 0x34][..], 12, "+00001234"),
         (&[b'C', 0x00, 0x0A, 0x12, 0x34][..], 14, "C000A1234"),
     ] {
-        let w = fee_wire(data);
-        let lenient = MessageView::decode_lenient(&spec, &w).unwrap();
-        assert_eq!(lenient.view().field(28).unwrap().clear_string(), shown);
-        let warnings = lenient.warnings();
-        assert_eq!(warnings.len(), 1, "{shown}");
-        assert_eq!(
-            (warnings[0].field(), warnings[0].offset),
-            (Some(28), offset)
-        );
-        let again = MessageBuilder::from_view(lenient.view())
-            .encode_to_vec()
-            .unwrap();
-        assert_eq!(again, w);
+        assert_eq!(lenient_de28(&spec, &fee_wire(data), offset), shown);
     }
+}
+
+/// Checks that DE 28 with wire `data` decodes to `text`, and that `text` set by hand, or the
+/// decoded message, encodes to the same bytes.
+fn de28_both_ways(spec: &Spec, data: &[u8], text: &str) {
+    let w = fee_wire(data);
+    let view = MessageView::decode(spec, &w).unwrap();
+    assert_eq!(view.field(28).unwrap().clear_string(), text);
+    assert_eq!(MessageBuilder::from_view(&view).encode_to_vec().unwrap(), w);
+    let mut b = MessageBuilder::new(spec);
+    b.mti("0200").unwrap().set(28, text).unwrap();
+    assert_eq!(b.encode_to_vec().unwrap(), w, "{text}");
 }
 
 #[test]
 fn a_sign_before_an_odd_digit_count_pads_and_takes_an_ebcdic_sign_and_a_sign_set() {
     // length 10: a sign and 9 digits in 1 + 5 bytes, the pad nibble on the left (jPOS pad=true).
     let left = signed_bcd_spec(10, ", bcd_pad = 'left-0'");
-    let w = fee_wire(&[b'C', 0x01, 0x23, 0x45, 0x67, 0x89]);
-    let view = MessageView::decode(&left, &w).unwrap();
-    assert_eq!(view.field(28).unwrap().clear_string(), "C123456789");
-    let mut b = MessageBuilder::new(&left);
-    b.mti("0200").unwrap().set(28, "C123456789").unwrap();
-    assert_eq!(b.encode_to_vec().unwrap(), w);
+    de28_both_ways(&left, &[b'C', 0x01, 0x23, 0x45, 0x67, 0x89], "C123456789");
     // A pad nibble other than the spec's is refused at its byte.
     let err =
         MessageView::decode(&left, &fee_wire(&[b'C', 0xF1, 0x23, 0x45, 0x67, 0x89])).unwrap_err();
@@ -359,12 +359,7 @@ fn a_sign_before_an_odd_digit_count_pads_and_takes_an_ebcdic_sign_and_a_sign_set
 
     // Right pad nibble F.
     let right = signed_bcd_spec(10, ", bcd_pad = 'right-F'");
-    let w = fee_wire(&[b'D', 0x12, 0x34, 0x56, 0x78, 0x9F]);
-    let view = MessageView::decode(&right, &w).unwrap();
-    assert_eq!(view.field(28).unwrap().clear_string(), "D123456789");
-    let mut b = MessageBuilder::new(&right);
-    b.mti("0200").unwrap().set(28, "D123456789").unwrap();
-    assert_eq!(b.encode_to_vec().unwrap(), w);
+    de28_both_ways(&right, &[b'D', 0x12, 0x34, 0x56, 0x78, 0x9F], "D123456789");
 
     // An EBCDIC sign byte with its own sign set.
     let ebc = signed_bcd_spec(7, ", sign_encoding = 'ebcdic', signs = '+-'");
@@ -372,13 +367,8 @@ fn a_sign_before_an_odd_digit_count_pads_and_takes_an_ebcdic_sign_and_a_sign_set
         ebc.field(28).unwrap().sign_encoding(),
         iso8583_wire::spec::Encoding::Ebcdic
     );
-    let w = fee_wire(&[0x60, 0x00, 0x12, 0x34]);
-    let view = MessageView::decode(&ebc, &w).unwrap();
-    assert_eq!(view.field(28).unwrap().clear_string(), "-001234");
-    let mut b = MessageBuilder::new(&ebc);
-    b.mti("0200").unwrap().set(28, "-001234").unwrap();
-    assert_eq!(b.encode_to_vec().unwrap(), w);
-    assert!(b.set(28, "C001234").is_err());
+    de28_both_ways(&ebc, &[0x60, 0x00, 0x12, 0x34], "-001234");
+    assert!(MessageBuilder::new(&ebc).set(28, "C001234").is_err());
     // The ASCII '-' is not the EBCDIC one; nor is the EBCDIC 'C' in the set.
     for sign in [b'-', 0xC3] {
         let err = MessageView::decode(&ebc, &fee_wire(&[sign, 0x00, 0x12, 0x34])).unwrap_err();
@@ -501,8 +491,7 @@ fn header_wire(value: &str) -> Vec<u8> {
 fn a_header_ahead_of_a_subfield_bitmap_decodes_encodes_and_renders() {
     use iso8583_wire::message::SubValue;
     let spec = header_spec("");
-    let layout = spec.field(48).unwrap().subfields().unwrap();
-    let header = layout.bitmap_header().unwrap();
+    let header = de48_header(&spec);
     assert_eq!((header.number(), header.name()), (0, "Version"));
     // Header V002, bitmap 6000000000000000 (subfields 2 and 3), TERM0001, 04 1234.
     let value = "V0026000000000000000TERM0001041234";
@@ -534,12 +523,7 @@ fn a_header_ahead_of_a_subfield_bitmap_decodes_encodes_and_renders() {
     );
 
     // JSON with --expand shows the header as subfield 0.
-    let mut json = String::new();
-    let opts = iso8583_wire::json::JsonOptions {
-        expand: true,
-        ..Default::default()
-    };
-    iso8583_wire::json::push_message(&mut json, &view, opts);
+    let json = expanded_json(&view, false);
     assert_eq!(
         json,
         r#"{"mti":"0200","fields":{"48":{"0":"V002","2":"TERM0001","3":"1234"}}}"#
@@ -583,16 +567,11 @@ fn a_header_ahead_of_a_subfield_bitmap_decodes_encodes_and_renders() {
         )
         .unwrap_err();
     assert_eq!(err.location, Location::Subfield { field: 48, sub: 0 });
-    assert!(
-        matches!(
-            err.kind,
-            EncodeErrorKind::WrongLength {
-                len: 2,
-                expected: 4
-            }
-        ),
-        "{err:?}"
-    );
+    let wrong = EncodeErrorKind::WrongLength {
+        len: 2,
+        expected: 4,
+    };
+    assert_eq!(err.kind, wrong);
 
     // Faults: a header outside its class, a bad bitmap after it, a value too short for it.
     let err = view_err(&spec, "V0!26000000000000000TERM0001041234");
@@ -608,16 +587,28 @@ fn a_header_ahead_of_a_subfield_bitmap_decodes_encodes_and_renders() {
     );
     let err = view_err(&spec, "V0");
     assert_eq!(err.location, Location::Subfield { field: 48, sub: 0 });
-    assert!(
-        matches!(
-            err.kind,
-            DecodeErrorKind::Truncated {
-                needed: 4,
-                available: 2
-            }
-        ),
-        "{err:?}"
-    );
+    let short = DecodeErrorKind::Truncated {
+        needed: 4,
+        available: 2,
+    };
+    assert_eq!(err.kind, short);
+}
+
+/// The definition of DE 48's header ahead of its subfield bitmap.
+fn de48_header(spec: &Spec) -> &iso8583_wire::spec::FieldSpec {
+    let layout = spec.field(48).unwrap().subfields().unwrap();
+    layout.bitmap_header().unwrap()
+}
+
+/// The JSON of `view` with composite fields expanded (as `--expand`), in clear if `unmask`.
+fn expanded_json(view: &MessageView<'_>, unmask: bool) -> String {
+    let mut json = String::new();
+    let opts = iso8583_wire::json::JsonOptions {
+        expand: true,
+        unmask,
+    };
+    iso8583_wire::json::push_message(&mut json, view, opts);
+    json
 }
 
 /// The first subfield error of DE 48 set to `value`.
@@ -634,37 +625,16 @@ fn view_err(spec: &Spec, value: &str) -> iso8583_wire::DecodeError {
 #[test]
 fn a_header_ahead_of_a_subfield_bitmap_is_masked_like_its_siblings_and_survives_to_toml() {
     let spec = header_spec("mask = 'full'\n");
-    let header = spec
-        .field(48)
-        .unwrap()
-        .subfields()
-        .unwrap()
-        .bitmap_header()
-        .unwrap();
-    assert_eq!(header.mask(), iso8583_wire::spec::Mask::Full);
+    assert_eq!(de48_header(&spec).mask(), iso8583_wire::spec::Mask::Full);
     let w = header_wire("V0024000000000000000TERM0001");
     let view = MessageView::decode(&spec, &w).unwrap();
-    let mut json = String::new();
-    let expand = iso8583_wire::json::JsonOptions {
-        expand: true,
-        ..Default::default()
-    };
-    iso8583_wire::json::push_message(&mut json, &view, expand);
+    let json = expanded_json(&view, false);
     assert!(
         !json.contains("V002") && !json.contains("TERM0001"),
         "{json}"
     );
-    let mut clear = String::new();
-    iso8583_wire::json::push_message(
-        &mut clear,
-        &view,
-        iso8583_wire::json::JsonOptions {
-            unmask: true,
-            ..expand
-        },
-    );
     assert_eq!(
-        clear,
+        expanded_json(&view, true),
         r#"{"mti":"0200","fields":{"48":{"0":"V002","2":"TERM0001"}}}"#
     );
     assert!(!view.to_string().contains("V002"), "{view}");
@@ -672,13 +642,7 @@ fn a_header_ahead_of_a_subfield_bitmap_is_masked_like_its_siblings_and_survives_
     // Spec::to_toml writes the header part back; it loads to the same layout.
     let text = spec.to_toml().unwrap();
     let again = Spec::from_toml_str(&text, "again.toml").unwrap();
-    let h = again
-        .field(48)
-        .unwrap()
-        .subfields()
-        .unwrap()
-        .bitmap_header()
-        .unwrap();
+    let h = de48_header(&again);
     assert_eq!(
         (h.name(), h.length(), h.class()),
         ("Version", iso8583_wire::spec::Length::Fixed(4), Class::An)
