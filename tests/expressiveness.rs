@@ -130,6 +130,15 @@ fn a_sign_set_per_x_plus_n_field_decodes_and_encodes() {
     let err = b.set(28, "D00000010").unwrap_err();
     assert_eq!(err.kind, EncodeErrorKind::BadCharacter { class: Class::XN });
 
+    // Amounts as numbers take the field's own signs.
+    b.set_amount(28, -10).unwrap();
+    assert_eq!(b.encode_to_vec().unwrap(), fee_wire(b"-00000010"));
+    b.set_amount(28, 25).unwrap();
+    let w = b.encode_to_vec().unwrap();
+    assert_eq!(w, fee_wire(b"+00000025"));
+    let view = MessageView::decode(&plus_minus, &w).unwrap();
+    assert_eq!(view.field(28).unwrap().to_amount(), Some(25));
+
     // Lenient decoding reports a sign outside the set as a warning, value as it is.
     let w = fee_wire(b"C00001234");
     assert_eq!(lenient_de28(&plus_minus, &w, 12), "C00001234");
