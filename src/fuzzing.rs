@@ -202,7 +202,13 @@ fn valid_value(fs: &FieldSpec, c: &mut Choices<'_>) -> String {
         })
         .collect();
     if fs.class() == Class::XN && !v.is_empty() {
-        v.replace_range(0..1, if c.byte().is_multiple_of(2) { "C" } else { "D" });
+        let signs = fs.signs();
+        let signs = signs.as_bytes();
+        let pick = signs
+            .get(usize::from(c.byte()) % signs.len().max(1))
+            .copied()
+            .unwrap_or(b'C');
+        v.replace_range(0..1, char::from(pick).encode_utf8(&mut [0u8; 4]));
     }
     v
 }

@@ -266,10 +266,6 @@ fn unsupported_classes_attributes_and_encodings_are_refused_naming_field_and_val
             "t: field 7: class: unsupported jPOS class org.jpos.iso.IFX_WEIRD",
         ),
         (
-            jpos("<isofield id='28' length='9' name='x' class='org.jpos.iso.IFB_AMOUNT'/>"),
-            "t: field 28: class: org.jpos.iso.IFB_AMOUNT:",
-        ),
-        (
             jpos(
                 "<isofield id='3' length='6' name='x' class='org.jpos.iso.IFA_NUMERIC' token='x'/>",
             ),

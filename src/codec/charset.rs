@@ -133,7 +133,8 @@ pub(crate) enum Check {
     Alpha,
     /// ASCII class `z` (digits, `=`, `D`).
     Track,
-    /// Any other ASCII class, by table.
+    /// Any other ASCII class, by table; also the shapes checked only out of line (an `x+n`
+    /// field with its own sign set, in ASCII or EBCDIC).
     AsciiTable,
     /// EBCDIC class `n` (bytes `F0`..=`F9`).
     EbcdicDigits,
@@ -408,6 +409,31 @@ pub(crate) fn first_bad_ascii_slow(class: Class, data: &[u8]) -> Option<usize> {
     rest.iter()
         .position(|&c| CLASS_BITS[usize::from(c)] & mask == 0)
         .map(|i| i + skip)
+}
+
+/// Index of the first byte of `data` (ASCII, or EBCDIC when `ebcdic`) that breaks an `x+n`
+/// value whose sign is one of `signs` (given as the bytes they are in `data`): the sign, or
+/// a digit after it.
+pub(crate) fn first_bad_signed(
+    signs: crate::spec::Signs,
+    data: &[u8],
+    ebcdic: bool,
+) -> Option<usize> {
+    let text = |c: u8| {
+        if ebcdic {
+            EBCDIC_TO_LATIN1[usize::from(c)]
+        } else {
+            c
+        }
+    };
+    let (&sign, digits) = data.split_first()?;
+    if !signs.contains(sign) {
+        return Some(0);
+    }
+    digits
+        .iter()
+        .position(|&c| !text(c).is_ascii_digit())
+        .map(|i| i + 1)
 }
 
 /// `EBCDIC_CLASS_BITS[byte]`: the class bits of the character EBCDIC `byte` stands for

@@ -13,8 +13,8 @@ use crate::spec::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Side};
 use super::bcd::{self, BcdFault};
 use super::charset::{
     Check, EBCDIC_TO_LATIN1, HEX_UPPER, LATIN1_TO_EBCDIC, first_bad_ascii, first_bad_ascii_slow,
-    first_bad_ebcdic, hex_value, pack_hex, span_alpha, span_alphanum, span_digits,
-    span_ebcdic_digits, span_printable, span_track,
+    first_bad_ebcdic, first_bad_signed, hex_value, pack_hex, span_alpha, span_alphanum,
+    span_digits, span_ebcdic_digits, span_printable, span_track,
 };
 use super::prefix;
 
@@ -30,6 +30,9 @@ pub(crate) struct Span {
 #[inline]
 pub(crate) fn data_bytes(fs: &FieldSpec, units: usize) -> usize {
     if fs.encoding == Encoding::Bcd {
+        if fs.class == Class::XN {
+            return crate::spec::signed_bcd::wire_bytes(units);
+        }
         units.div_ceil(2)
     } else {
         units
@@ -189,6 +192,10 @@ pub(crate) fn extent(fs: &FieldHot, buf: &[u8], start: usize) -> Option<(usize, 
     if fs.packed_digits {
         Some((len, len.div_ceil(2)))
     } else if fs.encoding == Encoding::Bcd {
+        if fs.class == Class::XN {
+            // A sign before packed digits: fixed, `len` characters.
+            return Some((len, fs.fixed_bytes as usize));
+        }
         let data = buf.get(start..)?.get(..len)?;
         Some((bcd_digits_in_bytes(fs.bcd_pad, data), len))
     } else {
@@ -203,16 +210,50 @@ fn ascii(fast: Option<bool>, fs: &FieldHot, data: &[u8], start: usize) -> Result
     if fast == Some(true) {
         return Ok(data.len());
     }
-    ascii_slow(fs.class, data, start)
+    ascii_slow(fs, data, start)
 }
 
+/// The byte-by-byte check of ASCII `data`. An `x+n` field with its own sign set (the spec's
+/// `signs`), ASCII or EBCDIC, or with its digits packed after the sign, is checked here, off
+/// the hot path: its table entry sends it here ([`FieldHot::of`]).
 #[cold]
 #[inline(never)]
-fn ascii_slow(class: crate::spec::Class, data: &[u8], start: usize) -> Result<usize, Fault> {
-    match first_bad_ascii_slow(class, data) {
-        Some(i) => Err(bad_char(start + i, class)),
+fn ascii_slow(fs: &FieldHot, data: &[u8], start: usize) -> Result<usize, Fault> {
+    let bad = if fs.class == Class::XN {
+        if fs.encoding == Encoding::Bcd {
+            return signed_bcd(fs, data, start);
+        }
+        first_bad_signed(fs.signs, data, fs.encoding == Encoding::Ebcdic)
+    } else {
+        first_bad_ascii_slow(fs.class, data)
+    };
+    match bad {
+        Some(i) => Err(bad_char(start + i, fs.class)),
         None => Ok(data.len()),
     }
+}
+
+/// The check of a sign byte followed by packed digits (class `x+n`, encoding `bcd`): the sign
+/// is one of the field's (as wire bytes), then `len - 1` packed digits with the field's pad
+/// nibble. Returns the value's length in characters.
+fn signed_bcd(fs: &FieldHot, data: &[u8], start: usize) -> Result<usize, Fault> {
+    let chars = fs.len as usize;
+    if let Some((&sign, packed)) = data.split_first() {
+        if !fs.signs.contains(sign) {
+            return Err(bad_char(start, fs.class));
+        }
+        bcd::validate(
+            packed,
+            chars.saturating_sub(1),
+            crate::spec::Class::N,
+            fs.bcd_pad,
+        )
+        .map_err(|f| match f {
+            BcdFault::Nibble(i) => Fault::new(start + 1 + i, DecodeErrorKind::BadBcdNibble),
+            BcdFault::Pad(i) => Fault::new(start + 1 + i, DecodeErrorKind::BadPadNibble),
+        })?;
+    }
+    Ok(chars)
 }
 
 #[cold]
@@ -305,9 +346,13 @@ pub(crate) fn prepare(fs: &FieldSpec, value: &[u8], form: Form) -> Result<Prepar
         (units, false)
     } else {
         let bad = match fs.encoding {
+            Encoding::Bcd if fs.class == Class::XN => first_bad_signed(fs.signs, value, false),
             Encoding::Bcd => value.iter().position(|&c| {
                 !(c.is_ascii_digit() || (fs.class == Class::Z && matches!(c, b'=' | b'D')))
             }),
+            _ if fs.class == Class::XN && !fs.signs.is_default() => {
+                first_bad_signed(fs.signs, value, false)
+            }
             _ => first_bad_ascii(fs.class, value),
         };
         if bad.is_some() {
@@ -348,6 +393,7 @@ pub(crate) fn prepare(fs: &FieldSpec, value: &[u8], form: Form) -> Result<Prepar
     }
     let total = units + pad;
     let data_len = match (fs.encoding, fs.unit) {
+        (Encoding::Bcd, _) if fs.class == Class::XN => crate::spec::signed_bcd::wire_bytes(total),
         (Encoding::Bcd, LengthUnit::Digits) => total.div_ceil(2),
         _ => total,
     };
@@ -376,6 +422,7 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
                 }
                 return;
             }
+            Encoding::Bcd if fs.class == Class::XN => return pack_signed(fs, value, data),
             Encoding::Bcd => {
                 bcd::pack_exact(value, fs.bcd_pad, data);
                 return;
@@ -405,6 +452,7 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
         .chain(core::iter::repeat_n(pad_byte, trail));
     match (fs.encoding, form) {
         (Encoding::Ebcdic, _) => fill(data, chars.map(|c| LATIN1_TO_EBCDIC[usize::from(c)])),
+        (Encoding::Bcd, _) if fs.class == Class::XN => pack_signed(fs, value, data),
         (Encoding::Bcd, _) => {
             let count = value.len() + prep.pad as usize;
             bcd::pack(chars, count, fs.bcd_pad, data);
@@ -420,6 +468,20 @@ pub(crate) fn write(fs: &FieldSpec, value: &[u8], form: Form, prep: &Prepared, o
             }),
         ),
         _ => fill(data, chars),
+    }
+}
+
+/// Writes a checked `x+n` value (sign, then digits) as a sign byte in the field's sign encoding
+/// followed by the packed digits.
+fn pack_signed(fs: &FieldSpec, value: &[u8], data: &mut [u8]) {
+    if let (Some((&sign, digits)), Some((first, packed))) =
+        (value.split_first(), data.split_first_mut())
+    {
+        *first = match fs.sign_encoding {
+            Encoding::Ebcdic => LATIN1_TO_EBCDIC[usize::from(sign)],
+            _ => sign,
+        };
+        bcd::pack_exact(digits, fs.bcd_pad, packed);
     }
 }
 
@@ -507,6 +569,8 @@ pub struct ValueChars<'a> {
     pos: usize,
     /// One past the last nibble (BCD, hex) or byte.
     end: usize,
+    /// How a [`CharsKind::Signed`] value reads.
+    signed: SignedForm,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -514,6 +578,38 @@ enum CharsKind {
     Plain,
     Ebcdic,
     Nibbles,
+    /// A sign byte, then packed digits; positions count characters (see [`SignedForm`]).
+    Signed,
+}
+
+/// How a sign byte followed by packed digits reads: the sign is EBCDIC when `ebcdic`; `skip`
+/// when a left pad nibble comes before the digits.
+#[derive(Clone, Copy, Debug, Default)]
+struct SignedForm {
+    ebcdic: bool,
+    skip: bool,
+}
+
+/// Character `i` of a sign byte followed by packed digits (see [`CharsKind::Signed`]).
+#[inline(never)]
+fn signed_char(data: &[u8], form: SignedForm, i: usize) -> Option<u8> {
+    if i == 0 {
+        let sign = *data.first()?;
+        return Some(if form.ebcdic {
+            EBCDIC_TO_LATIN1[usize::from(sign)]
+        } else {
+            sign
+        });
+    }
+    // Nibble `j` of the whole data: the digits start at byte 1.
+    let j = i + 1 + usize::from(form.skip);
+    let b = data.get(j / 2)?;
+    let nib = if j.is_multiple_of(2) {
+        b >> 4
+    } else {
+        b & 0x0F
+    };
+    Some(HEX_UPPER[usize::from(nib)])
 }
 
 impl core::fmt::Debug for ValueChars<'_> {
@@ -544,6 +640,7 @@ impl Iterator for ValueChars<'_> {
                 };
                 Some(HEX_UPPER[usize::from(nib)])
             }
+            CharsKind::Signed => signed_char(self.data, self.signed, i),
         }
     }
 
@@ -564,6 +661,9 @@ impl Iterator for ValueChars<'_> {
                 let b = self.data.get(i / 2).copied().unwrap_or(0);
                 let nib = if i % 2 == 0 { b >> 4 } else { b & 0x0F };
                 f(acc, HEX_UPPER[usize::from(nib)])
+            }),
+            CharsKind::Signed => (self.pos..self.end).fold(init, |acc, i| {
+                f(acc, signed_char(self.data, self.signed, i).unwrap_or(b'0'))
             }),
         }
     }
@@ -605,7 +705,21 @@ impl ValueChars<'_> {
                 }
                 Some(n)
             }
+            CharsKind::Signed => self.write_signed_into(out),
         }
+    }
+
+    /// [`write_into`](Self::write_into) for a sign before packed digits, out of line so the
+    /// other kinds' code stays as it was.
+    #[cold]
+    #[inline(never)]
+    fn write_signed_into(self, out: &mut [u8]) -> Option<usize> {
+        let n = self.end.saturating_sub(self.pos);
+        let out = out.get_mut(..n)?;
+        for (slot, c) in out.iter_mut().zip(self) {
+            *slot = c;
+        }
+        Some(n)
     }
 }
 
@@ -643,9 +757,22 @@ pub(crate) fn value_chars<'a>(fs: &FieldSpec, data: &'a [u8], units: usize) -> V
             kind: CharsKind::Plain,
             pos: 0,
             end: data.len(),
+            signed: SignedForm::default(),
         };
     }
     let (kind, pos, end) = match fs.encoding {
+        Encoding::Bcd if fs.class == Class::XN => {
+            return ValueChars {
+                data,
+                kind: CharsKind::Signed,
+                pos: 0,
+                end: units,
+                signed: SignedForm {
+                    ebcdic: fs.sign_encoding == Encoding::Ebcdic,
+                    skip: units.is_multiple_of(2) && fs.bcd_pad.side == Side::Left,
+                },
+            };
+        }
         Encoding::Bcd => {
             let skip = usize::from(units % 2 == 1 && fs.bcd_pad.side == Side::Left);
             (CharsKind::Nibbles, skip, skip + units)
@@ -659,6 +786,7 @@ pub(crate) fn value_chars<'a>(fs: &FieldSpec, data: &'a [u8], units: usize) -> V
         kind,
         pos,
         end,
+        signed: SignedForm::default(),
     }
 }
 
@@ -689,6 +817,7 @@ mod tests {
                             kind,
                             pos: start,
                             end,
+                            signed: SignedForm::default(),
                         };
                         for _ in 0..taken {
                             chars.next();
@@ -715,6 +844,7 @@ mod tests {
                     kind: CharsKind::Plain,
                     pos: 0,
                     end: 8,
+                    signed: SignedForm::default(),
                 },
                 b"TERM0001",
             ),
@@ -725,6 +855,7 @@ mod tests {
                     kind: CharsKind::Ebcdic,
                     pos: 0,
                     end: 4,
+                    signed: SignedForm::default(),
                 },
                 b"04A ",
             ),
@@ -735,6 +866,7 @@ mod tests {
                     kind: CharsKind::Nibbles,
                     pos: 1,
                     end: 4,
+                    signed: SignedForm::default(),
                 },
                 b"123",
             ),
@@ -745,6 +877,7 @@ mod tests {
                     kind: CharsKind::Nibbles,
                     pos: 0,
                     end: 3,
+                    signed: SignedForm::default(),
                 },
                 b"123",
             ),
@@ -755,6 +888,7 @@ mod tests {
                     kind: CharsKind::Nibbles,
                     pos: 0,
                     end: 8,
+                    signed: SignedForm::default(),
                 },
                 b"4761D291",
             ),
@@ -765,6 +899,7 @@ mod tests {
                     kind: CharsKind::Nibbles,
                     pos: 0,
                     end: 6,
+                    signed: SignedForm::default(),
                 },
                 b"A1B20F",
             ),
@@ -773,6 +908,53 @@ mod tests {
             let iterated: Vec<u8> = chars.clone().collect();
             assert_eq!(iterated, want);
             assert_eq!(via_write_into(chars).as_deref(), Some(want));
+        }
+    }
+
+    #[test]
+    fn a_sign_before_packed_digits_reads_the_same_every_way() {
+        // Each case: the data, how it reads, its characters and its text.
+        let cases: [(&[u8], SignedForm, usize, &[u8]); 3] = [
+            (&[b'D', 0x12, 0x34], SignedForm::default(), 5, b"D1234"),
+            (
+                &[b'C', 0x01, 0x23],
+                SignedForm {
+                    ebcdic: false,
+                    skip: true,
+                },
+                4,
+                b"C123",
+            ),
+            (
+                &[0x60, 0x12, 0x30],
+                SignedForm {
+                    ebcdic: true,
+                    skip: false,
+                },
+                4,
+                b"-123",
+            ),
+        ];
+        for (data, signed, units, want) in cases {
+            let chars = ValueChars {
+                data,
+                kind: CharsKind::Signed,
+                pos: 0,
+                end: units,
+                signed,
+            };
+            let mut by_next = Vec::new();
+            // A `for` loop reads through `next`; `collect` below through `fold`.
+            for c in chars.clone() {
+                by_next.push(c);
+            }
+            assert_eq!(by_next, want);
+            assert_eq!(chars.clone().collect::<Vec<u8>>(), want);
+            assert_eq!(via_write_into(chars.clone()).as_deref(), Some(want));
+            // After the sign has been read, the rest.
+            let mut rest = chars;
+            rest.next();
+            assert_eq!(via_write_into(rest).as_deref(), Some(&want[1..]));
         }
     }
 
@@ -801,6 +983,7 @@ mod tests {
             kind: CharsKind::Nibbles,
             pos: 0,
             end: 4,
+            signed: SignedForm::default(),
         };
         let mut out = [b'x'; 3];
         assert_eq!(chars.write_into(&mut out), None);

@@ -68,7 +68,8 @@ fn extent_unchecked(fs: &FieldHot, buf: &[u8], pos: usize) -> Option<(Span, usiz
     };
     let end = start.checked_add(nbytes)?;
     let data = buf.get(start..end)?;
-    let units = if fs.packed_digits {
+    let units = if fs.packed_digits || fs.class == crate::spec::Class::XN {
+        // Digits, or the characters of a sign before packed digits.
         len
     } else if fs.encoding == crate::spec::Encoding::Bcd {
         bcd_digits_in_bytes(fs.bcd_pad, data)

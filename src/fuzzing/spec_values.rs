@@ -217,7 +217,8 @@ fn gen_parts(
             let mut out = Vec::new();
             for sub in fields.iter().flatten() {
                 let k = sub.number();
-                if k < 2 || c.byte().is_multiple_of(2) {
+                // The header ahead of the bitmap (0) is always there.
+                if k != 0 && (k < 2 || c.byte().is_multiple_of(2)) {
                     continue;
                 }
                 if matches!(sub.length(), Length::Fixed(l) if l > LONGEST_FIXED) {

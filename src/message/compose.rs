@@ -194,25 +194,29 @@ pub(crate) fn compose(
         Subfields::Bitmapped { bitmap, fields } => {
             let mut bm = Bitmap::new();
             let mut present = Vec::new();
-            for (k, slot) in fields.iter().enumerate() {
+            // The header ahead of the bitmap is always written (so always given).
+            let header = match layout.bitmap_header() {
+                Some(h) => Some((h, text_of(n, 0, by_number(0).ok_or(bad(n, 0))?)?)),
+                None => None,
+            };
+            for (k, slot) in fields.iter().enumerate().skip(1) {
                 let (Some(sub_spec), Some(v)) = (slot, by_number(k as u16)) else {
                     continue;
                 };
                 bm.set(k as u16);
                 present.push((sub_spec, text_of(n, k as u16, v)?));
             }
-            let mut out = vec![0u8; bitmap.wire_len()];
-            bm.write_word(0, *bitmap, &mut out);
+            let mut out = Vec::new();
+            if let Some(h) = header {
+                write_part(n, h.0, h.1, &mut out)?;
+            }
+            let at = out.len();
+            out.resize(at + bitmap.wire_len(), 0);
+            if let Some(dst) = out.get_mut(at..) {
+                bm.write_word(0, *bitmap, dst);
+            }
             for (sub_spec, text) in present {
-                let k = sub_spec.number();
-                let prep = wire::prepare(sub_spec, text.as_bytes(), Form::Text).map_err(|e| {
-                    EncodeError::new(Location::Subfield { field: n, sub: k }, e.kind)
-                })?;
-                let start = out.len();
-                out.resize(start + prep.wire_len(sub_spec), 0);
-                if let Some(dst) = out.get_mut(start..) {
-                    wire::write(sub_spec, text.as_bytes(), Form::Text, &prep, dst);
-                }
+                write_part(n, sub_spec, text, &mut out)?;
             }
             let form = if *bitmap == BitmapEncoding::Binary || binary {
                 Form::Raw
@@ -236,6 +240,24 @@ pub(crate) fn compose(
             Ok((out, Form::Raw))
         }
     }
+}
+
+/// Appends subfield `sub_spec` of field `n`, set to `text`, to `out`.
+fn write_part(
+    n: u16,
+    sub_spec: &FieldSpec,
+    text: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let k = sub_spec.number();
+    let prep = wire::prepare(sub_spec, text.as_bytes(), Form::Text)
+        .map_err(|e| EncodeError::new(Location::Subfield { field: n, sub: k }, e.kind))?;
+    let start = out.len();
+    out.resize(start + prep.wire_len(sub_spec), 0);
+    if let Some(dst) = out.get_mut(start..) {
+        wire::write(sub_spec, text.as_bytes(), Form::Text, &prep, dst);
+    }
+    Ok(())
 }
 
 fn write_tlv(n: u16, parts: &[(String, SubValue)], out: &mut Vec<u8>) -> Result<(), EncodeError> {

@@ -263,6 +263,37 @@ fn char_offset(parent: &Field<'_>, pos: usize) -> usize {
     parent.offset() + within
 }
 
+/// Decodes subfield `k` (`fs`) of a bitmapped layout at `*pos` of the parent's `data` and
+/// moves `*pos` past it; errors name the subfield and the offset in the message.
+fn bitmapped_part<'a>(
+    parent: &Field<'a>,
+    fs: &'a FieldSpec,
+    k: u16,
+    data: &'a [u8],
+    pos: &mut usize,
+) -> Result<Subfield<'a>, DecodeError> {
+    let at = Location::Subfield {
+        field: parent.number(),
+        sub: k,
+    };
+    let (span, next) = wire::decode(fs, data, *pos)
+        .map_err(|e| DecodeError::new(at, parent.offset() + e.offset, e.kind))?;
+    *pos = next;
+    let field = Field::new(fs, data, span.start as usize, span.units as usize).ok_or(
+        DecodeError::new(at, parent.offset() + *pos, DecodeErrorKind::BadSubfield),
+    )?;
+    let offset = parent.offset() + span.start as usize;
+    Ok(Subfield {
+        key: SubKey::Number(k),
+        name: fs.name(),
+        mask: fs.mask(),
+        value: Value::Field(Field { offset, ..field }),
+        offset,
+        depth: 0,
+        constructed: false,
+    })
+}
+
 /// Iterator over the subfields of one composite field.
 #[derive(Clone)]
 pub struct SubfieldIter<'a> {
@@ -283,6 +314,8 @@ enum State<'a> {
     },
     Bitmapped {
         fields: &'a [Option<FieldSpec>],
+        /// The header ahead of the bitmap, until it has been read.
+        header: Option<&'a FieldSpec>,
         data: &'a [u8],
         bits: u64,
         pos: usize,
@@ -318,6 +351,7 @@ impl<'a> SubfieldIter<'a> {
             },
             Subfields::Bitmapped { bitmap, fields } => State::Bitmapped {
                 fields,
+                header: layout.bitmap_header(),
                 data: parent.raw(),
                 bits: 0,
                 pos: 0,
@@ -491,7 +525,8 @@ impl<'a> SubfieldIter<'a> {
                 if class != Class::B {
                     let bad = if class == Class::XN {
                         let mut it = parent.chars().skip(start).take(len);
-                        let first_ok = it.next().is_none_or(|c| c == b'C' || c == b'D');
+                        let signs = part.signs();
+                        let first_ok = it.next().is_none_or(|c| signs.contains(c));
                         if first_ok {
                             it.position(|c| !c.is_ascii_digit()).map(|i| i + 1)
                         } else {
@@ -525,28 +560,35 @@ impl<'a> SubfieldIter<'a> {
             }
             State::Bitmapped {
                 fields,
+                header,
                 data,
                 bits,
                 pos,
                 started,
                 bitmap,
             } => {
+                if let Some(fs) = header.take() {
+                    // The header ahead of the bitmap, as subfield 0.
+                    return Some(bitmapped_part(&parent, fs, 0, data, pos));
+                }
                 if !*started {
                     *started = true;
+                    let rest = data.get(*pos..).unwrap_or_default();
                     let mut bm = crate::codec::bitmap::Bitmap::new();
-                    if let Err(at) = bm.read_word(0, data, *bitmap) {
-                        let kind = if data.len() < bitmap.wire_len() {
+                    if let Err(at) = bm.read_word(0, rest, *bitmap) {
+                        let kind = if rest.len() < bitmap.wire_len() {
                             DecodeErrorKind::Truncated {
                                 needed: bitmap.wire_len(),
-                                available: data.len(),
+                                available: rest.len(),
                             }
                         } else {
                             DecodeErrorKind::BadHexDigit
                         };
-                        return Some(Err(sub_err(n, parent.offset() + at.min(data.len()), kind)));
+                        let at = parent.offset() + *pos + at.min(rest.len());
+                        return Some(Err(sub_err(n, at, kind)));
                     }
                     *bits = u64::from_be_bytes(bm.word(0)) & !(1u64 << 63);
-                    *pos = bitmap.wire_len();
+                    *pos += bitmap.wire_len();
                 }
                 if *bits == 0 {
                     if *pos < data.len() {
@@ -570,28 +612,7 @@ impl<'a> SubfieldIter<'a> {
                         DecodeErrorKind::FieldNotInSpec,
                     )));
                 };
-                let (span, next) = match wire::decode(fs, data, *pos) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        return Some(Err(DecodeError::new(
-                            Location::Subfield { field: n, sub: k },
-                            parent.offset() + e.offset,
-                            e.kind,
-                        )));
-                    }
-                };
-                *pos = next;
-                let field = Field::new(fs, data, span.start as usize, span.units as usize)?;
-                let offset = parent.offset() + span.start as usize;
-                Some(Ok(Subfield {
-                    key: SubKey::Number(k),
-                    name: fs.name(),
-                    mask: fs.mask(),
-                    value: Value::Field(Field { offset, ..field }),
-                    offset,
-                    depth: 0,
-                    constructed: false,
-                }))
+                Some(bitmapped_part(&parent, fs, k, data, pos))
             }
             State::Tagged(iter) => match iter.next()? {
                 Ok(t) => {

@@ -62,8 +62,9 @@ impl MessageBuilder<'_> {
     /// as [`MessageBuilder::set_u64`] does, refusing a negative one
     /// ([`EncodeErrorKind::NegativeAmount`]); a class `x+n` amount (DE 28-31: fees) with its
     /// sign, `C` for zero and up and `D` below zero, then the magnitude zero-padded to the
-    /// field's length. (Which of credit and debit a fee is depends on the network's point of
-    /// view; pass the sign your network's documentation gives.)
+    /// field's length (a field whose `signs` are `+` and `-` without `C` and `D` gets `+` and
+    /// `-`). (Which of credit and debit a fee is depends on the network's point of view; pass
+    /// the sign your network's documentation gives.)
     ///
     /// ```
     /// use iso8583_wire::{MessageBuilder, MessageView, Spec};
@@ -88,7 +89,16 @@ impl MessageBuilder<'_> {
                 self.set_digits(n, None, minor_units.unsigned_abs(), width)
             }
             Class::XN => {
-                let sign = if minor_units < 0 { b'D' } else { b'C' };
+                let signs = fs.signs();
+                let plus_minus = signs.contains(b'+')
+                    && signs.contains(b'-')
+                    && !(signs.contains(b'C') && signs.contains(b'D'));
+                let sign = match (plus_minus, minor_units < 0) {
+                    (true, true) => b'-',
+                    (true, false) => b'+',
+                    (false, true) => b'D',
+                    (false, false) => b'C',
+                };
                 let width = digit_width(fs, 1);
                 self.set_digits(n, Some(sign), minor_units.unsigned_abs(), width)
             }
@@ -185,16 +195,17 @@ fn not_numeric(fs: &FieldSpec) -> EncodeError {
 
 impl Field<'_> {
     /// A numeric amount as signed minor units: a class `n` value as it is, a class `x+n` value
-    /// negative when its sign is `D` (the reverse of [`MessageBuilder::set_amount`]). `None`
-    /// for other classes, empty values and values past `i64`.
+    /// negative when its sign is `D` or `-` and positive when it is `C` or `+` (the reverse of
+    /// [`MessageBuilder::set_amount`]). `None` for other classes and signs, empty values and
+    /// values past `i64`.
     pub fn to_amount(&self) -> Option<i64> {
         match self.spec().class() {
             Class::N => i64::try_from(self.to_u64()?).ok(),
             Class::XN => {
                 let mut chars = self.chars();
                 let negative = match chars.next()? {
-                    b'D' => true,
-                    b'C' => false,
+                    b'D' | b'-' => true,
+                    b'C' | b'+' => false,
                     _ => return None,
                 };
                 let mut any = false;

@@ -82,6 +82,10 @@ pub(crate) struct FieldDoc {
     #[serde(skip_serializing_if = "is_false")]
     pub(crate) bcd_pad_either: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) signs: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sign_encoding: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) padding: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) mask: Option<&'static str>,
@@ -241,7 +245,13 @@ fn field_doc(f: &FieldSpec, parent: Option<Mask>) -> FieldDoc {
             doc.variable(digits, max)
         }
     };
-    if f.encoding() == Encoding::Bcd {
+    if f.is_signed_bcd() {
+        // The length counts the sign and the digits: no unit to give.
+        doc.bcd_pad = Some(bcd_pad_text(f.bcd_pad()));
+        if f.sign_encoding() == Encoding::Ebcdic {
+            doc.sign_encoding = Some("ebcdic");
+        }
+    } else if f.encoding() == Encoding::Bcd {
         doc.unit = Some(match f.unit() {
             LengthUnit::Digits => "digits",
             LengthUnit::Bytes => "bytes",
@@ -249,6 +259,7 @@ fn field_doc(f: &FieldSpec, parent: Option<Mask>) -> FieldDoc {
         doc.bcd_pad = Some(bcd_pad_text(f.bcd_pad()));
         doc.bcd_pad_either = f.accepts_either_pad();
     }
+    doc.signs = signs_text(f.class(), f.signs());
     if f.class().allows(b'0') || f.class().allows(b' ') || f.padding().is_some() {
         doc.padding = Some(padding_text(f.padding()));
     }
@@ -294,6 +305,11 @@ fn field_doc(f: &FieldSpec, parent: Option<Mask>) -> FieldDoc {
     doc
 }
 
+/// The `signs` setting of an `x+n` field or part whose sign set is not the default.
+fn signs_text(class: crate::spec::Class, signs: super::Signs) -> Option<String> {
+    (class == crate::spec::Class::XN && !signs.is_default()).then(|| signs.to_string())
+}
+
 fn part_doc(p: &Part, parent: Mask) -> FieldDoc {
     let mut doc = FieldDoc {
         name: p.name().to_owned(),
@@ -306,6 +322,7 @@ fn part_doc(p: &Part, parent: Mask) -> FieldDoc {
         PartLength::Variable { digits, max } => doc.variable(digits, max),
         PartLength::Rest => FieldDoc { rest: true, ..doc },
     };
+    doc.signs = signs_text(p.class(), p.signs());
     if p.mask() != super::default_subfield_mask(parent, p.name(), p.class()) {
         doc.mask = Some(mask_name(p.mask()));
     }

@@ -27,7 +27,8 @@ pub enum Class {
     B,
     /// `z`: track 2/3 data (digits and the `=`/`D` separator).
     Z,
-    /// `x+n`: a `C` (credit) or `D` (debit) sign followed by digits.
+    /// `x+n`: a `C` (credit) or `D` (debit) sign followed by digits (a field's `signs`
+    /// setting may give other sign characters, see [`Signs`](super::Signs)).
     XN,
 }
 
@@ -207,6 +208,11 @@ pub struct FieldSpec {
     pub(crate) subfields: Option<Box<super::subfields::Subfields>>,
     /// Whether decoding accepts a pad nibble of 0 or F besides `bcd_pad`'s.
     pub(crate) bcd_pad_either: bool,
+    /// Sign characters of an `x+n` field (`C`/`D` unless the spec's `signs` says otherwise).
+    pub(crate) signs: super::Signs,
+    /// Encoding of an `x+n` field's sign byte: the field's encoding, or for a packed `x+n`
+    /// field the spec's `sign_encoding` (ASCII unless it says EBCDIC).
+    pub(crate) sign_encoding: Encoding,
 }
 
 impl FieldSpec {
@@ -246,6 +252,22 @@ impl FieldSpec {
     /// (the spec's `bcd_pad_either = true`); encoding always writes `bcd_pad`'s.
     pub fn accepts_either_pad(&self) -> bool {
         self.bcd_pad_either
+    }
+    /// The sign characters an `x+n` field accepts ahead of its digits: `C` and `D` unless the
+    /// spec's `signs` setting gives others (meaningless for other classes).
+    pub fn signs(&self) -> super::Signs {
+        self.signs
+    }
+    /// Encoding of an `x+n` field's sign byte: the field's own encoding for ASCII and EBCDIC
+    /// fields; for a sign before packed digits (class `x+n`, encoding `bcd`, as jPOS
+    /// `IFB_AMOUNT`) the spec's `sign_encoding`, ASCII unless it says EBCDIC.
+    pub fn sign_encoding(&self) -> Encoding {
+        self.sign_encoding
+    }
+    /// Whether the field is a sign character followed by packed digits (class `x+n` with
+    /// encoding `bcd`): its length counts the sign and each digit.
+    pub fn is_signed_bcd(&self) -> bool {
+        self.class == Class::XN && self.encoding == Encoding::Bcd
     }
     /// Encoder padding for short fixed values, if any.
     pub fn padding(&self) -> Option<Padding> {

@@ -2,7 +2,11 @@
 //!
 //! [`FieldSpec`] carries names, masks, padding and subfield layouts that decoding never reads;
 //! the decode loop walks this table instead, so one field costs one small load.
+//!
+//! An entry is 20 bytes: two `u32`s, nine one-byte settings and the three-byte sign set of an
+//! `x+n` field, which sits in what would otherwise be alignment padding (a test holds it there).
 
+use super::Signs;
 use super::field::{BcdPad, Class, Encoding, FieldSpec, Length, Side};
 use crate::codec::charset::Check;
 
@@ -29,6 +33,9 @@ pub(crate) struct FieldHot {
     pub(crate) bcd_pad: BcdPad,
     /// How the data is checked (encoding and class together).
     pub(crate) check: Check,
+    /// Sign bytes of an `x+n` field as they are on the wire (EBCDIC when the sign is);
+    /// read only by the out-of-line check.
+    pub(crate) signs: Signs,
 }
 
 impl FieldHot {
@@ -47,6 +54,7 @@ impl FieldHot {
             nibble: 0,
         },
         check: Check::Nothing,
+        signs: Signs::CD,
     };
 
     /// The entry for `fs`.
@@ -57,6 +65,9 @@ impl FieldHot {
         };
         let fixed_bytes = match fs.length {
             Length::Fixed(n) if fs.packed_digits => n.div_ceil(2),
+            Length::Fixed(n) if fs.is_signed_bcd() => {
+                super::signed_bcd::wire_bytes(n as usize) as u32
+            }
             Length::Fixed(n) => n,
             Length::Variable { .. } => 0,
         };
@@ -71,10 +82,19 @@ impl FieldHot {
             encoding: fs.encoding,
             class: fs.class,
             bcd_pad: fs.bcd_pad,
-            check: if fs.bcd_pad_either && fs.encoding == Encoding::Bcd {
+            check: if fs.class == Class::XN && (fs.is_signed_bcd() || !fs.signs.is_default()) {
+                // Checked out of line (`ascii_slow`), so no other field pays for the set or
+                // the sign byte before packed digits.
+                Check::AsciiTable
+            } else if fs.bcd_pad_either && fs.encoding == Encoding::Bcd {
                 Check::BcdEitherPad
             } else {
                 Check::of(fs.encoding, fs.class)
+            },
+            signs: if fs.sign_encoding == Encoding::Ebcdic {
+                fs.signs.to_ebcdic()
+            } else {
+                fs.signs
             },
         }
     }
@@ -101,6 +121,11 @@ pub(crate) fn table(fields: &[Option<FieldSpec>]) -> [FieldHot; super::SLOTS] {
 mod tests {
     use super::*;
     use crate::Spec;
+
+    #[test]
+    fn an_entry_stays_twenty_bytes() {
+        assert_eq!(core::mem::size_of::<FieldHot>(), 20);
+    }
 
     #[test]
     fn table_mirrors_the_field_specs() {

@@ -107,6 +107,10 @@ pub(super) struct RawField {
     /// Decoding accepts a pad nibble of 0 or F besides `bcd_pad`'s.
     #[serde(default)]
     pub(super) bcd_pad_either: bool,
+    /// Sign characters of an `x+n` field (default `CD`).
+    pub(super) signs: Option<String>,
+    /// Encoding of the sign byte of a packed `x+n` field: `ascii` (default) or `ebcdic`.
+    pub(super) sign_encoding: Option<String>,
     pub(super) padding: Option<String>,
     pub(super) mask: Option<String>,
     /// Subfield layout: positional, bitmapped, tagged or tlv.
@@ -384,9 +388,9 @@ pub(super) fn field(
         (_, Encoding::Binary | Encoding::Hex) => {
             return Err(ctx.err(f, "encoding", "binary and hex encodings are for class b"));
         }
-        (Class::N | Class::Z, Encoding::Bcd) => {}
+        (Class::N | Class::Z | Class::XN, Encoding::Bcd) => {}
         (_, Encoding::Bcd) => {
-            return Err(ctx.err(f, "encoding", "bcd packs only classes n and z"));
+            return Err(ctx.err(f, "encoding", "bcd packs only classes n, z and x+n"));
         }
         _ => {}
     }
@@ -467,7 +471,10 @@ pub(super) fn field(
         None if class == Class::Z => d.track_bcd_pad,
         None => d.bcd_pad,
     };
-    if encoding == Encoding::Bcd && class == Class::N && bcd_pad.nibble > 9 && bcd_pad.nibble != 0xF
+    if encoding == Encoding::Bcd
+        && matches!(class, Class::N | Class::XN)
+        && bcd_pad.nibble > 9
+        && bcd_pad.nibble != 0xF
     {
         return Err(ctx.err(f, "bcd_pad", "pad nibble of a numeric field is 0..9 or F"));
     }
@@ -477,6 +484,34 @@ pub(super) fn field(
             "bcd_pad_either",
             "only packed (bcd) fields have a pad nibble",
         ));
+    }
+    let signs = match &rf.signs {
+        None => super::Signs::CD,
+        Some(_) if class != Class::XN => {
+            return Err(ctx.err(f, "signs", "only x+n fields have a sign character"));
+        }
+        Some(s) => super::Signs::parse(s).map_err(|why| ctx.err(f, "signs", why))?,
+    };
+    let signed_bcd = class == Class::XN && encoding == Encoding::Bcd;
+    let sign_encoding = match rf.sign_encoding.as_deref() {
+        None if signed_bcd => Encoding::Ascii,
+        None => encoding,
+        Some(_) if !signed_bcd => {
+            return Err(ctx.err(
+                f,
+                "sign_encoding",
+                "only an x+n field with encoding bcd has a separate sign byte",
+            ));
+        }
+        Some("ascii") => Encoding::Ascii,
+        Some("ebcdic") => Encoding::Ebcdic,
+        Some(o) => {
+            return Err(ctx.err(f, "sign_encoding", format!("{o:?} is not ascii or ebcdic")));
+        }
+    };
+    if signed_bcd {
+        super::signed_bcd::check(rf, length, unit)
+            .map_err(|(setting, why)| ctx.err(f, setting, why))?;
     }
     // A default pad character outside the class is simply not used; an explicit one is an error.
     let padding = match &rf.padding {
@@ -557,8 +592,10 @@ pub(super) fn field(
         return Err(ctx.err(f, "number/optional/rest", "only allowed on parts"));
     }
     Ok(FieldSpec {
-        packed_digits: encoding == Encoding::Bcd && unit == LengthUnit::Digits,
+        packed_digits: encoding == Encoding::Bcd && unit == LengthUnit::Digits && !signed_bcd,
         bcd_pad_either: rf.bcd_pad_either,
+        signs,
+        sign_encoding,
         subfields,
         number: n,
         name: rf.name.clone(),

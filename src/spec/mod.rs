@@ -5,6 +5,37 @@
 //! embedded in the crate and found by name with [`Spec::builtin`].
 //!
 //! A `Spec` is a cheap handle (an `Arc`): clone it freely, hand it to threads.
+//!
+//! Settings for dialects that bend the standard: `bcd_pad_either = true` on a packed field
+//! accepts a pad nibble of 0 or F on decode ([`FieldSpec::accepts_either_pad`]); `signs = "+-"`
+//! on an `x+n` field or part gives its own sign characters instead of `C`/`D` ([`Signs`]).
+//!
+//! Two shapes for such dialects:
+//!
+//! - **A sign character before packed digits** (jPOS `IFB_AMOUNT`): class `x+n` with
+//!   `encoding = "bcd"` is one sign byte (ASCII, or EBCDIC with `sign_encoding = "ebcdic"`),
+//!   then the digits packed. The length is fixed and counts the sign and each digit:
+//!   `length = 9` is 1 + 4 bytes, `length = 10` is 1 + 5 (the odd digit count padded with
+//!   `bcd_pad`). It reads as `D00001234` ([`FieldSpec::is_signed_bcd`],
+//!   [`FieldSpec::sign_encoding`]).
+//! - **A header ahead of a subfield bitmap**: in a bitmapped layout, a part with `number = 0`
+//!   and a fixed length comes before the bitmap, always present, read and set as subfield 0
+//!   and masked like the other subfields ([`Subfields::bitmap_header`]).
+//!
+//! ```
+//! use iso8583_wire::{MessageView, Spec};
+//! let spec = Spec::from_toml_str(
+//!     "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'hex'\n[fields]\n\
+//!      28 = { name = 'Fee', class = 'x+n', encoding = 'bcd', length = 9 }\n",
+//!     "x.toml",
+//! )?;
+//! let mut msg = b"02000000001000000000".to_vec();
+//! msg.extend([b'D', 0x00, 0x00, 0x12, 0x34]);
+//! let view = MessageView::decode(&spec, &msg)?;
+//! assert_eq!(view.field(28).unwrap().clear_string(), "D00001234");
+//! assert_eq!(view.field(28).unwrap().to_amount(), Some(-1234));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -19,6 +50,8 @@ pub mod import;
 mod load;
 mod mac;
 mod sensitivity;
+pub(crate) mod signed_bcd;
+mod signs;
 mod subfields;
 mod subfields_load;
 
@@ -30,6 +63,7 @@ pub(crate) use builtin::source as builtin_source;
 pub use field::{BcdPad, Class, Encoding, FieldSpec, Length, LengthUnit, Mask, Padding, Side};
 pub use mac::{MacAlgorithm, MacPadding, MacScope, MacSpec};
 pub use sensitivity::{DEFAULT_FIELD_MASKS, default_field_mask, default_subfield_mask};
+pub use signs::Signs;
 pub use subfields::{Part, PartLength, Subfields};
 
 use crate::error::SpecError;

@@ -140,7 +140,21 @@ pub(super) fn layout(
                     .unwrap_or_else(|| {
                         super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
                     });
+                let signs = match p.signs.as_deref() {
+                    None => super::Signs::CD,
+                    Some(_) if pclass != Class::XN => {
+                        return Err(ctx.err(
+                            f,
+                            &at("signs"),
+                            "only x+n parts have a sign character",
+                        ));
+                    }
+                    Some(s) => {
+                        super::Signs::parse(s).map_err(|why| ctx.err(f, &at("signs"), why))?
+                    }
+                };
                 out.push(Part {
+                    signs,
                     number: (i + 1) as u16,
                     name: p.name.clone(),
                     class: pclass,
@@ -186,13 +200,24 @@ pub(super) fn layout(
             let mut fields: Vec<Option<super::field::FieldSpec>> = vec![None; 65];
             for (i, p) in parts.iter().enumerate() {
                 let setting = part_setting(i, &p.name, "");
-                let num = p.number.filter(|k| (2..=64).contains(k)).ok_or_else(|| {
-                    ctx.err(
+                let num = p
+                    .number
+                    .filter(|k| *k == 0 || (2..=64).contains(k))
+                    .ok_or_else(|| {
+                        ctx.err(
+                            f,
+                            &part_setting(i, &p.name, "number"),
+                            "bitmapped parts need number = 2..=64 (or 0, a header ahead of \
+                             the bitmap)",
+                        )
+                    })?;
+                if num == 0 && (p.length.is_none() || p.prefix.is_some()) {
+                    return Err(ctx.err(
                         f,
-                        &part_setting(i, &p.name, "number"),
-                        "bitmapped parts need number = 2..=64",
-                    )
-                })?;
+                        &part_setting(i, &p.name, "length"),
+                        "the header ahead of the bitmap (number = 0) has a fixed length",
+                    ));
+                }
                 if fields.get(usize::from(num)).is_some_and(Option::is_some) {
                     return Err(ctx.err(
                         f,

@@ -472,9 +472,10 @@ fn field(
             d.padding = None;
         }
         (Family::Bcd, Kind::Amount) => {
-            return Err(unsupported(
-                "an ASCII sign followed by packed digits has no equivalent class",
-            ));
+            // An ASCII sign byte, then the other len - 1 characters as packed digits.
+            d.class = "x+n";
+            d.encoding = Some("bcd");
+            d.bcd_pad = Some(if pad_left { "left-0" } else { "right-0" }.into());
         }
         (_, Kind::Amount) => {
             d.class = "x+n";
