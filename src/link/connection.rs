@@ -36,6 +36,12 @@ use crate::message::Message;
 /// Read buffer growth step: below the 64 KiB at which freeing a block makes glibc consolidate
 /// its free lists (a cost that showed in profiles with 64 KiB blocks).
 const READ_CHUNK: usize = 16 * 1024;
+/// The reader lets the connection's other tasks run after this many messages of one read, so
+/// the writer sends the answers so far while the rest are decoded: the peer starts on them at
+/// once instead of waiting for the whole read's batch. On the quiet 2-core machine this took
+/// `loadgen` (64 in flight) from about 219,000 to about 420,000 pairs/s (8 and 32 were slower
+/// than 16); with both cores busy elsewhere it costs about a fifth, in more writes.
+const YIELD_EVERY: u32 = 16;
 
 struct Inner {
     config: Arc<LinkConfig>,
@@ -322,9 +328,17 @@ impl Connection {
         let mut codec = MessageCodec::new(inner.config.spec.clone(), inner.config.framing);
         let mut rx = BytesMut::with_capacity(READ_CHUNK);
         'read: loop {
+            let mut since_yield = 0u32;
             loop {
                 match codec.decode(&mut rx) {
-                    Ok(Some(Inbound::Message(m))) => self.dispatch(m),
+                    Ok(Some(Inbound::Message(m))) => {
+                        self.dispatch(m);
+                        since_yield += 1;
+                        if since_yield == YIELD_EVERY {
+                            since_yield = 0;
+                            tokio::task::yield_now().await;
+                        }
+                    }
                     Ok(Some(Inbound::Undecodable(e))) => {
                         inner.metrics.undecodable();
                         inner.handler.error(&e, Some(&self));
