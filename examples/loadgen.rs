@@ -185,8 +185,12 @@ async fn run(args: &Args) -> Result<(LoadReport, Option<u64>), AnyError> {
             ..Backoff::default()
         }));
     config.wait_for_link = Duration::from_secs(2);
+    // The host gets a spec of its own, as a host in another process has: one shared `Spec`
+    // would make both threads count references on one cache line for every message.
+    let mut server_link = link.clone();
+    server_link.spec = Spec::from_toml_str(&spec.to_toml()?, spec.name())?;
     #[allow(unused_mut)]
-    let mut server_config = ServerConfig::new(link.clone());
+    let mut server_config = ServerConfig::new(server_link);
     #[cfg(feature = "tls")]
     {
         let (server_tls, client_tls) = tls::setup(args)?;
