@@ -207,11 +207,19 @@ mod tcp {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // `LEDGER_PG_RUNTIME=current` runs everything on one thread (no cross-thread wake-ups);
+    // the default is a two-thread runtime, as a host on this machine would use.
+    let rt = if std::env::var("LEDGER_PG_RUNTIME").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    }
+    .expect("runtime");
     rt.block_on(async {
         for terminals in [1, 4, 16] {
             let ledger = SharedLedger::memory(HostConfig::generic());
