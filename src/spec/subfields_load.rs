@@ -140,6 +140,21 @@ pub(super) fn layout(
                     .unwrap_or_else(|| {
                         super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
                     });
+                if p.number.is_some() {
+                    return Err(ctx.err(
+                        f,
+                        &at("number"),
+                        "only bitmapped parts have a number (a positional part's number is its \
+                         place)",
+                    ));
+                }
+                if p.sign_encoding.is_some() {
+                    return Err(ctx.err(
+                        f,
+                        &at("sign_encoding"),
+                        "only an x+n field with encoding bcd has a separate sign byte",
+                    ));
+                }
                 let signs = match p.signs.as_deref() {
                     None => super::Signs::CD,
                     Some(_) if pclass != Class::XN => {
@@ -248,6 +263,11 @@ pub(super) fn layout(
             }
             Ok(Subfields::Bitmapped { bitmap, fields })
         }
+        "tagged" | "tlv" if rf.parts.is_some() => Err(ctx.err(
+            f,
+            "parts",
+            "parts need subfields = \"positional\" or \"bitmapped\"",
+        )),
         "tagged" => {
             if encoding != Encoding::Ascii {
                 return Err(ctx.err(f, "subfields", "tagged subfields need an ascii field"));
