@@ -316,6 +316,41 @@ async fn a_refused_advice_moves_to_the_expired_list_and_is_not_repeated() {
 }
 
 #[tokio::test]
+async fn an_advice_answered_without_a_response_code_counts_as_unanswered_and_is_repeated() {
+    // The host answers the 0220 with no DE 39: that is no verdict, so the advice stays
+    // queued, out of flight, one attempt counted (it used to stay in flight for good, which
+    // stopped the whole queue and made the driver report an error).
+    let (mut d, _srv, log, act, s) = one_advice(Act::AnswerWithoutCode).await;
+    let j = d.journal();
+    let queued: Vec<_> = j
+        .queued_advices()
+        .iter()
+        .map(|a| {
+            (
+                a.stan,
+                a.attempts,
+                a.in_flight,
+                a.last_response_code.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(queued, vec![(s, 1, false, None)]);
+    assert_eq!(
+        j.next_advice().map(|job| (job.stan, job.mti)),
+        Some((s, "0221".to_owned()))
+    );
+    // The next round repeats it; a real answer delivers it.
+    *act.lock().unwrap() = Act::Answer;
+    let round = d.send_queued_advices().await.unwrap();
+    assert_eq!((round.delivered, round.pending), (vec![s], false));
+    assert_eq!(
+        advices_in(&log),
+        vec![("0220".into(), s.get()), ("0221".into(), s.get())]
+    );
+    assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Approved);
+}
+
+#[tokio::test]
 async fn queued_advices_survive_a_restart_and_go_out_as_repeats_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.json");
