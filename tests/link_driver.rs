@@ -171,6 +171,52 @@ async fn an_unanswered_reversal_is_repeated_then_given_up_and_blocks_until_then(
     assert_eq!(t.state, TxnState::ReversalFailed);
 }
 
+#[tokio::test]
+async fn a_reversal_answered_without_a_response_code_counts_as_unanswered_and_is_repeated() {
+    // The host drops the first purchase and answers its first reversal without DE 39: no
+    // verdict, so the reversal is repeated (it used to stay in flight for good, and every
+    // later purchase failed on it).
+    let reversals_seen = Arc::new(Mutex::new(0u32));
+    let seen = Arc::clone(&reversals_seen);
+    let (peer, log) = logging_host(move |mti, s| match mti {
+        "0200" if s == 1 => Act::Drop,
+        m if m.starts_with("04") => {
+            let mut n = seen.lock().unwrap();
+            *n += 1;
+            if *n == 1 {
+                Act::AnswerWithoutCode
+            } else {
+                Act::Answer
+            }
+        }
+        _ => Act::Answer,
+    });
+    let (mut d, _srv) = driver(peer).await;
+    assert!(purchase_via(&mut d, 1500).await.is_err());
+    assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
+    let repeat = if JournalPolicy::generic_1987().reversal_repeat_mti {
+        "0401"
+    } else {
+        "0400"
+    };
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![
+            ("0200".into(), 1),
+            ("0400".into(), 1),
+            (repeat.into(), 1),
+            ("0200".into(), 2)
+        ]
+    );
+    let j = d.journal();
+    let first = j.txn(Stan::new(1).unwrap()).unwrap();
+    assert_eq!(
+        (first.state, first.reversal_response_code.as_deref()),
+        (TxnState::Reversed, Some("00"))
+    );
+    assert!(j.next_reversal().is_none());
+}
+
 /// An approved pre-auth of `amount` through the driver; its STAN.
 async fn pre_auth_via<J: DriverJournal>(d: &mut TerminalDriver<J>, amount: u64) -> Stan {
     let s = card_txn_via(d, TxnKind::PreAuth, "0100", amount).await;

@@ -26,7 +26,7 @@ use bytes::Bytes;
 use crate::error::DecodeError;
 use crate::flows::journal::{
     AdviceJob, AdviceOutcome, FileJournal, Journal, JournalError, NewTxn, OriginalMessages,
-    ReversalJob, Stan, Ticket, TxnState,
+    ReversalJob, Stan, Ticket, TxnState, check_response_code,
 };
 use crate::flows::{FlowContext, FlowError, LocalTime};
 use crate::link::client::Client;
@@ -332,10 +332,16 @@ impl<J: DriverJournal> TerminalDriver<J> {
             let reversal = Message::decode(&self.ctx.spec, Bytes::from(wire))?;
             self.journal.on_reversal_sent(job.stan)?;
             match self.client.send(reversal).await {
-                Ok(rsp) => {
-                    let code = text(&rsp, 39).unwrap_or_default();
-                    self.journal.on_reversal_response(job.stan, &code)?;
-                }
+                Ok(rsp) => match text(&rsp, 39) {
+                    Some(code) if check_response_code(&code).is_ok() => {
+                        self.journal.on_reversal_response(job.stan, &code)?;
+                    }
+                    // No (well-formed) response code, no verdict: as if unanswered, so the
+                    // reversal leaves flight and is repeated instead of blocking for good.
+                    _ => {
+                        self.reversal_unanswered(job.stan)?;
+                    }
+                },
                 Err(LinkError::Down | LinkError::ShuttingDown | LinkError::Busy { .. }) => {
                     if !self.reversal_unanswered(job.stan)? {
                         return Err(DriverError::ReversalPending { stan: job.stan });
