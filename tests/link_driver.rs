@@ -137,6 +137,45 @@ async fn a_timed_out_purchase_yields_exactly_one_reversal_before_the_next_purcha
 }
 
 #[tokio::test]
+async fn a_purchase_answer_the_journal_refuses_is_reversed_as_if_unanswered() {
+    // The host answers the first purchase without DE 39. The journal refuses the answer, so
+    // the purchase's outcome is unknown: it must be reversed as a timed-out one is (it used
+    // to stay `Sent`, with no reversal, until the terminal restarted).
+    let (peer, log) = logging_host(|mti, s| {
+        if mti == "0200" && s == 1 {
+            Act::AnswerWithoutCode
+        } else {
+            Act::Answer
+        }
+    });
+    let (mut d, _srv) = driver(peer).await;
+    let err = purchase_via(&mut d, 1500).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            DriverError::Journal(iso8583_wire::flows::journal::JournalError::Mismatch {
+                message: "response",
+                field: "DE 39 (response code)",
+                found,
+                ..
+            }) if found == "absent"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
+    );
+    let j = d.journal();
+    assert_eq!(
+        j.txn(Stan::new(1).unwrap()).unwrap().state,
+        TxnState::Reversed
+    );
+    assert!(j.next_reversal().is_none());
+}
+
+#[tokio::test]
 async fn an_unanswered_reversal_is_repeated_then_given_up_and_blocks_until_then() {
     // Purchases are dropped, and so is every reversal.
     let (peer, log) = logging_host(|mti, _| {

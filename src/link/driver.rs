@@ -296,10 +296,17 @@ impl<J: DriverJournal> TerminalDriver<J> {
         let ticket = self.journal.begin(txn, &mut encode)?;
         let request = Message::decode(&self.ctx.spec, Bytes::from(ticket.request))?;
         match self.client.send(request).await {
-            Ok(rsp) => {
-                self.journal.on_response_message(ticket.stan, rsp.bytes())?;
-                Ok(rsp)
-            }
+            Ok(rsp) => match self.journal.on_response_message(ticket.stan, rsp.bytes()) {
+                Ok(_) => Ok(rsp),
+                Err(e) => {
+                    // An answer the journal refuses (no DE 39, fields that do not match the
+                    // request) leaves the outcome unknown: reverse as for no answer, rather
+                    // than leave the transaction sent with no reversal until a restart.
+                    let _ = self.journal.on_timeout(ticket.stan);
+                    let _ = self.send_due_reversals().await;
+                    Err(DriverError::Journal(e))
+                }
+            },
             Err(e) => {
                 self.journal.on_timeout(ticket.stan)?;
                 // Best effort now; a reversal left due blocks the next financial request.
