@@ -702,3 +702,95 @@ fn both_shapes_hold_under_the_spec_values_harness() {
         iso8583_wire::fuzzing::spec_values(&input);
     }
 }
+
+/// The load error of a spec whose DE 48 is `field` (the TOML of its table's settings).
+fn de48_refused(field: &str) -> String {
+    Spec::from_toml_str(
+        &format!(
+            "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'hex'\n[fields]\n\
+             [fields.48]\nname = 'P'\n{field}"
+        ),
+        "p.toml",
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string()
+}
+
+#[test]
+fn a_part_number_or_sign_encoding_outside_a_bitmapped_layout_is_refused_at_load() {
+    let positional = |part: &str| {
+        de48_refused(&format!(
+            "class = 'ans'\nprefix = 'LLL'\nmax = 999\nsubfields = 'positional'\n\
+             parts = [\n  {{ {part}name = 'A', class = 'x+n', length = 4 }},\n]\n"
+        ))
+    };
+    // A positional part's number is its place; number = 0 (a header ahead of a bitmap) and
+    // sign_encoding (a sign before packed digits) mean nothing there and were ignored.
+    assert_eq!(
+        positional("number = 0, "),
+        "p.toml: field 48: parts[0] (\"A\").number: only bitmapped parts have a number \
+         (a positional part's number is its place)"
+    );
+    assert_eq!(
+        positional("sign_encoding = 'ebcdic', "),
+        "p.toml: field 48: parts[0] (\"A\").sign_encoding: only an x+n field with encoding \
+         bcd has a separate sign byte"
+    );
+    // Tagged and TLV layouts take no parts at all (they were ignored).
+    assert_eq!(
+        de48_refused(
+            "class = 'ans'\nprefix = 'LLL'\nmax = 999\nsubfields = 'tagged'\ntag_width = 2\n\
+             len_width = 3\nparts = [\n  { number = 0, name = 'V', class = 'an', length = 8 },\n]\n"
+        ),
+        "p.toml: field 48: parts: parts need subfields = \"positional\" or \"bitmapped\""
+    );
+}
+
+#[test]
+fn a_bitmap_header_and_bitmap_longer_than_their_field_are_refused_at_load() {
+    // 8 header characters and a 16-character hex bitmap can never fit in 20: every message
+    // with DE 48 would fail to encode.
+    let bitmapped = |max: u32, header: &str| {
+        de48_refused(&format!(
+            "class = 'ans'\nprefix = 'LLL'\nmax = {max}\nsubfields = 'bitmapped'\nparts = [\n\
+             {header}  {{ number = 2, name = 'T', class = 'an', length = 4 }},\n]\n"
+        ))
+    };
+    assert_eq!(
+        bitmapped(
+            20,
+            "  { number = 0, name = 'V', class = 'an', length = 8 },\n"
+        ),
+        "p.toml: field 48: parts[0] (\"V\").length: the header (8 characters) and the \
+         subfield bitmap (16) take 24 characters, past the field's 20"
+    );
+    assert_eq!(
+        bitmapped(10, ""),
+        "p.toml: field 48: subfield_bitmap: the subfield bitmap takes 16 characters, past the \
+         field's 10"
+    );
+    // A binary field counts two characters a byte: 4 header bytes and an 8-byte bitmap in 11.
+    assert_eq!(
+        de48_refused(
+            "class = 'b'\nencoding = 'binary'\nprefix = 'LLL'\nmax = 11\n\
+             subfields = 'bitmapped'\nparts = [\n\
+               { number = 0, name = 'V', class = 'b', encoding = 'binary', length = 4 },\n\
+               { number = 2, name = 'T', class = 'b', encoding = 'binary', length = 1 },\n]\n"
+        ),
+        "p.toml: field 48: parts[0] (\"V\").length: the header (8 characters) and the \
+         subfield bitmap (16) take 24 characters, past the field's 22"
+    );
+    // What fits still loads: 8 + 16 in 24, and 4 + 8 bytes in 12.
+    assert!(
+        Spec::from_toml_str(
+            "name = 'x'\n[message]\nmti = 'ascii'\nbitmap = 'hex'\n[fields]\n\
+             [fields.48]\nname = 'P'\nclass = 'ans'\nprefix = 'LLL'\nmax = 24\n\
+             subfields = 'bitmapped'\nparts = [\n\
+               { number = 0, name = 'V', class = 'an', length = 8 },\n\
+               { number = 2, name = 'T', class = 'an', length = 4 },\n]\n",
+            "p.toml",
+        )
+        .is_ok()
+    );
+}

@@ -376,6 +376,12 @@ async fn connecting_to_nothing_fails_clearly() {
     .await
     .unwrap_err();
     assert!(matches!(err, LinkError::Io(_)), "{err:?}");
+    // The error names the address it could not reach (the OS's reason follows).
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("I/O error: connect to {addr}: ")),
+        "{text}"
+    );
 }
 
 /// Two `Connection`s over an in-memory pipe with the clock paused: a 30 s timeout and an

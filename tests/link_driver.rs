@@ -137,6 +137,45 @@ async fn a_timed_out_purchase_yields_exactly_one_reversal_before_the_next_purcha
 }
 
 #[tokio::test]
+async fn a_purchase_answer_the_journal_refuses_is_reversed_as_if_unanswered() {
+    // The host answers the first purchase without DE 39. The journal refuses the answer, so
+    // the purchase's outcome is unknown: it must be reversed as a timed-out one is (it used
+    // to stay `Sent`, with no reversal, until the terminal restarted).
+    let (peer, log) = logging_host(|mti, s| {
+        if mti == "0200" && s == 1 {
+            Act::AnswerWithoutCode
+        } else {
+            Act::Answer
+        }
+    });
+    let (mut d, _srv) = driver(peer).await;
+    let err = purchase_via(&mut d, 1500).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            DriverError::Journal(iso8583_wire::flows::journal::JournalError::Mismatch {
+                message: "response",
+                field: "DE 39 (response code)",
+                found,
+                ..
+            }) if found == "absent"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
+    );
+    let j = d.journal();
+    assert_eq!(
+        j.txn(Stan::new(1).unwrap()).unwrap().state,
+        TxnState::Reversed
+    );
+    assert!(j.next_reversal().is_none());
+}
+
+#[tokio::test]
 async fn an_unanswered_reversal_is_repeated_then_given_up_and_blocks_until_then() {
     // Purchases are dropped, and so is every reversal.
     let (peer, log) = logging_host(|mti, _| {
@@ -169,6 +208,52 @@ async fn an_unanswered_reversal_is_repeated_then_given_up_and_blocks_until_then(
         .txn(iso8583_wire::flows::journal::Stan::new(1).unwrap())
         .unwrap();
     assert_eq!(t.state, TxnState::ReversalFailed);
+}
+
+#[tokio::test]
+async fn a_reversal_answered_without_a_response_code_counts_as_unanswered_and_is_repeated() {
+    // The host drops the first purchase and answers its first reversal without DE 39: no
+    // verdict, so the reversal is repeated (it used to stay in flight for good, and every
+    // later purchase failed on it).
+    let reversals_seen = Arc::new(Mutex::new(0u32));
+    let seen = Arc::clone(&reversals_seen);
+    let (peer, log) = logging_host(move |mti, s| match mti {
+        "0200" if s == 1 => Act::Drop,
+        m if m.starts_with("04") => {
+            let mut n = seen.lock().unwrap();
+            *n += 1;
+            if *n == 1 {
+                Act::AnswerWithoutCode
+            } else {
+                Act::Answer
+            }
+        }
+        _ => Act::Answer,
+    });
+    let (mut d, _srv) = driver(peer).await;
+    assert!(purchase_via(&mut d, 1500).await.is_err());
+    assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
+    let repeat = if JournalPolicy::generic_1987().reversal_repeat_mti {
+        "0401"
+    } else {
+        "0400"
+    };
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![
+            ("0200".into(), 1),
+            ("0400".into(), 1),
+            (repeat.into(), 1),
+            ("0200".into(), 2)
+        ]
+    );
+    let j = d.journal();
+    let first = j.txn(Stan::new(1).unwrap()).unwrap();
+    assert_eq!(
+        (first.state, first.reversal_response_code.as_deref()),
+        (TxnState::Reversed, Some("00"))
+    );
+    assert!(j.next_reversal().is_none());
 }
 
 /// An approved pre-auth of `amount` through the driver; its STAN.
@@ -313,6 +398,41 @@ async fn a_refused_advice_moves_to_the_expired_list_and_is_not_repeated() {
     assert_eq!(j.txn(s).unwrap().state, TxnState::AdviceExpired);
     assert!(d.send_queued_advices().await.unwrap().delivered.is_empty());
     assert_eq!(advices_in(&log), vec![("0220".into(), s.get())]);
+}
+
+#[tokio::test]
+async fn an_advice_answered_without_a_response_code_counts_as_unanswered_and_is_repeated() {
+    // The host answers the 0220 with no DE 39: that is no verdict, so the advice stays
+    // queued, out of flight, one attempt counted (it used to stay in flight for good, which
+    // stopped the whole queue and made the driver report an error).
+    let (mut d, _srv, log, act, s) = one_advice(Act::AnswerWithoutCode).await;
+    let j = d.journal();
+    let queued: Vec<_> = j
+        .queued_advices()
+        .iter()
+        .map(|a| {
+            (
+                a.stan,
+                a.attempts,
+                a.in_flight,
+                a.last_response_code.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(queued, vec![(s, 1, false, None)]);
+    assert_eq!(
+        j.next_advice().map(|job| (job.stan, job.mti)),
+        Some((s, "0221".to_owned()))
+    );
+    // The next round repeats it; a real answer delivers it.
+    *act.lock().unwrap() = Act::Answer;
+    let round = d.send_queued_advices().await.unwrap();
+    assert_eq!((round.delivered, round.pending), (vec![s], false));
+    assert_eq!(
+        advices_in(&log),
+        vec![("0220".into(), s.get()), ("0221".into(), s.get())]
+    );
+    assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Approved);
 }
 
 #[tokio::test]

@@ -241,7 +241,7 @@ impl Client {
         let stream = match tokio::time::timeout_at(deadline, TcpStream::connect(&inner.addr)).await
         {
             Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(e.into()),
+            Ok(Err(e)) => return Err(LinkError::Io(format!("connect to {}: {e}", inner.addr))),
             Err(_) => {
                 return Err(LinkError::ConnectTimeout {
                     addr: inner.addr.clone(),

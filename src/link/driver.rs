@@ -26,7 +26,7 @@ use bytes::Bytes;
 use crate::error::DecodeError;
 use crate::flows::journal::{
     AdviceJob, AdviceOutcome, FileJournal, Journal, JournalError, NewTxn, OriginalMessages,
-    ReversalJob, Stan, Ticket, TxnState,
+    ReversalJob, Stan, Ticket, TxnState, check_response_code,
 };
 use crate::flows::{FlowContext, FlowError, LocalTime};
 use crate::link::client::Client;
@@ -296,10 +296,17 @@ impl<J: DriverJournal> TerminalDriver<J> {
         let ticket = self.journal.begin(txn, &mut encode)?;
         let request = Message::decode(&self.ctx.spec, Bytes::from(ticket.request))?;
         match self.client.send(request).await {
-            Ok(rsp) => {
-                self.journal.on_response_message(ticket.stan, rsp.bytes())?;
-                Ok(rsp)
-            }
+            Ok(rsp) => match self.journal.on_response_message(ticket.stan, rsp.bytes()) {
+                Ok(_) => Ok(rsp),
+                Err(e) => {
+                    // An answer the journal refuses (no DE 39, fields that do not match the
+                    // request) leaves the outcome unknown: reverse as for no answer, rather
+                    // than leave the transaction sent with no reversal until a restart.
+                    let _ = self.journal.on_timeout(ticket.stan);
+                    let _ = self.send_due_reversals().await;
+                    Err(DriverError::Journal(e))
+                }
+            },
             Err(e) => {
                 self.journal.on_timeout(ticket.stan)?;
                 // Best effort now; a reversal left due blocks the next financial request.
@@ -332,10 +339,16 @@ impl<J: DriverJournal> TerminalDriver<J> {
             let reversal = Message::decode(&self.ctx.spec, Bytes::from(wire))?;
             self.journal.on_reversal_sent(job.stan)?;
             match self.client.send(reversal).await {
-                Ok(rsp) => {
-                    let code = text(&rsp, 39).unwrap_or_default();
-                    self.journal.on_reversal_response(job.stan, &code)?;
-                }
+                Ok(rsp) => match text(&rsp, 39) {
+                    Some(code) if check_response_code(&code).is_ok() => {
+                        self.journal.on_reversal_response(job.stan, &code)?;
+                    }
+                    // No (well-formed) response code, no verdict: as if unanswered, so the
+                    // reversal leaves flight and is repeated instead of blocking for good.
+                    _ => {
+                        self.reversal_unanswered(job.stan)?;
+                    }
+                },
                 Err(LinkError::Down | LinkError::ShuttingDown | LinkError::Busy { .. }) => {
                     if !self.reversal_unanswered(job.stan)? {
                         return Err(DriverError::ReversalPending { stan: job.stan });

@@ -140,6 +140,21 @@ pub(super) fn layout(
                     .unwrap_or_else(|| {
                         super::sensitivity::default_subfield_mask(mask, &p.name, pclass)
                     });
+                if p.number.is_some() {
+                    return Err(ctx.err(
+                        f,
+                        &at("number"),
+                        "only bitmapped parts have a number (a positional part's number is its \
+                         place)",
+                    ));
+                }
+                if p.sign_encoding.is_some() {
+                    return Err(ctx.err(
+                        f,
+                        &at("sign_encoding"),
+                        "only an x+n field with encoding bcd has a separate sign byte",
+                    ));
+                }
                 let signs = match p.signs.as_deref() {
                     None => super::Signs::CD,
                     Some(_) if pclass != Class::XN => {
@@ -246,8 +261,14 @@ pub(super) fn layout(
                     *slot = Some(spec);
                 }
             }
+            check_bitmap_fits(&ctx, n, parts, &fields, bitmap, encoding, value_max)?;
             Ok(Subfields::Bitmapped { bitmap, fields })
         }
+        "tagged" | "tlv" if rf.parts.is_some() => Err(ctx.err(
+            f,
+            "parts",
+            "parts need subfields = \"positional\" or \"bitmapped\"",
+        )),
         "tagged" => {
             if encoding != Encoding::Ascii {
                 return Err(ctx.err(f, "subfields", "tagged subfields need an ascii field"));
@@ -277,6 +298,58 @@ pub(super) fn layout(
             f,
             "subfields",
             format!("{other:?} is not positional, bitmapped, tagged or tlv"),
+        )),
+    }
+}
+
+/// The header ahead of a subfield bitmap (if any) and the bitmap are in every value of the
+/// field: refuses a layout where they alone take more than the field's `value_max` characters
+/// (two a byte in a binary field), as no message could carry the field.
+fn check_bitmap_fits(
+    ctx: &Ctx<'_>,
+    n: u16,
+    parts: &[RawField],
+    fields: &[Option<super::field::FieldSpec>],
+    bitmap: BitmapEncoding,
+    encoding: Encoding,
+    value_max: u32,
+) -> Result<(), SpecError> {
+    let per_byte = if encoding == Encoding::Binary { 2 } else { 1 };
+    let chars = |bytes: usize| {
+        u64::try_from(bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(per_byte)
+    };
+    let bitmap_chars = chars(bitmap.wire_len());
+    let header = fields.first().and_then(Option::as_ref);
+    // The header's length is fixed (checked above): its wire bytes are the table entry's.
+    let header_chars = header
+        .map(|h| chars(super::hot::FieldHot::of(h).fixed_bytes as usize))
+        .unwrap_or(0);
+    let total = header_chars.saturating_add(bitmap_chars);
+    if total <= u64::from(value_max) {
+        return Ok(());
+    }
+    let f = Some(n);
+    match parts.iter().position(|p| p.number == Some(0)) {
+        Some(i) if header.is_some() => {
+            let name = parts.get(i).map(|p| p.name.as_str()).unwrap_or_default();
+            Err(ctx.err(
+                f,
+                &part_setting(i, name, "length"),
+                format!(
+                    "the header ({header_chars} characters) and the subfield bitmap \
+                     ({bitmap_chars}) take {total} characters, past the field's {value_max}"
+                ),
+            ))
+        }
+        _ => Err(ctx.err(
+            f,
+            "subfield_bitmap",
+            format!(
+                "the subfield bitmap takes {bitmap_chars} characters, past the field's \
+                 {value_max}"
+            ),
         )),
     }
 }

@@ -52,6 +52,11 @@ pub fn purchase(stan: u32) -> Message {
 /// The response to `req` with code `code` (DE 3, 4, 11, 41, 70 copied; DE 38 on an approved
 /// 0100).
 pub fn answer(req: &Message, code: &str) -> Message {
+    answer_coded(req, Some(code))
+}
+
+/// [`answer`], with DE 39 set to `code`, or left out when `None`.
+fn answer_coded(req: &Message, code: Option<&str>) -> Message {
     let spec = spec();
     let mut b = MessageBuilder::new(&spec);
     b.set_mti(req.mti().response().unwrap());
@@ -61,8 +66,10 @@ pub fn answer(req: &Message, code: &str) -> Message {
             b.set(n, f).unwrap();
         }
     }
-    b.set(39, code).unwrap();
-    if code == "00" && req.mti().as_str() == "0100" {
+    if let Some(code) = code {
+        b.set(39, code).unwrap();
+    }
+    if code == Some("00") && req.mti().as_str() == "0100" {
         // An approved authorization carries its authorization id.
         b.set(38, "AUTH01").unwrap();
     }
@@ -83,6 +90,8 @@ pub enum Act {
     Reject,
     /// Answer with this response code.
     AnswerWith(&'static str),
+    /// Answer without a response code (no DE 39).
+    AnswerWithoutCode,
 }
 
 /// A server handler that acts per request as `script` says, and counts what it saw.
@@ -112,6 +121,7 @@ impl Handler for Peer {
         match (self.script)(&request) {
             Act::Answer => Reply::Now(answer(&request, "00")),
             Act::AnswerWith(code) => Reply::Now(answer(&request, code)),
+            Act::AnswerWithoutCode => Reply::Now(answer_coded(&request, None)),
             Act::Drop => Reply::None,
             Act::Delay(d) => {
                 let now = Arc::clone(&self.pending_now);

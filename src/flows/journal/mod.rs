@@ -137,6 +137,7 @@ mod invariants;
 mod key;
 mod kind;
 mod outcome;
+pub(crate) use outcome::check_response_code;
 mod policy;
 mod queue;
 mod request;

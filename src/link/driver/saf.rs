@@ -6,7 +6,9 @@ use bytes::Bytes;
 
 use super::{DriverError, DriverJournal, TerminalDriver, text, unix_secs, utc_now};
 use crate::flows::FlowError;
-use crate::flows::journal::{AdviceJob, AdviceKind, AdviceOutcome, NewTxn, Stan, Ticket, TxnState};
+use crate::flows::journal::{
+    AdviceJob, AdviceKind, AdviceOutcome, NewTxn, Stan, Ticket, TxnState, check_response_code,
+};
 use crate::message::{Message, MessageBuilder, MessageView};
 
 /// What one round of [`TerminalDriver::send_queued_advices`] did.
@@ -62,11 +64,15 @@ impl<J: DriverJournal> TerminalDriver<J> {
             let message = self.advice_message(&job)?;
             self.journal.on_advice_sent(job.stan)?;
             let outcome = match self.client.send(message).await {
-                Ok(rsp) => {
-                    let code = text(&rsp, 39).unwrap_or_default();
-                    self.journal
-                        .on_advice_response(job.stan, &code, unix_secs())?
-                }
+                Ok(rsp) => match text(&rsp, 39) {
+                    Some(code) if check_response_code(&code).is_ok() => self
+                        .journal
+                        .on_advice_response(job.stan, &code, unix_secs())?,
+                    // An answer without a (well-formed) response code gives no verdict: as
+                    // if unanswered, so the advice leaves flight and is repeated or expired
+                    // by the policy instead of holding the queue up for good.
+                    _ => self.journal.on_advice_no_response(job.stan, unix_secs())?,
+                },
                 Err(_) => self.journal.on_advice_no_response(job.stan, unix_secs())?,
             };
             match outcome {
