@@ -554,3 +554,114 @@ async fn with_the_link_down_an_advice_is_queued_without_an_attempt() {
     assert!(round.pending && round.delivered.is_empty());
     assert!(advices_in(&log).is_empty());
 }
+
+/// A driver whose link waits `timeout` for each answer (the tests that drop a call midway
+/// give it room on a slow machine).
+async fn slow_driver(peer: Arc<Peer>, timeout: Duration) -> (TerminalDriver<Journal>, Server) {
+    let srv = server(peer).await;
+    let mut config = client_config();
+    config.link.request_timeout = timeout;
+    config.link.timeout_tick = Duration::from_millis(2);
+    let client = connect(&srv, config, Arc::new(Collect::default())).await;
+    (TerminalDriver::new(client, signed_on_journal(), ctx()), srv)
+}
+
+/// A host that drops everything until `answering` is set, then answers everything.
+fn switchable_host() -> (Arc<Peer>, Log, Arc<Mutex<bool>>) {
+    let answering = Arc::new(Mutex::new(false));
+    let a = Arc::clone(&answering);
+    let (peer, log) = logging_host(move |_, _| {
+        if *a.lock().unwrap() {
+            Act::Answer
+        } else {
+            Act::Drop
+        }
+    });
+    (peer, log, answering)
+}
+
+#[tokio::test]
+async fn a_purchase_whose_call_is_dropped_midway_is_reversed_by_the_next_call() {
+    let (peer, log, answering) = switchable_host();
+    let (mut d, _srv) = slow_driver(peer, Duration::from_millis(500)).await;
+    // The caller gives up on the purchase (its own timeout) while the request is out.
+    let dropped =
+        tokio::time::timeout(Duration::from_millis(100), purchase_via(&mut d, 1500)).await;
+    assert!(dropped.is_err(), "the call should still be waiting");
+    assert_eq!(log.lock().unwrap().clone(), vec![("0200".into(), 1)]);
+    // The next purchase reverses the one whose outcome nobody read, then goes.
+    *answering.lock().unwrap() = true;
+    assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
+    );
+    let j = d.journal();
+    assert_eq!(
+        j.txn(Stan::new(1).unwrap()).unwrap().state,
+        TxnState::Reversed
+    );
+    assert_eq!(
+        j.txn(Stan::new(2).unwrap()).unwrap().state,
+        TxnState::Approved
+    );
+}
+
+#[tokio::test]
+async fn a_reversal_whose_call_is_dropped_midway_is_repeated_by_the_next_call() {
+    let (peer, log, answering) = switchable_host();
+    let (mut d, _srv) = slow_driver(peer, Duration::from_millis(300)).await;
+    // The purchase times out at 300 ms inside the call, its reversal goes at once, and the
+    // caller gives up at 450 ms while the reversal waits for its answer.
+    let dropped =
+        tokio::time::timeout(Duration::from_millis(450), purchase_via(&mut d, 1500)).await;
+    assert!(dropped.is_err(), "the call should still be waiting");
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![("0200".into(), 1), ("0400".into(), 1)]
+    );
+    // The dropped attempt counts as unanswered: the next call sends the repeat, then the
+    // new purchase.
+    *answering.lock().unwrap() = true;
+    assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![
+            ("0200".into(), 1),
+            ("0400".into(), 1),
+            ("0401".into(), 1),
+            ("0200".into(), 2)
+        ]
+    );
+    assert_eq!(
+        d.journal().txn(Stan::new(1).unwrap()).unwrap().state,
+        TxnState::Reversed
+    );
+}
+
+#[tokio::test]
+async fn an_advice_whose_call_is_dropped_midway_is_repeated_by_the_next_round() {
+    let (peer, log, act) = advice_host();
+    *act.lock().unwrap() = Act::Answer;
+    let (mut d, _srv) = slow_driver(peer, Duration::from_millis(500)).await;
+    let pre = pre_auth_via(&mut d, 5000).await;
+    // The host drops the advice and the caller gives up on the round while it is out.
+    *act.lock().unwrap() = Act::Drop;
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(100),
+        completion_via(&mut d, pre, 4000),
+    )
+    .await;
+    assert!(dropped.is_err(), "the call should still be waiting");
+    let s = d.journal().queued_advices()[0].stan;
+    assert_eq!(advices_in(&log), vec![("0220".into(), s.get())]);
+    // The next round counts that attempt unanswered and sends the repeat.
+    *act.lock().unwrap() = Act::Answer;
+    let round = d.send_queued_advices().await.unwrap();
+    assert_eq!((round.delivered, round.pending), (vec![s], false));
+    assert_eq!(
+        advices_in(&log),
+        vec![("0220".into(), s.get()), ("0221".into(), s.get())]
+    );
+    assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Approved);
+}

@@ -14,6 +14,12 @@
 //!   head first, repeated as 0221/0421 (or the first MTI, as the policy says) after a retry
 //!   code or no answer, expired by the policy. Due reversals go first, then advices, then new
 //!   financial work.
+//! - An answer without a usable DE 39 gives no verdict: it counts as no answer. A financial
+//!   answer the journal refuses (fields that do not match the request) makes the reversal due.
+//! - Dropping a call midway (a `tokio::time::timeout` or `select!` around it) is safe: the
+//!   message it had out counts as unanswered at the start of the next call (a financial
+//!   request becomes reversal-due, a reversal or advice is repeated or expired), so nothing
+//!   stays "in flight" holding up later work until a restart.
 //!
 //! The journal is reached through [`DriverJournal`], implemented for the in-memory
 //! [`Journal`] and the crash-safe [`FileJournal`]; this file is the only place the link
@@ -246,6 +252,17 @@ pub struct TerminalDriver<J> {
     journal: J,
     ctx: FlowContext,
     reversal_advices: bool,
+    /// The message whose send was under way when the caller dropped the driver's future
+    /// (a `timeout` or `select!` around a call); settled as unanswered by the next call.
+    in_flight: Option<InFlight>,
+}
+
+/// A journaled message that had left (or was leaving) when its call was dropped.
+#[derive(Debug, Clone, Copy)]
+enum InFlight {
+    Financial(Stan),
+    Reversal(Stan),
+    Advice(Stan),
 }
 
 impl<J: DriverJournal> TerminalDriver<J> {
@@ -256,6 +273,7 @@ impl<J: DriverJournal> TerminalDriver<J> {
             journal,
             ctx,
             reversal_advices: false,
+            in_flight: None,
         }
     }
 
@@ -295,7 +313,10 @@ impl<J: DriverJournal> TerminalDriver<J> {
         self.send_queued_advices().await?;
         let ticket = self.journal.begin(txn, &mut encode)?;
         let request = Message::decode(&self.ctx.spec, Bytes::from(ticket.request))?;
-        match self.client.send(request).await {
+        self.in_flight = Some(InFlight::Financial(ticket.stan));
+        let sent = self.client.send(request).await;
+        self.in_flight = None;
+        match sent {
             Ok(rsp) => match self.journal.on_response_message(ticket.stan, rsp.bytes()) {
                 Ok(_) => Ok(rsp),
                 Err(e) => {
@@ -319,6 +340,7 @@ impl<J: DriverJournal> TerminalDriver<J> {
     /// Sends every due reversal, repeats included, until each is answered or out of
     /// attempts. Stops with [`DriverError::ReversalPending`] when the link is down.
     pub async fn send_due_reversals(&mut self) -> Result<(), DriverError> {
+        self.settle_dropped()?;
         while let Some(job) = self.journal.next_reversal() {
             if !self.client.is_ready() {
                 return Err(DriverError::ReversalPending { stan: job.stan });
@@ -338,7 +360,10 @@ impl<J: DriverJournal> TerminalDriver<J> {
                 .map_err(FlowError::from)?;
             let reversal = Message::decode(&self.ctx.spec, Bytes::from(wire))?;
             self.journal.on_reversal_sent(job.stan)?;
-            match self.client.send(reversal).await {
+            self.in_flight = Some(InFlight::Reversal(job.stan));
+            let sent = self.client.send(reversal).await;
+            self.in_flight = None;
+            match sent {
                 Ok(rsp) => match text(&rsp, 39) {
                     Some(code) if check_response_code(&code).is_ok() => {
                         self.journal.on_reversal_response(job.stan, &code)?;
@@ -359,6 +384,30 @@ impl<J: DriverJournal> TerminalDriver<J> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Settles what a dropped call left in flight: the journal still counts it as waiting
+    /// for an answer that nobody will read, which would hold up every later call. Since every
+    /// call takes `&mut self`, a message in flight when a call starts is one whose call was
+    /// dropped: it counts as unanswered (a financial request becomes reversal-due; a
+    /// reversal or an advice is repeated or expired by the policy).
+    fn settle_dropped(&mut self) -> Result<(), DriverError> {
+        let Some(dropped) = self.in_flight else {
+            return Ok(());
+        };
+        match dropped {
+            InFlight::Financial(stan) => {
+                self.journal.on_timeout(stan)?;
+            }
+            InFlight::Reversal(stan) => {
+                self.reversal_unanswered(stan)?;
+            }
+            InFlight::Advice(stan) => {
+                self.journal.on_advice_no_response(stan, unix_secs())?;
+            }
+        }
+        self.in_flight = None;
         Ok(())
     }
 }

@@ -52,6 +52,7 @@ impl<J: DriverJournal> TerminalDriver<J> {
     ///
     /// Due reversals are not sent here: [`financial`](Self::financial) sends them first.
     pub async fn send_queued_advices(&mut self) -> Result<AdviceRound, DriverError> {
+        self.settle_dropped()?;
         let mut round = AdviceRound {
             expired: self.journal.expire_advices(unix_secs())?,
             ..AdviceRound::default()
@@ -63,7 +64,10 @@ impl<J: DriverJournal> TerminalDriver<J> {
             }
             let message = self.advice_message(&job)?;
             self.journal.on_advice_sent(job.stan)?;
-            let outcome = match self.client.send(message).await {
+            self.in_flight = Some(super::InFlight::Advice(job.stan));
+            let sent = self.client.send(message).await;
+            self.in_flight = None;
+            let outcome = match sent {
                 Ok(rsp) => match text(&rsp, 39) {
                     Some(code) if check_response_code(&code).is_ok() => self
                         .journal
