@@ -62,8 +62,18 @@ fn signed_on_journal() -> Journal {
 
 /// A driver on a fresh client of `srv` with `journal`.
 async fn driver_on<J: DriverJournal>(srv: &Server, journal: J) -> TerminalDriver<J> {
+    driver_waiting(srv, journal, Duration::from_millis(80)).await
+}
+
+/// A driver on a fresh client of `srv` with `journal`, whose link waits `timeout` for each
+/// answer.
+async fn driver_waiting<J: DriverJournal>(
+    srv: &Server,
+    journal: J,
+    timeout: Duration,
+) -> TerminalDriver<J> {
     let mut config = client_config();
-    config.link.request_timeout = Duration::from_millis(80);
+    config.link.request_timeout = timeout;
     config.link.timeout_tick = Duration::from_millis(2);
     let client = connect(srv, config, Arc::new(Collect::default())).await;
     TerminalDriver::new(client, journal, ctx())
@@ -559,11 +569,10 @@ async fn with_the_link_down_an_advice_is_queued_without_an_attempt() {
 /// give it room on a slow machine).
 async fn slow_driver(peer: Arc<Peer>, timeout: Duration) -> (TerminalDriver<Journal>, Server) {
     let srv = server(peer).await;
-    let mut config = client_config();
-    config.link.request_timeout = timeout;
-    config.link.timeout_tick = Duration::from_millis(2);
-    let client = connect(&srv, config, Arc::new(Collect::default())).await;
-    (TerminalDriver::new(client, signed_on_journal(), ctx()), srv)
+    (
+        driver_waiting(&srv, signed_on_journal(), timeout).await,
+        srv,
+    )
 }
 
 /// A host that drops everything until `answering` is set, then answers everything.

@@ -313,10 +313,10 @@ impl<J: DriverJournal> TerminalDriver<J> {
         self.send_queued_advices().await?;
         let ticket = self.journal.begin(txn, &mut encode)?;
         let request = Message::decode(&self.ctx.spec, Bytes::from(ticket.request))?;
-        self.in_flight = Some(InFlight::Financial(ticket.stan));
-        let sent = self.client.send(request).await;
-        self.in_flight = None;
-        match sent {
+        match self
+            .send_marked(InFlight::Financial(ticket.stan), request)
+            .await
+        {
             Ok(rsp) => match self.journal.on_response_message(ticket.stan, rsp.bytes()) {
                 Ok(_) => Ok(rsp),
                 Err(e) => {
@@ -360,10 +360,10 @@ impl<J: DriverJournal> TerminalDriver<J> {
                 .map_err(FlowError::from)?;
             let reversal = Message::decode(&self.ctx.spec, Bytes::from(wire))?;
             self.journal.on_reversal_sent(job.stan)?;
-            self.in_flight = Some(InFlight::Reversal(job.stan));
-            let sent = self.client.send(reversal).await;
-            self.in_flight = None;
-            match sent {
+            match self
+                .send_marked(InFlight::Reversal(job.stan), reversal)
+                .await
+            {
                 Ok(rsp) => match text(&rsp, 39) {
                     Some(code) if check_response_code(&code).is_ok() => {
                         self.journal.on_reversal_response(job.stan, &code)?;
@@ -385,6 +385,19 @@ impl<J: DriverJournal> TerminalDriver<J> {
             }
         }
         Ok(())
+    }
+
+    /// Sends `message`, journaled as `mark`, remembering it as in flight until `send`
+    /// returns: if the caller drops the call meanwhile, the next call settles it.
+    async fn send_marked(
+        &mut self,
+        mark: InFlight,
+        message: Message,
+    ) -> Result<Message, LinkError> {
+        self.in_flight = Some(mark);
+        let sent = self.client.send(message).await;
+        self.in_flight = None;
+        sent
     }
 
     /// Settles what a dropped call left in flight: the journal still counts it as waiting

@@ -64,9 +64,9 @@ impl<J: DriverJournal> TerminalDriver<J> {
             }
             let message = self.advice_message(&job)?;
             self.journal.on_advice_sent(job.stan)?;
-            self.in_flight = Some(super::InFlight::Advice(job.stan));
-            let sent = self.client.send(message).await;
-            self.in_flight = None;
+            let sent = self
+                .send_marked(super::InFlight::Advice(job.stan), message)
+                .await;
             let outcome = match sent {
                 Ok(rsp) => match text(&rsp, 39) {
                     Some(code) if check_response_code(&code).is_ok() => self
