@@ -13,7 +13,6 @@
 //! Run: `cargo bench --bench codec` (filter e.g. `cargo bench --bench codec -- decode/iso87-ascii-bin`).
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use iso8583_wire::spec::BUILTIN_NAMES;
@@ -22,6 +21,9 @@ use iso8583_wire::{MessageBuilder, MessageView, Spec};
 #[path = "common/purchase.rs"]
 mod purchase;
 use purchase::{DE43, DE55, TRACK2, fill, hex, purchase, read_all};
+#[path = "common/group.rs"]
+mod group;
+use group::group;
 
 /// Every character of every field folded into a checksum one character at a time, plus the
 /// amount as `u64`: a serial chain of two operations per character, so this measures the
@@ -38,17 +40,6 @@ fn checksum_chars(msg: &MessageView<'_>) -> u64 {
         sum = sum.wrapping_add(amount);
     }
     sum
-}
-
-fn configure<'c>(
-    c: &'c mut Criterion,
-    name: &str,
-) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
-    let mut g = c.benchmark_group(name);
-    g.measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_secs(1))
-        .sample_size(50);
-    g
 }
 
 struct Case {
@@ -98,7 +89,7 @@ fn encoded(case: &Case, fields: &[(u16, String)]) -> Vec<u8> {
 
 fn bench_decode(c: &mut Criterion) {
     let cases = cases();
-    let mut g = configure(c, "decode");
+    let mut g = group(c, "decode");
     for case in &cases {
         for (suffix, fields) in [("", &case.plain), ("/de55", &case.with_de55)] {
             let wire = encoded(case, fields);
@@ -115,7 +106,7 @@ fn bench_decode(c: &mut Criterion) {
 
 fn bench_encode(c: &mut Criterion) {
     let cases = cases();
-    let mut g = configure(c, "encode");
+    let mut g = group(c, "encode");
     let mut out = vec![0u8; 4096];
     for case in &cases {
         for (suffix, fields) in [("", &case.plain), ("/de55", &case.with_de55)] {
@@ -133,7 +124,7 @@ fn bench_encode(c: &mut Criterion) {
 
 fn bench_encode_build(c: &mut Criterion) {
     let cases = cases();
-    let mut g = configure(c, "encode_build");
+    let mut g = group(c, "encode_build");
     let mut out = vec![0u8; 4096];
     for case in &cases {
         let fields: Vec<(u16, &str)> = case.plain.iter().map(|(n, v)| (*n, v.as_str())).collect();
@@ -156,11 +147,11 @@ fn bench_encode_build(c: &mut Criterion) {
 
 fn bench_decode_read_all(c: &mut Criterion) {
     let cases = cases();
-    for (group, read) in [
+    for (name, read) in [
         ("decode_read_all", read_all as fn(&MessageView<'_>) -> u64),
         ("decode_checksum_chars", checksum_chars),
     ] {
-        let mut g = configure(c, group);
+        let mut g = group(c, name);
         for case in &cases {
             let wire = encoded(case, &case.plain);
             g.throughput(Throughput::Bytes(wire.len() as u64));

@@ -21,8 +21,6 @@
 //! Run: `cargo bench --bench flows`.
 
 use std::hint::black_box;
-use std::time::Duration;
-
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -32,6 +30,10 @@ use iso8583_wire::flows::journal::{
 use iso8583_wire::flows::{Card, FlowContext, FlowProfile, LocalTime, response_to};
 use iso8583_wire::framing::{PosHeader, Tpdu};
 use iso8583_wire::{MessageView, Spec};
+
+#[path = "common/group.rs"]
+mod group;
+use group::group;
 
 const NOW: LocalTime = LocalTime {
     month: 11,
@@ -100,10 +102,7 @@ fn bench_flows(c: &mut Criterion) {
         let rsp = rsp.encode_to_vec().expect("response encodes");
         let response = MessageView::decode(&ctx.spec, &rsp).expect("response decodes");
 
-        let mut g = c.benchmark_group(format!("flows/{name}"));
-        g.measurement_time(Duration::from_secs(3))
-            .warm_up_time(Duration::from_secs(1))
-            .sample_size(50);
+        let mut g = group(c, format!("flows/{name}"));
         let mut out = vec![0u8; 2048];
         g.bench_function("purchase", |b| {
             b.iter(|| {
@@ -199,10 +198,7 @@ fn bench_journal(c: &mut Criterion) {
             Ok(())
         };
 
-        let mut g = c.benchmark_group(format!("journal/{name}"));
-        g.measurement_time(Duration::from_secs(3))
-            .warm_up_time(Duration::from_secs(1))
-            .sample_size(50);
+        let mut g = group(c, format!("journal/{name}"));
         g.bench_function("begin+response", |b| {
             b.iter_batched(
                 || base.clone(),

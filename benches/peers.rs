@@ -19,10 +19,13 @@
 //! Run: `cargo bench --bench peers`.
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use iso8583_wire::{MessageBuilder, MessageView, Spec};
+
+#[path = "common/group.rs"]
+mod group;
+use group::group;
 
 const DE55: [u8; 100] = [
     0x9F, 0x26, 0x08, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E, 0x6F, 0x70, 0x81, 0x9F, 0x27, 0x01, 0x80, 0x9F,
@@ -243,17 +246,6 @@ mod rs_peer {
             .unwrap_or(0);
         sum.wrapping_add(amount)
     }
-}
-
-fn group<'c>(
-    c: &'c mut Criterion,
-    name: &str,
-) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
-    let mut g = c.benchmark_group(name);
-    g.measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_secs(1))
-        .sample_size(50);
-    g
 }
 
 /// Every peer reads our bytes to the same values and writes them back byte for byte.

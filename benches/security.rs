@@ -15,7 +15,6 @@
 //! Run: `cargo bench --features crypto --bench security`.
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use iso8583_wire::security::dukpt::{self, AesKeyType, AesKeyUsage, AesKsn, Ksn, TdesKeyUsage};
@@ -30,16 +29,9 @@ use iso8583_wire::{MessageBuilder, MessageView, Spec};
 mod purchase;
 use purchase::{fill, purchase};
 
-fn configure<'c>(
-    c: &'c mut Criterion,
-    name: &str,
-) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
-    let mut g = c.benchmark_group(name);
-    g.measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_secs(1))
-        .sample_size(50);
-    g
-}
+#[path = "common/group.rs"]
+mod group;
+use group::group;
 
 fn purchase_wire(spec: &Spec) -> Vec<u8> {
     let (mti, fields) = purchase("iso87-ascii-bin", None);
@@ -54,7 +46,7 @@ fn bench_mac(c: &mut Criterion) {
     assert_eq!(wire.len(), 212, "the codec benches' purchase");
     let tdes = TdesKey::from_hex("0123456789ABCDEFFEDCBA9876543210").expect("key");
     let aes = AesKey::from_hex("2B7E151628AED2A6ABF7158809CF4F3C").expect("key");
-    let mut g = configure(c, "mac");
+    let mut g = group(c, "mac");
     g.throughput(Throughput::Bytes(wire.len() as u64));
     g.bench_function("x9.19", |b| {
         b.iter(|| mac::iso9797_alg3(&tdes, black_box(&wire), mac::Padding::Method1))
@@ -82,7 +74,7 @@ fn bench_message_mac(c: &mut Criterion) {
     let mut signed = b.clone();
     signed.sign(&key).expect("signs");
     let wire = signed.encode_to_vec().expect("encodes");
-    let mut g = configure(c, "message_mac");
+    let mut g = group(c, "message_mac");
     g.throughput(Throughput::Bytes(wire.len() as u64));
     g.bench_function("sign", |bench| {
         bench.iter(|| {
@@ -107,7 +99,7 @@ fn bench_pin_block(c: &mut Criterion) {
     let aes = AesKey::from_hex("2B7E151628AED2A6ABF7158809CF4F3C").expect("key");
     let f0 = SoftwarePinBlock::new(PinBlockFormat::Iso0, PinKey::Tdes(tdes)).expect("format 0");
     let f4 = SoftwarePinBlock::new(PinBlockFormat::Iso4, PinKey::Aes(aes)).expect("format 4");
-    let mut g = configure(c, "pin_block");
+    let mut g = group(c, "pin_block");
     g.bench_function("format0/clear", |b| {
         b.iter(|| pin::encode_iso0(black_box(&pin), black_box(pan)))
     });
@@ -127,7 +119,7 @@ fn bench_dukpt(c: &mut Criterion) {
     let abdk = AesKey::from_hex("FEDCBA9876543210F1F1F1F1F1F1F1F1").expect("key");
     let aksn = AesKsn::from_hex("123456789012345600000001").expect("ksn");
     let initial = dukpt::aes_initial_key(&abdk, &aksn.initial_key_id()).expect("initial key");
-    let mut g = configure(c, "dukpt");
+    let mut g = group(c, "dukpt");
     for (name, counter) in [("typical", 1000u32), ("worst", 0x1F_F800)] {
         let ksn = ksn.with_counter(counter);
         g.bench_function(format!("tdes/{name}"), |b| {
