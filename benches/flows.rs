@@ -63,6 +63,22 @@ fn context(spec: &str, profile: FlowProfile) -> FlowContext {
     }
 }
 
+/// A purchase of 25.00 with STAN `stan` and its approving response (DE 37 RRN, DE 38 auth
+/// code), both encoded.
+fn approved_purchase(ctx: &FlowContext, stan: Stan, card: &Card) -> (Vec<u8>, Vec<u8>) {
+    let request = ctx
+        .purchase(stan, 1, card, 2500, &NOW)
+        .and_then(|b| Ok(b.encode_to_vec()?))
+        .expect("purchase encodes");
+    let view = MessageView::decode(&ctx.spec, &request).expect("purchase decodes");
+    let mut rsp = response_to(&view, &ctx.profile, "00").expect("response builds");
+    rsp.set(37, "332609000042")
+        .and_then(|b| b.set(38, "A1B2C3"))
+        .expect("RRN and auth code fit");
+    let rsp = rsp.encode_to_vec().expect("response encodes");
+    (request, rsp)
+}
+
 fn card(chip: bool) -> Card {
     if chip {
         Card::chip(
@@ -90,16 +106,8 @@ fn bench_flows(c: &mut Criterion) {
         let ctx = context(spec, profile);
         let card = card(chip);
         // The original purchase and an approving response with RRN and auth code.
-        let original = ctx
-            .purchase(stan, 1, &card, 2500, &NOW)
-            .and_then(|b| Ok(b.encode_to_vec()?))
-            .expect("purchase encodes");
+        let (original, rsp) = approved_purchase(&ctx, stan, &card);
         let request = MessageView::decode(&ctx.spec, &original).expect("purchase decodes");
-        let mut rsp = response_to(&request, &ctx.profile, "00").expect("response builds");
-        rsp.set(37, "332609000042")
-            .and_then(|b| b.set(38, "A1B2C3"))
-            .expect("RRN and auth code fit");
-        let rsp = rsp.encode_to_vec().expect("response encodes");
         let response = MessageView::decode(&ctx.spec, &rsp).expect("response decodes");
 
         let mut g = group(c, format!("flows/{name}"));
@@ -156,16 +164,7 @@ fn bench_journal(c: &mut Criterion) {
         );
         base.sign_on(Some(1)).expect("sign-on");
         let stan = base.peek_stan().expect("a free STAN");
-        let request = ctx
-            .purchase(stan, 1, &card, 2500, &NOW)
-            .and_then(|b| Ok(b.encode_to_vec()?))
-            .expect("purchase encodes");
-        let view = MessageView::decode(&ctx.spec, &request).expect("purchase decodes");
-        let mut rsp = response_to(&view, &ctx.profile, "00").expect("response builds");
-        rsp.set(37, "332609000042")
-            .and_then(|b| b.set(38, "A1B2C3"))
-            .expect("RRN and auth code fit");
-        let rsp = rsp.encode_to_vec().expect("response encodes");
+        let (request, rsp) = approved_purchase(&ctx, stan, &card);
         let txn = NewTxn::new(
             TxnKind::Purchase,
             2500,
