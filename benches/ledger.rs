@@ -107,11 +107,7 @@ fn ledger_of(entries: u32) -> (HostLedger, Vec<[u8; 12]>) {
             100,
         );
         if let Some(rrn) = h.on_request_at(req, T0).rrn {
-            let mut inline = [b'0'; 12];
-            if rrn.len() == 12 {
-                inline.copy_from_slice(rrn.as_bytes());
-            }
-            rrns.push(inline);
+            rrns.push(rrn.as_bytes().try_into().expect("a 12-digit RRN"));
         }
     }
     (h, rrns)
