@@ -137,6 +137,7 @@ mod invariants;
 mod key;
 mod kind;
 mod outcome;
+#[cfg(feature = "tokio")]
 pub(crate) use outcome::check_response_code;
 mod policy;
 mod queue;
