@@ -6,7 +6,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use bytes::BytesMut;
@@ -16,23 +16,8 @@ use iso8583_wire::framing::{LengthHeader, PosHeader, Tpdu, encode_frame};
 use iso8583_wire::{MessageBuilder, Spec};
 use serde_json::Value;
 
-/// An example binary that `cargo test` builds next to the test executables.
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} not built; run cargo test (it builds examples)",
-        bin.display()
-    );
-    bin
-}
+mod common;
+use common::example;
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(example("iso8583"))
@@ -928,46 +913,11 @@ fn encode_raw_round_trips_through_decode_raw() {
 #[cfg(feature = "tokio")]
 #[test]
 fn host_example_answers_purchases_and_sign_on() {
-    use std::io::{BufRead, BufReader, Read};
-    use std::net::TcpStream;
-
     use iso8583_wire::MessageView;
 
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    let mut child = Kill(
-        Command::new(example("host"))
-            .args(["--port", "0", "--limit", "50000"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first.strip_prefix("listening on ").unwrap().to_owned();
-    // Keep draining the host's log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-
+    let mut host = common::HostProcess::start(&["--limit", "50000"]);
     let spec = Spec::builtin("cup-pos").unwrap();
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    let mut exchange = |request: Vec<u8>| -> Vec<u8> {
-        conn.write_all(&framed(LengthHeader::Len2Be, &[request]))
-            .unwrap();
-        let mut len = [0u8; 2];
-        conn.read_exact(&mut len).unwrap();
-        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        conn.read_exact(&mut body).unwrap();
-        body
-    };
+    let mut exchange = |request: Vec<u8>| host.exchange(&request);
 
     // 125.00 is under the limit of 500.00: approved.
     let rsp = exchange(cup(31, false));

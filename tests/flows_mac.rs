@@ -14,6 +14,8 @@ use iso8583_wire::framing::PosHeader;
 use iso8583_wire::security::{SecurityError, TdesKey};
 use iso8583_wire::{MessageView, Spec};
 
+mod common;
+
 const MAK: &str = "0123456789ABCDEFFEDCBA9876543210";
 
 fn mak() -> TdesKey {
@@ -261,53 +263,11 @@ fn flow_mac_debug_shows_no_key() {
 #[cfg(feature = "tokio")]
 #[test]
 fn host_example_answers_a0_to_a_bad_mac() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpStream;
-    use std::process::{Command, Stdio};
-
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir
-        .join("examples")
-        .join(format!("host{}", std::env::consts::EXE_SUFFIX));
-    let mut child = Kill(
-        Command::new(bin)
-            .args(["--port", "0", "--mac-key", MAK])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first.strip_prefix("listening on ").unwrap().to_owned();
-    std::thread::spawn(move || for _ in lines {});
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    let mut exchange = |request: &[u8]| -> Vec<u8> {
-        let len = u16::try_from(request.len()).unwrap().to_be_bytes();
-        conn.write_all(&[&len[..], request].concat()).unwrap();
-        let mut len = [0u8; 2];
-        conn.read_exact(&mut len).unwrap();
-        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        conn.read_exact(&mut body).unwrap();
-        body
-    };
+    let mut host = common::HostProcess::start(&["--mac-key", MAK]);
     let c = ctx("cup-pos");
     let mac = FlowMac::with_key(&c.spec, &mak()).unwrap();
     let (_, _, wire) = purchase_in_flight(&c, &mac);
-    let rsp = exchange(&wire);
+    let rsp = host.exchange(&wire);
     let v = MessageView::decode(&c.spec, &rsp).unwrap();
     assert_eq!(v.str(39), Some("00"));
     mac.check(&v).unwrap();
@@ -318,7 +278,7 @@ fn host_example_answers_a0_to_a_bad_mac() {
         .unwrap()
         .offset();
     tampered[at + 5] ^= 0x01;
-    let rsp = exchange(&tampered);
+    let rsp = host.exchange(&tampered);
     let v = MessageView::decode(&c.spec, &rsp).unwrap();
     assert_eq!(v.str(39), Some("A0"));
     assert!(

@@ -89,3 +89,51 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
     writer.join().unwrap().unwrap();
     out
 }
+
+/// `examples/host` started on a free port with `args`, and one connection to it (two-byte
+/// big-endian length headers); the host is killed when this is dropped. The host's log is
+/// drained on a thread so it never blocks on a full pipe.
+pub struct HostProcess {
+    child: std::process::Child,
+    conn: std::net::TcpStream,
+}
+
+impl HostProcess {
+    pub fn start(args: &[&str]) -> HostProcess {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(example("host"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first.strip_prefix("listening on ").unwrap().to_owned();
+        std::thread::spawn(move || for _ in lines {});
+        let conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        HostProcess { child, conn }
+    }
+
+    /// Sends `request` and reads the one answer.
+    pub fn exchange(&mut self, request: &[u8]) -> Vec<u8> {
+        use std::io::Read;
+        let len = u16::try_from(request.len()).unwrap().to_be_bytes();
+        self.conn.write_all(&[&len[..], request].concat()).unwrap();
+        let mut len = [0u8; 2];
+        self.conn.read_exact(&mut len).unwrap();
+        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        self.conn.read_exact(&mut body).unwrap();
+        body
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
