@@ -63,7 +63,28 @@ fn build(spec: &Spec, numbers: &[u16], big: bool) -> (Vec<u8>, Vec<(u16, String)
     for (n, v) in &expected {
         b.set(*n, v.as_str()).unwrap();
     }
-    (b.encode_to_vec().unwrap(), expected)
+    let wire = b.encode_to_vec().unwrap();
+    same_as_decoded(spec, &b.build().unwrap(), &wire);
+    (wire, expected)
+}
+
+/// A message from [`MessageBuilder::build`] (whose field table comes from the builder) is the
+/// one decoding `wire` gives: same bytes, MTI, fields and offsets, by number and in order.
+fn same_as_decoded(spec: &Spec, built: &Message, wire: &[u8]) {
+    let decoded = Message::decode(spec, Bytes::copy_from_slice(wire)).unwrap();
+    assert_eq!(built.bytes().as_ref(), wire);
+    assert_eq!(built.mti(), decoded.mti());
+    for n in 1..=192u16 {
+        let at = |m: &Message| m.field(n).map(|f| (f.offset(), f.raw().to_vec()));
+        assert_eq!(at(built), at(&decoded), "field {n}");
+    }
+    let order = |m: &Message| -> Vec<(u16, usize)> {
+        m.view()
+            .fields()
+            .map(|f| (f.number(), f.offset()))
+            .collect()
+    };
+    assert_eq!(order(built), order(&decoded));
 }
 
 /// Checks every way of reaching the fields of `wire` against `expected`.

@@ -33,6 +33,17 @@ impl Bitmap {
         }
     }
 
+    /// The bitmap whose three maps are `words` (most significant bit first: bit 1 of map 0 is
+    /// the top bit of `words[0]`).
+    #[inline]
+    pub(crate) fn from_words(words: [u64; 3]) -> Self {
+        let mut bm = Self::new();
+        for (dst, w) in bm.bits.as_raw_mut_slice().chunks_exact_mut(8).zip(words) {
+            dst.copy_from_slice(&w.to_be_bytes());
+        }
+        bm
+    }
+
     /// Whether bit `n` (1..=192) is set.
     #[inline]
     pub fn is_set(&self, n: u16) -> bool {

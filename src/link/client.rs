@@ -2,7 +2,7 @@
 //! back after a loss, behind one [`send`](Client::send).
 
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use crate::message::Message;
 /// Where a client's link stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum LinkState {
     /// Connecting, or waiting to reconnect.
     Connecting,
@@ -33,6 +34,20 @@ pub enum LinkState {
     Closed,
 }
 
+impl LinkState {
+    fn from_u8(v: u8) -> LinkState {
+        [
+            LinkState::Connecting,
+            LinkState::SigningOn,
+            LinkState::Ready,
+            LinkState::Closing,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == v)
+        .unwrap_or(LinkState::Closed)
+    }
+}
+
 struct Inner {
     addr: String,
     config: ClientConfig,
@@ -40,6 +55,9 @@ struct Inner {
     handler: Arc<dyn Handler>,
     metrics: Arc<Metrics>,
     state: watch::Sender<LinkState>,
+    /// `state` as a number, set under the watch's lock with every change: the per-request
+    /// check reads it without taking that lock.
+    state_now: AtomicU8,
     current: RwLock<Option<Connection>>,
     permits: Semaphore,
     stop: CancellationToken,
@@ -121,6 +139,7 @@ impl Client {
                 handler,
                 metrics: Arc::new(Metrics::default()),
                 state,
+                state_now: AtomicU8::new(LinkState::Connecting as u8),
                 current: RwLock::new(None),
                 stop: CancellationToken::new(),
                 stan: AtomicU32::new(900_000),
@@ -135,7 +154,7 @@ impl Client {
 
     /// Where the link stands now.
     pub fn state(&self) -> LinkState {
-        *self.inner.state.borrow()
+        LinkState::from_u8(self.inner.state_now.load(Relaxed))
     }
 
     /// Whether requests go out now (connected and signed on).
@@ -162,7 +181,8 @@ impl Client {
     /// [`wait_for_link`](ClientConfig::wait_for_link) for one that is signed on).
     pub async fn send(&self, request: Message) -> Result<Message, LinkError> {
         let inner = &*self.inner;
-        if matches!(self.state(), LinkState::Closing | LinkState::Closed) {
+        let state = self.state();
+        if matches!(state, LinkState::Closing | LinkState::Closed) {
             return Err(LinkError::ShuttingDown);
         }
         let _permit = match inner.config.when_full {
@@ -178,6 +198,11 @@ impl Client {
                 },
             })?,
         };
+        if state == LinkState::Ready
+            && let Some(c) = self.connection().filter(|c| !c.is_closed())
+        {
+            return c.send(request).await;
+        }
         let conn = self.ready_connection().await?;
         conn.send(request).await
     }
@@ -215,7 +240,7 @@ impl Client {
     pub async fn shutdown(&self, deadline: Duration) {
         let inner = &*self.inner;
         let end = tokio::time::Instant::now() + deadline;
-        inner.state.send_replace(LinkState::Closing);
+        self.set_state(LinkState::Closing);
         let all = u32::try_from(inner.config.max_in_flight.max(1)).unwrap_or(u32::MAX);
         let _ = tokio::time::timeout_at(end, inner.permits.acquire_many(all)).await;
         inner.permits.close();
@@ -230,7 +255,29 @@ impl Client {
             conn.close();
             let _ = tokio::time::timeout_at(end + Duration::from_secs(1), conn.closed()).await;
         }
-        inner.state.send_replace(LinkState::Closed);
+        self.set_state(LinkState::Closed);
+    }
+
+    /// Sets the state (and its lock-free copy) and tells the watchers.
+    fn set_state(&self, to: LinkState) {
+        let now = &self.inner.state_now;
+        self.inner.state.send_modify(|s| {
+            *s = to;
+            now.store(to as u8, Relaxed);
+        });
+    }
+
+    /// Moves to `to` if the state is one of `from` (and tells the watchers only then).
+    fn move_state(&self, from: &[LinkState], to: LinkState) {
+        let now = &self.inner.state_now;
+        self.inner.state.send_if_modified(|s| {
+            let moved = from.contains(s);
+            if moved {
+                *s = to;
+                now.store(to as u8, Relaxed);
+            }
+            moved
+        });
     }
 
     async fn connect_once(&self) -> Result<Connection, LinkError> {
@@ -288,16 +335,10 @@ impl Client {
     async fn sign_on(&self, conn: &Connection) -> Result<(), LinkError> {
         let inner = &*self.inner;
         *inner.current.write().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
-        inner.state.send_replace(LinkState::SigningOn);
+        self.set_state(LinkState::SigningOn);
         match inner.handler.sign_on(conn.clone()).await {
             Ok(()) => {
-                inner.state.send_if_modified(|s| {
-                    let up = *s == LinkState::SigningOn;
-                    if up {
-                        *s = LinkState::Ready;
-                    }
-                    up
-                });
+                self.move_state(&[LinkState::SigningOn], LinkState::Ready);
                 Ok(())
             }
             Err(e) => {
@@ -324,13 +365,10 @@ impl Client {
             if inner.stop.is_cancelled() {
                 break;
             }
-            inner.state.send_if_modified(|s| {
-                let lost = matches!(s, LinkState::Ready | LinkState::SigningOn);
-                if lost {
-                    *s = LinkState::Connecting;
-                }
-                lost
-            });
+            self.move_state(
+                &[LinkState::Ready, LinkState::SigningOn],
+                LinkState::Connecting,
+            );
             if !immediate {
                 let Some(backoff) = inner.config.reconnect else {
                     break;
@@ -362,7 +400,7 @@ impl Client {
             }
         }
         if !inner.stop.is_cancelled() {
-            inner.state.send_replace(LinkState::Closed);
+            self.set_state(LinkState::Closed);
         }
     }
 

@@ -327,12 +327,15 @@ impl Connection {
         let inner = &*self.inner;
         let mut codec = MessageCodec::new(inner.config.spec.clone(), inner.config.framing);
         let mut rx = BytesMut::with_capacity(READ_CHUNK);
+        // When the bytes being decoded arrived: one clock reading per read serves as the
+        // arrival time of every message in it (latencies are measured to it).
+        let mut arrived = Instant::now();
         'read: loop {
             let mut since_yield = 0u32;
             loop {
                 match codec.decode(&mut rx) {
                     Ok(Some(Inbound::Message(m))) => {
-                        self.dispatch(m);
+                        self.dispatch(m, arrived);
                         since_yield += 1;
                         if since_yield == YIELD_EVERY {
                             since_yield = 0;
@@ -368,7 +371,9 @@ impl Connection {
                     break;
                 }
                 Ok(_) => {
-                    let ms = u64::try_from(inner.started.elapsed().as_millis()).unwrap_or(0);
+                    arrived = Instant::now();
+                    let since = arrived.saturating_duration_since(inner.started);
+                    let ms = u64::try_from(since.as_millis()).unwrap_or(0);
                     inner.last_read.store(ms, Relaxed);
                 }
                 Err(e) => {
@@ -394,7 +399,7 @@ impl Connection {
         self.inner.handler.stray(Stray { kind, message }, self);
     }
 
-    fn dispatch(&self, msg: Message) {
+    fn dispatch(&self, msg: Message, arrived: Instant) {
         let inner = &*self.inner;
         let mti = msg.mti();
         let code = msg.field(39).and_then(|f| f.to_small());
@@ -426,7 +431,9 @@ impl Connection {
             match matched {
                 Matched::Waiter(w) => {
                     inner.metrics.in_flight_sub();
-                    inner.metrics.latency(w.sent.elapsed());
+                    inner
+                        .metrics
+                        .latency(arrived.saturating_duration_since(w.sent));
                     let _ = w.tx.send(Ok(msg));
                 }
                 Matched::Late => self.stray(StrayKind::Late, msg),

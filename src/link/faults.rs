@@ -66,9 +66,7 @@ pub fn approve(request: &Message) -> Option<Message> {
         }
     }
     b.set(39, "00").ok()?;
-    let mut out = BytesMut::with_capacity(request.bytes().len() + 8);
-    b.encode_bytes(&mut out).ok()?;
-    Message::decode(spec, out.freeze()).ok()
+    b.build().ok()
 }
 
 /// A host answering every request with [`approve`], except for the faults of its

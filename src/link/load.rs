@@ -94,7 +94,9 @@ impl LoadReport {
 /// `LG` + `i / 1,000,000` (so keys stay unique), built by patching a template.
 #[derive(Debug, Clone)]
 pub struct Purchases {
-    spec: Spec,
+    /// The template, decoded: request `i` is it with DE 11 and DE 41 patched in place (fixed
+    /// lengths, so the field table stays the same and no request is decoded again).
+    decoded: Message,
     template: Bytes,
     stan_at: usize,
     tid_at: usize,
@@ -124,7 +126,7 @@ impl Purchases {
                 })
         };
         Ok(Purchases {
-            spec: spec.clone(),
+            decoded: msg.clone(),
             stan_at: at(11, 6)?,
             tid_at: at(41, 8)? + 2,
             template: bytes,
@@ -133,7 +135,7 @@ impl Purchases {
 
     /// Request `i`.
     pub fn get(&self, i: u64) -> Option<Message> {
-        Message::decode(&self.spec, self.bytes(i)?).ok()
+        Some(self.decoded.with_patched_bytes(self.bytes(i)?))
     }
 
     /// Request `i`'s bytes (not decoded).
@@ -269,5 +271,37 @@ where
         duplicated: tally.duplicated.load(Relaxed),
         elapsed,
         latencies_us,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patched_request_reads_as_its_decoded_bytes_and_carries_its_number() {
+        for name in ["iso87-ascii-bin", "iso87-ascii"] {
+            let spec = Spec::builtin(name).unwrap();
+            let p = Purchases::new(&spec).unwrap();
+            for i in [0, 1, 42, 999_999, 1_000_000, 2_345_678] {
+                let got = p.get(i).unwrap();
+                let decoded = Message::decode(&spec, p.bytes(i).unwrap()).unwrap();
+                assert_eq!(got.bytes(), decoded.bytes());
+                let fields = |m: &Message| -> Vec<(u16, usize, Vec<u8>)> {
+                    m.view()
+                        .fields()
+                        .map(|f| (f.number(), f.offset(), f.raw().to_vec()))
+                        .collect()
+                };
+                assert_eq!(fields(&got), fields(&decoded), "{name} #{i}");
+                assert_eq!(Purchases::index_of(&got), Some(i), "{name} #{i}");
+                assert_eq!(
+                    got.field(11).unwrap().to_u64(),
+                    Some(i % 1_000_000),
+                    "{name} #{i}"
+                );
+            }
+        }
     }
 }

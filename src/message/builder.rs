@@ -14,6 +14,7 @@ use crate::spec::{FieldSpec, MtiEncoding, Spec};
 use super::compose::{SubValue, compose};
 use super::composite::SubfieldIter;
 use super::field::Field;
+use super::layout::{Layout, RECORDED};
 use super::mti::Mti;
 
 /// A field value handed to the builder: borrowed or shared bytes, read as text or raw.
@@ -255,7 +256,7 @@ impl<'a> MessageBuilder<'a> {
             spec: spec.clone(),
             header: Data::Borrowed(&[]),
             mti: None,
-            entries: Vec::with_capacity(24),
+            entries: Vec::with_capacity(11),
             words: [0; 3],
             data_len: 0,
             keep_secondary: false,
@@ -596,15 +597,7 @@ impl<'a> MessageBuilder<'a> {
 
     /// The presence bitmap the encoder will write.
     pub fn bitmap(&self) -> Bitmap {
-        let mut bm = Bitmap::new();
-        for (i, w) in self.bitmap_words().iter().enumerate() {
-            for bit in 0..64u16 {
-                if w & (1u64 << (63 - bit)) != 0 {
-                    bm.set(i as u16 * 64 + bit + 1);
-                }
-            }
-        }
-        bm
+        Bitmap::from_words(self.bitmap_words())
     }
 
     /// Exact number of bytes [`MessageBuilder::encode_into`] writes.
@@ -735,6 +728,69 @@ impl<'a> MessageBuilder<'a> {
         out.resize(start + len, 0);
         let dst = out.get_mut(start..).unwrap_or_default();
         self.encode_into(dst)
+    }
+
+    /// Encodes into an owned [`Message`](super::Message) without decoding it again: the
+    /// builder knows where it put every field, so the message's field table is filled from
+    /// that (a host answering a request builds its response this way, then sends
+    /// [`Message::bytes`](super::Message::bytes)). The result is the message
+    /// [`Message::decode`](super::Message::decode) gives for the same bytes.
+    ///
+    /// ```
+    /// use iso8583_wire::{Message, MessageBuilder, Spec};
+    /// let spec = Spec::builtin("iso87-ascii")?;
+    /// let mut b = MessageBuilder::new(&spec);
+    /// b.mti("0210")?.set(11, "000042")?.set(39, "00")?.set(70, "301")?;
+    /// let msg = b.build()?;
+    /// assert_eq!(msg.mti().to_string(), "0210");
+    /// assert_eq!(msg.field(39).unwrap().as_str(), Some("00"));
+    /// assert_eq!(msg.field(70).unwrap().to_u64(), Some(301));
+    /// assert_eq!(msg.bytes().as_ref(), b.encode_to_vec()?.as_slice());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(&self) -> Result<super::Message, EncodeError> {
+        let len = self.encoded_len()?;
+        let mti = self
+            .mti
+            .ok_or(EncodeError::new(Location::Mti, EncodeErrorKind::BadMti))?;
+        let mut out = BytesMut::zeroed(len);
+        let written = self.encode_into(&mut out)?;
+        out.truncate(written);
+        // Where each field's data starts: after everything before it and its own prefix,
+        // walked as `encode_into` writes (the tertiary bitmap, when written, sits before the
+        // first field above 65).
+        let words = self.bitmap_words();
+        let blen = self.spec.bitmap_encoding().wire_len();
+        let tertiary = words[1] >> 63 != 0 && self.spec.has_tertiary_bitmap();
+        let maps = 1 + usize::from(words[0] >> 63 != 0);
+        let mut pos = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
+        let mut third_pending = tertiary;
+        let mut starts = [0usize; RECORDED];
+        let mut recorded = 0;
+        for e in &self.entries {
+            if third_pending && e.n >= 65 {
+                pos += blen;
+                third_pending = false;
+            }
+            let Some(slot) = starts.get_mut(recorded) else {
+                break;
+            };
+            let prefix = self.spec.field(e.n).map_or(0, |fs| fs.prefix_len);
+            *slot = pos + prefix;
+            recorded += 1;
+            pos += e.wire as usize;
+        }
+        let layout = Layout::assemble(
+            mti,
+            Bitmap::from_words(words),
+            starts.get(..recorded).unwrap_or_default(),
+            written,
+        );
+        Ok(super::Message::from_parts(
+            self.spec.clone(),
+            out.freeze(),
+            layout,
+        ))
     }
 
     /// Appends the message to a `BytesMut`.

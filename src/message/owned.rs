@@ -49,6 +49,17 @@ impl Message {
         }
     }
 
+    /// This message's field table over `bytes`, which must be this message with bytes changed
+    /// only inside fixed-length fields (the same structure): for callers that patch a decoded
+    /// template, such as the link's load generator.
+    pub(crate) fn with_patched_bytes(&self, bytes: Bytes) -> Message {
+        Self {
+            spec: self.spec.clone(),
+            bytes,
+            layout: self.layout.clone(),
+        }
+    }
+
     /// A borrowed view for field access.
     pub fn view(&self) -> MessageView<'_> {
         MessageView::from_layout(&self.spec, &self.bytes, (*self.layout).clone())
