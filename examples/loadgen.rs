@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example loadgen --features tokio -- [--requests N] [--inflight K]
 //!     [--connect ADDR[,ADDR...]] [--raw] [--faults] [--timeout-ms MS] [--threads T]
+//!     [--hand-over N]
 //!     [--duplicates PCT] [--tls | --tls-cert PEM --tls-key PEM] [--tls-ca PEM] [--tls-name NAME]
 //!     [--tls-client-cert PEM --tls-client-key PEM]
 //! ```
@@ -84,6 +85,11 @@ struct Args {
     /// multi-threaded runtime with that many workers.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Messages of one read after which the reader lets the writer send the answers so far
+    /// (`LinkConfig::hand_over_every`); default 16, or the in-flight count with --threads 1,
+    /// where both ends share a thread and nothing runs in parallel.
+    #[arg(long, value_name = "N")]
+    hand_over: Option<u32>,
     /// Also send PCT% of the requests, at the same time, to the next --connect address.
     #[arg(long, value_name = "PCT", default_value_t = 0)]
     duplicates: u8,
@@ -176,7 +182,14 @@ async fn run(args: &Args) -> Result<(LoadReport, Option<u64>), AnyError> {
         return Ok((raw(args, &purchases).await?, None));
     }
     let timeout = Duration::from_millis(args.timeout_ms);
-    let link = LinkConfig::new(spec.clone(), framing()).with_request_timeout(timeout);
+    let hand_over = args.hand_over.unwrap_or(if args.threads == 1 {
+        u32::try_from(args.inflight).unwrap_or(u32::MAX)
+    } else {
+        16
+    });
+    let link = LinkConfig::new(spec.clone(), framing())
+        .with_request_timeout(timeout)
+        .with_hand_over_every(hand_over);
     let mut config = ClientConfig::new(link.clone())
         .with_max_in_flight(args.inflight.max(1), WhenFull::Wait)
         .with_reconnect(Some(Backoff {

@@ -416,3 +416,87 @@ async fn a_thirty_second_timeout_and_its_late_answer_in_simulated_time() {
     let m = metrics.snapshot();
     assert_eq!((m.timeouts, m.late, m.in_flight), (1, 1, 0));
 }
+
+/// A write half that counts the writes made on it.
+struct CountingWriter<W> {
+    inner: W,
+    writes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<W: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for CountingWriter<W> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, std::task::Poll::Ready(Ok(_))) {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// 64 requests arrive in one read: a host handing over to its writer every 8 messages sends
+/// the answers in at least 8 writes, one handing over every 64 in a single write; every
+/// request is answered either way.
+#[tokio::test]
+async fn the_reader_hands_over_to_the_writer_every_n_messages_of_a_read() {
+    use iso8583_wire::link::{Connection, Metrics};
+    for (every, writes_ok) in [(8u32, (8usize..=64).collect::<Vec<_>>()), (64, vec![1])] {
+        let (mut term, host) = tokio::io::duplex(256 * 1024);
+        let mut burst = Vec::new();
+        for s in 1..=64u32 {
+            let wire = purchase(s).bytes().clone();
+            burst.extend_from_slice(&(wire.len() as u16).to_be_bytes());
+            burst.extend_from_slice(&wire);
+        }
+        // Everything is in the pipe before the host's reader first runs.
+        term.write_all(&burst).await.unwrap();
+        let (hr, hw) = tokio::io::split(host);
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let hw = CountingWriter {
+            inner: hw,
+            writes: writes.clone(),
+        };
+        let peer = Peer::new(|_| Act::Answer);
+        let config = Arc::new(link().with_hand_over_every(every));
+        let _host = Connection::spawn(hr, hw, None, config, peer, Arc::new(Metrics::default()));
+        let mut got = Vec::new();
+        let mut buf = Vec::new();
+        while got.len() < 64 {
+            let mut chunk = [0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(5), term.read(&mut chunk))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(n > 0, "host closed");
+            buf.extend_from_slice(&chunk[..n]);
+            while buf.len() >= 2 {
+                let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
+                if buf.len() < 2 + len {
+                    break;
+                }
+                let frame: Vec<u8> = buf.drain(..2 + len).skip(2).collect();
+                let m = iso8583_wire::Message::decode(&spec(), frame.into()).unwrap();
+                got.push(stan(&m));
+            }
+        }
+        got.sort_unstable();
+        assert_eq!(got, (1..=64).collect::<Vec<_>>(), "every {every}");
+        let w = writes.load(Ordering::SeqCst);
+        assert!(writes_ok.contains(&w), "every {every}: {w} writes");
+    }
+}

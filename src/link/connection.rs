@@ -36,12 +36,6 @@ use crate::message::Message;
 /// Read buffer growth step: below the 64 KiB at which freeing a block makes glibc consolidate
 /// its free lists (a cost that showed in profiles with 64 KiB blocks).
 const READ_CHUNK: usize = 16 * 1024;
-/// The reader lets the connection's other tasks run after this many messages of one read, so
-/// the writer sends the answers so far while the rest are decoded: the peer starts on them at
-/// once instead of waiting for the whole read's batch. On the quiet 2-core machine this took
-/// `loadgen` (64 in flight) from about 219,000 to about 420,000 pairs/s (8 and 32 were slower
-/// than 16); with both cores busy elsewhere it costs about a fifth, in more writes.
-const YIELD_EVERY: u32 = 16;
 
 struct Inner {
     config: Arc<LinkConfig>,
@@ -326,6 +320,10 @@ impl Connection {
     async fn read_loop<R: AsyncRead + Unpin>(self, mut r: R) {
         let inner = &*self.inner;
         let mut codec = MessageCodec::new(inner.config.spec.clone(), inner.config.framing);
+        // The writer's turn comes every this many messages of one read (see
+        // `LinkConfig::hand_over_every`: on the quiet 2-core machine, 16 took `loadgen` from
+        // about 219,000 to about 420,000 pairs/s when every read was decoded whole first).
+        let hand_over = inner.config.hand_over_every.max(1);
         let mut rx = BytesMut::with_capacity(READ_CHUNK);
         // When the bytes being decoded arrived: one clock reading per read serves as the
         // arrival time of every message in it (latencies are measured to it).
@@ -337,7 +335,7 @@ impl Connection {
                     Ok(Some(Inbound::Message(m))) => {
                         self.dispatch(m, arrived);
                         since_yield += 1;
-                        if since_yield == YIELD_EVERY {
+                        if since_yield >= hand_over {
                             since_yield = 0;
                             tokio::task::yield_now().await;
                         }
@@ -402,10 +400,18 @@ impl Connection {
     fn dispatch(&self, msg: Message, arrived: Instant) {
         let inner = &*self.inner;
         let mti = msg.mti();
-        let code = msg.field(39).and_then(|f| f.to_small());
-        inner
-            .metrics
-            .received(mti, code.as_ref().map(|c| c.as_str().as_bytes()));
+        match msg.field(39) {
+            // ASCII codes are counted from the wire bytes; others through their characters.
+            Some(f) if f.spec().encoding() == crate::spec::Encoding::Ascii => {
+                inner.metrics.received(mti, Some(f.raw()));
+            }
+            Some(f) => {
+                let code = f.to_small();
+                let code = code.as_ref().map(|c| c.as_str().as_bytes());
+                inner.metrics.received(mti, code);
+            }
+            None => inner.metrics.received(mti, None),
+        }
         if let Some(code) = inner.config.rejects.code_of(&msg) {
             let keys = &inner.config.keys;
             let found = self

@@ -149,10 +149,23 @@ impl Purchases {
     /// The number `i` of a request or response built from this template.
     pub fn index_of(msg: &Message) -> Option<u64> {
         let stan = msg.field(11)?.to_u64()?;
-        let tid = msg.field(41)?.to_small()?;
-        let hi: u64 = tid.as_str().get(2..)?.parse().ok()?;
+        let tid = msg.field(41)?;
+        let hi = match tid.as_str() {
+            Some(t) => digits(t.get(2..)?)?,
+            None => digits(tid.to_small()?.as_str().get(2..)?)?,
+        };
         Some(hi * 1_000_000 + stan)
     }
+}
+
+/// The value of a string of 1 to 19 ASCII digits.
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+    })
 }
 
 fn write_digits(out: &mut [u8], mut v: u64) {
