@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example loadgen --features tokio -- [--requests N] [--inflight K]
 //!     [--connect ADDR[,ADDR...]] [--raw] [--faults] [--timeout-ms MS] [--threads T]
-//!     [--hand-over N]
+//!     [--hand-over N] [--echo-thread]
 //!     [--duplicates PCT] [--tls | --tls-cert PEM --tls-key PEM] [--tls-ca PEM] [--tls-name NAME]
 //!     [--tls-client-cert PEM --tls-client-key PEM]
 //! ```
@@ -11,9 +11,11 @@
 //! By default a [`Server`] approving every purchase and a [`Client`] run in this process on
 //! 127.0.0.1; `--connect` uses running hosts instead (a [`Pool`] over several). `--raw` sends
 //! the same framed bytes through a plain tokio echo, with no decoding or matching, writes
-//! batched: the ceiling for this machine. `--faults` runs a host that drops 1% of responses,
-//! delays 1% past the client's timeout, answers 0.5% twice, sends a garbage frame every 1,000
-//! messages and closes mid-frame every 5,000; the client reconnects. The last line printed is
+//! batched: the ceiling for this machine (echo and client on one thread; `--echo-thread`
+//! gives the echo a thread of its own, as the default run gives the server). `--faults` runs
+//! a host that drops 1% of responses, delays 1% past the client's timeout, answers 0.5%
+//! twice, sends a garbage frame every 1,000 messages and closes mid-frame every 5,000; the
+//! client reconnects. The last line printed is
 //!
 //! ```text
 //! requests N, matched M, timeouts T, errors E, lost L, duplicated D, X pairs/s, p50 A us, p99 B us
@@ -74,6 +76,11 @@ struct Args {
     /// The ceiling: framed bytes through a plain tokio echo, no decoding or matching.
     #[arg(long)]
     raw: bool,
+    /// With --raw: the echo gets a single-threaded runtime on a thread of its own, as the
+    /// in-process server has by default (the link's layout), instead of sharing the client's
+    /// thread.
+    #[arg(long, requires = "raw")]
+    echo_thread: bool,
     /// Run the misbehaving host.
     #[arg(long)]
     faults: bool,
@@ -362,27 +369,50 @@ fn summary(m: &iso8583_wire::link::MetricsSnapshot) -> String {
     )
 }
 
-/// The ceiling: a plain echo server and a client keeping `inflight` frames outstanding on one
-/// connection, writing every batch of new frames in one call.
-async fn raw(args: &Args, purchases: &Purchases) -> Result<LoadReport, AnyError> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        if let Ok((mut s, _)) = listener.accept().await {
-            let _ = s.set_nodelay(true);
-            let mut buf = vec![0u8; 256 * 1024];
-            loop {
-                match s.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if s.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
+/// The raw echo: accepts one connection and writes back whatever it reads, in one call per
+/// read.
+async fn echo(listener: TcpListener) {
+    if let Ok((mut s, _)) = listener.accept().await {
+        let _ = s.set_nodelay(true);
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if s.write_all(&buf[..n]).await.is_err() {
+                        break;
                     }
                 }
             }
         }
-    });
+    }
+}
+
+/// The ceiling: a plain echo server and a client keeping `inflight` frames outstanding on one
+/// connection, writing every batch of new frames in one call. The echo shares the client's
+/// runtime, or with `--echo-thread` runs on a thread of its own.
+async fn raw(args: &Args, purchases: &Purchases) -> Result<LoadReport, AnyError> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    if args.echo_thread {
+        let listener = listener.into_std()?;
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match rt {
+                Ok(rt) => rt.block_on(async move {
+                    match TcpListener::from_std(listener) {
+                        Ok(l) => echo(l).await,
+                        Err(e) => eprintln!("loadgen: echo: {e}"),
+                    }
+                }),
+                Err(e) => eprintln!("loadgen: echo runtime: {e}"),
+            }
+        });
+    } else {
+        tokio::spawn(echo(listener));
+    }
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let framing = framing();
