@@ -10,13 +10,18 @@
 //! - `decode_checksum_chars/<spec>`: decode, then every character of every field through a
 //!   serial checksum, and the amount.
 //!
+//! - `answer/<spec>/{build,encode_decode}`: a host's answer to the decoded purchase as an
+//!   owned `Message` (response MTI, DE 3, 4, 7, 11, 12, 13, 41, 42 copied, DE 39 `00`), made
+//!   with `MessageBuilder::build` or by encoding and decoding the bytes again.
+//!
 //! Run: `cargo bench --bench codec` (filter e.g. `cargo bench --bench codec -- decode/iso87-ascii-bin`).
 
 use std::hint::black_box;
 
+use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use iso8583_wire::spec::BUILTIN_NAMES;
-use iso8583_wire::{MessageBuilder, MessageView, Spec};
+use iso8583_wire::{Message, MessageBuilder, MessageView, Spec};
 
 #[path = "common/purchase.rs"]
 mod purchase;
@@ -163,8 +168,52 @@ fn bench_decode_read_all(c: &mut Criterion) {
     }
 }
 
+/// The approving answer to `request`, as a fresh builder.
+fn answer_builder(request: &Message) -> MessageBuilder<'_> {
+    let mut b = MessageBuilder::new(request.spec());
+    b.set_mti(request.mti().response().expect("a request"));
+    for n in [3, 4, 7, 11, 12, 13, 41, 42] {
+        if let Some(f) = request.field(n) {
+            b.set(n, f).expect("a field of the same spec");
+        }
+    }
+    b.set(39, "00").expect("DE 39");
+    b
+}
+
+fn bench_answer(c: &mut Criterion) {
+    let cases = cases();
+    let mut g = group(c, "answer");
+    for case in &cases {
+        let request =
+            Message::decode(&case.spec, Bytes::from(encoded(case, &case.plain))).expect("decodes");
+        let built = answer_builder(&request).build().expect("builds");
+        let wire = answer_builder(&request).encode_to_vec().expect("encodes");
+        assert_eq!(built.bytes().as_ref(), wire.as_slice());
+        assert_eq!(
+            built.field(11).map(|f| f.raw()),
+            request.field(11).map(|f| f.raw())
+        );
+        g.throughput(Throughput::Bytes(wire.len() as u64));
+        g.bench_function(format!("{}/build", case.name), |b| {
+            b.iter(|| answer_builder(black_box(&request)).build().ok())
+        });
+        g.bench_function(format!("{}/encode_decode", case.name), |b| {
+            b.iter(|| {
+                let mut out = BytesMut::with_capacity(wire.len());
+                answer_builder(black_box(&request))
+                    .encode_bytes(&mut out)
+                    .ok()?;
+                Message::decode(&case.spec, out.freeze()).ok()
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_answer,
     bench_decode,
     bench_encode,
     bench_encode_build,
