@@ -55,7 +55,7 @@ fn check(file: &str, spec_name: &str) {
                 .collect()
         };
         assert_eq!(fields(&owned), fields(&decoded), "{file} #{}", v.index);
-        for (n, _) in &v.fields {
+        for n in v.fields.keys() {
             let at = |m: &Message| m.field(*n).map(|f| (f.offset(), f.raw().to_vec()));
             assert_eq!(at(&owned), at(&decoded), "{file} #{} DE {n}", v.index);
         }
