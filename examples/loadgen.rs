@@ -93,8 +93,9 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Messages of one read after which the reader lets the writer send the answers so far
-    /// (`LinkConfig::hand_over_every`); default 16, or the in-flight count with --threads 1,
-    /// where both ends share a thread and nothing runs in parallel.
+    /// (`LinkConfig::hand_over_every`); default 16, or the in-flight count with --threads 1
+    /// and the in-process server, where both ends share a thread and nothing runs in
+    /// parallel.
     #[arg(long, value_name = "N")]
     hand_over: Option<u32>,
     /// Also send PCT% of the requests, at the same time, to the next --connect address.
@@ -189,11 +190,14 @@ async fn run(args: &Args) -> Result<(LoadReport, Option<u64>), AnyError> {
         return Ok((raw(args, &purchases).await?, None));
     }
     let timeout = Duration::from_millis(args.timeout_ms);
-    let hand_over = args.hand_over.unwrap_or(if args.threads == 1 {
-        u32::try_from(args.inflight).unwrap_or(u32::MAX)
-    } else {
-        16
-    });
+    // Both ends share a thread only with --threads 1 and the in-process server.
+    let hand_over = args
+        .hand_over
+        .unwrap_or(if args.threads == 1 && args.connect.is_empty() {
+            u32::try_from(args.inflight).unwrap_or(u32::MAX)
+        } else {
+            16
+        });
     let link = LinkConfig::new(spec.clone(), framing())
         .with_request_timeout(timeout)
         .with_hand_over_every(hand_over);

@@ -500,3 +500,39 @@ async fn the_reader_hands_over_to_the_writer_every_n_messages_of_a_read() {
         assert!(writes_ok.contains(&w), "every {every}: {w} writes");
     }
 }
+
+/// A request already waiting for an in-flight slot when shutdown begins is refused with
+/// `ShuttingDown` once the slot frees, and never reaches the host; the one in flight is
+/// answered. (A state read before the wait for the slot must not let it through.)
+#[tokio::test]
+async fn a_request_waiting_for_a_slot_when_shutdown_begins_is_refused_not_sent() {
+    let peer = Peer::new(|m| {
+        if m.mti().class() == 8 {
+            Act::Answer
+        } else {
+            Act::Delay(Duration::from_millis(150))
+        }
+    });
+    let srv = server(peer.clone()).await;
+    let config = client_config().with_max_in_flight(1, WhenFull::Wait);
+    let client = connect(&srv, config, Arc::new(Collect::default())).await;
+    let first = burst(&client, 1..=1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The second request waits for the only slot, with the link Ready.
+    let second = burst(&client, 2..=2);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(client.state(), LinkState::Ready);
+    let c = client.clone();
+    let shut = tokio::spawn(async move { c.shutdown(Duration::from_secs(2)).await });
+    for t in first {
+        assert_eq!(stan(&t.await.unwrap().unwrap()), 1);
+    }
+    for t in second {
+        let r = t.await.unwrap();
+        assert!(matches!(r, Err(LinkError::ShuttingDown)), "{r:?}");
+    }
+    shut.await.unwrap();
+    let m = client.metrics().snapshot();
+    assert_eq!(m.sent.get("0200"), Some(&1), "only the first purchase left");
+    assert_eq!(m.received.get("0210"), Some(&1));
+}

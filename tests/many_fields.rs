@@ -74,6 +74,7 @@ fn same_as_decoded(spec: &Spec, built: &Message, wire: &[u8]) {
     let decoded = Message::decode(spec, Bytes::copy_from_slice(wire)).unwrap();
     assert_eq!(built.bytes().as_ref(), wire);
     assert_eq!(built.mti(), decoded.mti());
+    assert_eq!(built.view().bitmap(), decoded.view().bitmap());
     for n in 1..=192u16 {
         let at = |m: &Message| m.field(n).map(|f| (f.offset(), f.raw().to_vec()));
         assert_eq!(at(built), at(&decoded), "field {n}");

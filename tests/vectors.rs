@@ -48,6 +48,18 @@ fn check(file: &str, spec_name: &str) {
         let decoded = Message::decode(&spec, Bytes::from(built)).unwrap();
         assert_eq!(owned.bytes(), decoded.bytes(), "{file} #{}", v.index);
         assert_eq!(owned.mti(), decoded.mti(), "{file} #{}", v.index);
+        assert_eq!(
+            owned.view().bitmap(),
+            decoded.view().bitmap(),
+            "{file} #{}",
+            v.index
+        );
+        assert_eq!(
+            owned.view().header(),
+            decoded.view().header(),
+            "{file} #{}",
+            v.index
+        );
         let fields = |m: &Message| -> Vec<(u16, usize, Vec<u8>)> {
             m.view()
                 .fields()

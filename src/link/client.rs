@@ -23,28 +23,28 @@ use crate::message::Message;
 #[repr(u8)]
 pub enum LinkState {
     /// Connecting, or waiting to reconnect.
-    Connecting,
+    Connecting = 0,
     /// Connected; the sign-on hook runs.
-    SigningOn,
+    SigningOn = 1,
     /// Signed on: requests go out.
-    Ready,
+    Ready = 2,
     /// Shutting down: no new requests.
-    Closing,
+    Closing = 3,
     /// Closed for good.
-    Closed,
+    Closed = 4,
 }
 
 impl LinkState {
+    /// The state stored as `v` (`state as u8`); `tests::every_state_round_trips` keeps the
+    /// two in step.
     fn from_u8(v: u8) -> LinkState {
-        [
-            LinkState::Connecting,
-            LinkState::SigningOn,
-            LinkState::Ready,
-            LinkState::Closing,
-        ]
-        .into_iter()
-        .find(|s| *s as u8 == v)
-        .unwrap_or(LinkState::Closed)
+        match v {
+            0 => LinkState::Connecting,
+            1 => LinkState::SigningOn,
+            2 => LinkState::Ready,
+            3 => LinkState::Closing,
+            _ => LinkState::Closed,
+        }
     }
 }
 
@@ -181,8 +181,7 @@ impl Client {
     /// [`wait_for_link`](ClientConfig::wait_for_link) for one that is signed on).
     pub async fn send(&self, request: Message) -> Result<Message, LinkError> {
         let inner = &*self.inner;
-        let state = self.state();
-        if matches!(state, LinkState::Closing | LinkState::Closed) {
+        if matches!(self.state(), LinkState::Closing | LinkState::Closed) {
             return Err(LinkError::ShuttingDown);
         }
         let _permit = match inner.config.when_full {
@@ -198,19 +197,22 @@ impl Client {
                 },
             })?,
         };
-        if state == LinkState::Ready
-            && let Some(c) = self.connection().filter(|c| !c.is_closed())
-        {
-            return c.send(request).await;
-        }
         let conn = self.ready_connection().await?;
         conn.send(request).await
     }
 
+    /// The current connection if it is open and signed on. The connection is read before the
+    /// state: a new connection is installed only after the state has left `Ready` (for
+    /// `SigningOn`), so a `Ready` read after it is that connection's own, never a stale one
+    /// of the connection it replaced.
+    fn signed_on_connection(&self) -> Option<Connection> {
+        self.connection()
+            .filter(|c| !c.is_closed())
+            .filter(|_| self.is_ready())
+    }
+
     async fn ready_connection(&self) -> Result<Connection, LinkError> {
-        if self.is_ready()
-            && let Some(c) = self.connection().filter(|c| !c.is_closed())
-        {
+        if let Some(c) = self.signed_on_connection() {
             return Ok(c);
         }
         let deadline = tokio::time::Instant::now() + self.inner.config.wait_for_link;
@@ -220,7 +222,7 @@ impl Client {
             match state {
                 LinkState::Ready => {
                     // A stale `Ready` over a connection just lost flips to `Connecting` soon.
-                    if let Some(c) = self.connection().filter(|c| !c.is_closed()) {
+                    if let Some(c) = self.signed_on_connection() {
                         return Ok(c);
                     }
                 }
@@ -267,8 +269,9 @@ impl Client {
         });
     }
 
-    /// Moves to `to` if the state is one of `from` (and tells the watchers only then).
-    fn move_state(&self, from: &[LinkState], to: LinkState) {
+    /// Moves to `to` if the state is one of `from` (and tells the watchers only then);
+    /// whether it moved.
+    fn move_state(&self, from: &[LinkState], to: LinkState) -> bool {
         let now = &self.inner.state_now;
         self.inner.state.send_if_modified(|s| {
             let moved = from.contains(s);
@@ -277,7 +280,7 @@ impl Client {
                 now.store(to as u8, Relaxed);
             }
             moved
-        });
+        })
     }
 
     async fn connect_once(&self) -> Result<Connection, LinkError> {
@@ -334,8 +337,13 @@ impl Client {
 
     async fn sign_on(&self, conn: &Connection) -> Result<(), LinkError> {
         let inner = &*self.inner;
+        // Only from `Connecting`: a client shutting down puts no new connection into service.
+        // The state changes before the connection is installed (see `signed_on_connection`).
+        if !self.move_state(&[LinkState::Connecting], LinkState::SigningOn) {
+            conn.abort();
+            return Err(LinkError::ShuttingDown);
+        }
         *inner.current.write().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
-        self.set_state(LinkState::SigningOn);
         match inner.handler.sign_on(conn.clone()).await {
             Ok(()) => {
                 self.move_state(&[LinkState::SigningOn], LinkState::Ready);
@@ -394,6 +402,11 @@ impl Client {
                         ever_up = true;
                         conn = Some(c);
                     }
+                    // Shutting down: no more connections; shutdown stops this loop.
+                    Err(LinkError::ShuttingDown) => {
+                        inner.stop.cancelled().await;
+                        break;
+                    }
                     Err(e) => inner.handler.error(&e, Some(&c)),
                 },
                 Err(e) => inner.handler.error(&e, None),
@@ -434,6 +447,24 @@ impl Client {
                 conn.abort();
                 return;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LinkState;
+
+    #[test]
+    fn every_state_round_trips_through_its_stored_number() {
+        for s in [
+            LinkState::Connecting,
+            LinkState::SigningOn,
+            LinkState::Ready,
+            LinkState::Closing,
+            LinkState::Closed,
+        ] {
+            assert_eq!(LinkState::from_u8(s as u8), s);
         }
     }
 }

@@ -108,8 +108,8 @@ pub struct LinkConfig {
     /// another core (or machine) starts on them at once. Lower means more, smaller writes;
     /// when both ends share one thread (a test, a simulator) nothing runs in parallel and a
     /// value at least the number of requests in flight (one write per read) is fastest.
-    /// Default 16 (measured with `examples/loadgen`, 64 in flight: 8 and 32 were slower for
-    /// ends on two threads; 64 was about a fifth faster with both on one).
+    /// Default 16: the best of those measured with `examples/loadgen` (64 in flight, ends on
+    /// two threads; the README's load-generator section gives the figures).
     pub hand_over_every: u32,
 }
 

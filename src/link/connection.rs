@@ -321,8 +321,8 @@ impl Connection {
         let inner = &*self.inner;
         let mut codec = MessageCodec::new(inner.config.spec.clone(), inner.config.framing);
         // The writer's turn comes every this many messages of one read (see
-        // `LinkConfig::hand_over_every`: on the quiet 2-core machine, 16 took `loadgen` from
-        // about 219,000 to about 420,000 pairs/s when every read was decoded whole first).
+        // `LinkConfig::hand_over_every`: with the ends on two threads, decoding each read
+        // whole first halves `loadgen`'s pairs/s, the two ends taking turns).
         let hand_over = inner.config.hand_over_every.max(1);
         let mut rx = BytesMut::with_capacity(READ_CHUNK);
         // When the bytes being decoded arrived: one clock reading per read serves as the

@@ -154,7 +154,7 @@ impl Purchases {
             Some(t) => digits(t.get(2..)?)?,
             None => digits(tid.to_small()?.as_str().get(2..)?)?,
         };
-        Some(hi * 1_000_000 + stan)
+        hi.checked_mul(1_000_000)?.checked_add(stan)
     }
 }
 

@@ -53,6 +53,11 @@ impl Message {
     /// only inside fixed-length fields (the same structure): for callers that patch a decoded
     /// template, such as the link's load generator.
     pub(crate) fn with_patched_bytes(&self, bytes: Bytes) -> Message {
+        debug_assert_eq!(
+            bytes.len(),
+            self.bytes.len(),
+            "patched bytes change the length"
+        );
         Self {
             spec: self.spec.clone(),
             bytes,
