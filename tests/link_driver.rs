@@ -674,3 +674,139 @@ async fn an_advice_whose_call_is_dropped_midway_is_repeated_by_the_next_round() 
     );
     assert_eq!(d.journal().txn(s).unwrap().state, TxnState::Approved);
 }
+
+/// A CUP-style host: logs each request's MTI and STAN, drops the purchase with STAN `drop`,
+/// and answers the rest with the response MTI, the request's 11-byte header with the TPDU
+/// addresses swapped, DE 3, 4, 11, 41, 42 (and 60 when present) copied and DE 39 `00`.
+struct CupHost {
+    log: Log,
+    drop: u32,
+}
+
+impl iso8583_wire::link::Handler for CupHost {
+    fn request(
+        &self,
+        req: iso8583_wire::Message,
+        _conn: &iso8583_wire::link::Connection,
+    ) -> iso8583_wire::link::Reply {
+        use iso8583_wire::framing::PosHeader;
+        use iso8583_wire::link::Reply;
+        let (mti, s) = (req.mti().as_str().to_owned(), stan(&req));
+        self.log.lock().unwrap().push((mti.clone(), s));
+        if mti == "0200" && s == self.drop {
+            return Reply::None;
+        }
+        let view = req.view();
+        let header = PosHeader::parse(view.header()).unwrap().reply().to_bytes();
+        let mut b = iso8583_wire::MessageBuilder::new(req.spec());
+        b.set_mti(req.mti().response().unwrap());
+        b.header_owned(header.to_vec()).unwrap();
+        for n in [3, 4, 11, 41, 42, 60] {
+            if let Some(f) = req.field(n) {
+                b.set(n, f).unwrap();
+            }
+        }
+        b.set(39, "00").unwrap();
+        Reply::Now(b.build().unwrap())
+    }
+}
+
+/// The CUP profile end to end: `cup-pos` (BCD fields, an 11-byte header whose TPDU the host
+/// swaps), responses matched on DE 41 + DE 11 + the swapped TPDU; a purchase the host drops
+/// times out, and exactly one 0400 for it goes out before the next purchase, which is
+/// answered.
+#[tokio::test]
+async fn the_cup_profile_reverses_a_timed_out_purchase_once_before_the_next() {
+    use iso8583_wire::Spec;
+    use iso8583_wire::framing::{FrameConfig, LengthHeader, PosHeader, Tpdu};
+    use iso8583_wire::link::{
+        ClientConfig, HeaderKey, KeyRule, KeyRules, LinkConfig, ServerConfig,
+    };
+    let cup = Spec::builtin("cup-pos").unwrap();
+    let header = PosHeader {
+        tpdu: Tpdu::new(3, 0),
+        app_type: 0x60,
+        version: 0x31,
+        terminal_status: 0,
+        processing: 0,
+        app_version: [0, 0, 0],
+    };
+    let keys = KeyRules {
+        default: KeyRule {
+            fields: vec![41, 11],
+            header: HeaderKey::TpduSwapped,
+        },
+        ..KeyRules::default()
+    };
+    let link = LinkConfig::new(cup.clone(), FrameConfig::new(LengthHeader::Len2Be))
+        .with_keys(keys)
+        .with_request_timeout(Duration::from_millis(80));
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let host = Arc::new(CupHost {
+        log: Arc::clone(&log),
+        drop: 1,
+    });
+    let srv = Server::bind("127.0.0.1:0", ServerConfig::new(link.clone()), host)
+        .await
+        .unwrap();
+    let client = connect(&srv, ClientConfig::new(link), Arc::new(Collect::default())).await;
+    let mut journal = Journal::new(
+        cup.clone(),
+        key(),
+        "TERM0001",
+        "123456789012345",
+        JournalPolicy::cup_pos(),
+    );
+    journal.sign_on(None).unwrap();
+    let ctx = FlowContext {
+        spec: cup,
+        profile: FlowProfile::cup_pos(),
+        terminal_id: "TERM0001".into(),
+        merchant_id: "123456789012345".into(),
+        acquirer_id: Some("4802".into()),
+        header: Some(header),
+    };
+    let mut d = TerminalDriver::new(client, journal, ctx.clone());
+    let card = Card::keyed("4761739001010119", "2912");
+    let purchase = |amount: u64| {
+        let (ctx, card) = (ctx.clone(), card.clone());
+        let txn = NewTxn::new(
+            TxnKind::Purchase,
+            amount,
+            "TERM0001",
+            "123456789012345",
+            "0200",
+        );
+        (txn, move |t: &iso8583_wire::flows::journal::Ticket| {
+            ctx.purchase(t.stan, t.batch, &card, amount, &utc_now())?
+                .encode_to_vec()
+                .map_err(Into::into)
+        })
+    };
+    let (txn, build) = purchase(1500);
+    let err = d.financial(txn, build).await.unwrap_err();
+    assert!(
+        matches!(err, DriverError::Link(LinkError::Timeout { .. })),
+        "{err}"
+    );
+    let (txn, build) = purchase(2500);
+    let rsp = d.financial(txn, build).await.unwrap();
+    assert_eq!(stan(&rsp), 2);
+    assert_eq!(
+        MessageView::decode(rsp.spec(), rsp.bytes())
+            .unwrap()
+            .str(39),
+        Some("00")
+    );
+    let log = log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
+    );
+    let j = d.journal();
+    assert_eq!(
+        j.txn(Stan::new(1).unwrap()).unwrap().state,
+        TxnState::Reversed
+    );
+    assert!(j.next_reversal().is_none());
+}
