@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::link::config::{ClientConfig, LinkConfig, WhenFull};
@@ -15,6 +15,7 @@ use crate::link::connection::Connection;
 use crate::link::error::LinkError;
 use crate::link::handler::Handler;
 use crate::link::metrics::Metrics;
+use crate::link::slots::{NoSlot, Slots};
 use crate::message::Message;
 
 /// Where a client's link stands.
@@ -59,7 +60,7 @@ struct Inner {
     /// check reads it without taking that lock.
     state_now: AtomicU8,
     current: RwLock<Option<Connection>>,
-    permits: Semaphore,
+    slots: Slots,
     stop: CancellationToken,
     stan: AtomicU32,
 }
@@ -134,7 +135,7 @@ impl Client {
             inner: Arc::new(Inner {
                 addr,
                 link: Arc::new(config.link.clone()),
-                permits: Semaphore::new(config.max_in_flight.max(1)),
+                slots: Slots::new(config.max_in_flight),
                 config,
                 handler,
                 metrics: Arc::new(Metrics::default()),
@@ -184,19 +185,16 @@ impl Client {
         if matches!(self.state(), LinkState::Closing | LinkState::Closed) {
             return Err(LinkError::ShuttingDown);
         }
-        let _permit = match inner.config.when_full {
-            WhenFull::Wait => inner
-                .permits
-                .acquire()
-                .await
-                .map_err(|_| LinkError::ShuttingDown)?,
-            WhenFull::FailFast => inner.permits.try_acquire().map_err(|e| match e {
-                tokio::sync::TryAcquireError::Closed => LinkError::ShuttingDown,
-                tokio::sync::TryAcquireError::NoPermits => LinkError::Busy {
-                    max: inner.config.max_in_flight,
-                },
-            })?,
+        let slot = match inner.config.when_full {
+            WhenFull::Wait => inner.slots.take().await,
+            WhenFull::FailFast => inner.slots.try_take(),
         };
+        let _slot = slot.map_err(|e| match e {
+            NoSlot::Closed => LinkError::ShuttingDown,
+            NoSlot::Full => LinkError::Busy {
+                max: inner.config.max_in_flight,
+            },
+        })?;
         let conn = self.ready_connection().await?;
         conn.send(request).await
     }
@@ -243,9 +241,9 @@ impl Client {
         let inner = &*self.inner;
         let end = tokio::time::Instant::now() + deadline;
         self.set_state(LinkState::Closing);
-        let all = u32::try_from(inner.config.max_in_flight.max(1)).unwrap_or(u32::MAX);
-        let _ = tokio::time::timeout_at(end, inner.permits.acquire_many(all)).await;
-        inner.permits.close();
+        // Callers waiting for a slot fail now; those in flight have until `end`.
+        inner.slots.close();
+        let _ = tokio::time::timeout_at(end, inner.slots.idle()).await;
         inner.stop.cancel();
         if let Some(conn) = self.connection().filter(|c| !c.is_closed()) {
             if let Err(e) = tokio::time::timeout_at(end, inner.handler.sign_off(conn.clone()))

@@ -46,6 +46,7 @@ mod outbox;
 mod pending;
 mod pool;
 mod server;
+mod slots;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
