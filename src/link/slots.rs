@@ -172,7 +172,7 @@ mod tests {
         let first = tokio::spawn(async move { s1.take().await.map(drop) });
         let second = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            s2.take().await.map(|slot| std::mem::forget(slot))
+            s2.take().await.map(std::mem::forget)
         });
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert!(!first.is_finished());
