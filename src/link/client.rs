@@ -77,8 +77,9 @@ struct Inner {
 ///   [`LinkError::ConnectionLost`];
 /// - with [`idle_echo`](ClientConfig::idle_echo) it sends an echo after that long without
 ///   traffic and drops a connection whose echo goes unanswered;
-/// - [`shutdown`](Self::shutdown) refuses new requests, waits for those in flight up to a
-///   deadline, runs [`sign_off`](Handler::sign_off) and closes.
+/// - [`shutdown`](Self::shutdown) refuses new requests (and those still waiting for a slot
+///   under the cap), waits for those in flight up to a deadline, runs
+///   [`sign_off`](Handler::sign_off) and closes.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -235,8 +236,9 @@ impl Client {
         }
     }
 
-    /// Stops new requests, waits up to `deadline` for those in flight, signs off (within
-    /// what is left of the deadline), closes the connection and stops reconnecting.
+    /// Stops new requests (callers still waiting for a slot under the in-flight cap get
+    /// [`LinkError::ShuttingDown`]), waits up to `deadline` for those in flight, signs off
+    /// (within what is left of the deadline), closes the connection and stops reconnecting.
     pub async fn shutdown(&self, deadline: Duration) {
         let inner = &*self.inner;
         let end = tokio::time::Instant::now() + deadline;
