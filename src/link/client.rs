@@ -193,7 +193,7 @@ impl Client {
         let _slot = slot.map_err(|e| match e {
             NoSlot::Closed => LinkError::ShuttingDown,
             NoSlot::Full => LinkError::Busy {
-                max: inner.config.max_in_flight,
+                max: inner.slots.max(),
             },
         })?;
         let conn = self.ready_connection().await?;
