@@ -345,25 +345,37 @@ fn host_thread(
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?.to_string();
+    on_own_thread(listener, "host", move |l| async move {
+        match Server::serve(l, config, handler) {
+            Ok(_server) => std::future::pending::<()>().await,
+            Err(e) => eprintln!("loadgen: host: {e}"),
+        }
+    });
+    Ok((None, addr))
+}
+
+/// Runs `serve` on `listener` (non-blocking) in a single-threaded runtime on a thread of its
+/// own, as a peer in another process would run; `what` names it in errors.
+fn on_own_thread<F, Fut>(listener: std::net::TcpListener, what: &'static str, serve: F)
+where
+    F: FnOnce(TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     std::thread::spawn(move || {
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
             Ok(rt) => rt,
-            Err(e) => return eprintln!("loadgen: host runtime: {e}"),
+            Err(e) => return eprintln!("loadgen: {what} runtime: {e}"),
         };
         rt.block_on(async move {
-            let served = TcpListener::from_std(listener)
-                .map_err(iso8583_wire::link::LinkError::from)
-                .and_then(|l| Server::serve(l, config, handler));
-            match served {
-                Ok(_server) => std::future::pending::<()>().await,
-                Err(e) => eprintln!("loadgen: host: {e}"),
+            match TcpListener::from_std(listener) {
+                Ok(l) => serve(l).await,
+                Err(e) => eprintln!("loadgen: {what}: {e}"),
             }
         });
     });
-    Ok((None, addr))
 }
 
 fn summary(m: &iso8583_wire::link::MetricsSnapshot) -> String {
@@ -399,21 +411,7 @@ async fn raw(args: &Args, purchases: &Purchases) -> Result<LoadReport, AnyError>
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     if args.echo_thread {
-        let listener = listener.into_std()?;
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            match rt {
-                Ok(rt) => rt.block_on(async move {
-                    match TcpListener::from_std(listener) {
-                        Ok(l) => echo(l).await,
-                        Err(e) => eprintln!("loadgen: echo: {e}"),
-                    }
-                }),
-                Err(e) => eprintln!("loadgen: echo runtime: {e}"),
-            }
-        });
+        on_own_thread(listener.into_std()?, "echo", echo);
     } else {
         tokio::spawn(echo(listener));
     }

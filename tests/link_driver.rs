@@ -114,6 +114,20 @@ async fn purchase_via<J: DriverJournal>(
     card_txn_via(d, TxnKind::Purchase, "0200", amount).await
 }
 
+/// The host saw purchase 1, its reversal, then purchase 2; the journal holds purchase 1
+/// reversed and no reversal due.
+fn purchase_1_reversed_before_purchase_2(log: &Log, journal: &Journal) {
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
+    );
+    assert_eq!(
+        journal.txn(Stan::new(1).unwrap()).unwrap().state,
+        TxnState::Reversed
+    );
+    assert!(journal.next_reversal().is_none());
+}
+
 #[tokio::test]
 async fn a_timed_out_purchase_yields_exactly_one_reversal_before_the_next_purchase() {
     // The host drops the first purchase and answers everything else.
@@ -131,19 +145,7 @@ async fn a_timed_out_purchase_yields_exactly_one_reversal_before_the_next_purcha
         "{err}"
     );
     assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
-    let log = log.lock().unwrap().clone();
-    assert_eq!(
-        log,
-        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
-    );
-    let j = d.journal();
-    assert_eq!(
-        j.txn(iso8583_wire::flows::journal::Stan::new(1).unwrap())
-            .unwrap()
-            .state,
-        TxnState::Reversed
-    );
-    assert!(j.next_reversal().is_none());
+    purchase_1_reversed_before_purchase_2(&log, d.journal());
 }
 
 #[tokio::test]
@@ -173,16 +175,7 @@ async fn a_purchase_answer_the_journal_refuses_is_reversed_as_if_unanswered() {
         "{err:?}"
     );
     assert_eq!(purchase_via(&mut d, 2500).await.unwrap(), 2);
-    assert_eq!(
-        log.lock().unwrap().clone(),
-        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
-    );
-    let j = d.journal();
-    assert_eq!(
-        j.txn(Stan::new(1).unwrap()).unwrap().state,
-        TxnState::Reversed
-    );
-    assert!(j.next_reversal().is_none());
+    purchase_1_reversed_before_purchase_2(&log, d.journal());
 }
 
 #[tokio::test]
@@ -798,15 +791,5 @@ async fn the_cup_profile_reverses_a_timed_out_purchase_once_before_the_next() {
             .str(39),
         Some("00")
     );
-    let log = log.lock().unwrap().clone();
-    assert_eq!(
-        log,
-        vec![("0200".into(), 1), ("0400".into(), 1), ("0200".into(), 2)]
-    );
-    let j = d.journal();
-    assert_eq!(
-        j.txn(Stan::new(1).unwrap()).unwrap().state,
-        TxnState::Reversed
-    );
-    assert!(j.next_reversal().is_none());
+    purchase_1_reversed_before_purchase_2(&log, d.journal());
 }

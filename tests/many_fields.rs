@@ -4,6 +4,8 @@
 //! reached: by iteration, by number in any order, through an owned `Message`, or after a
 //! prefix decode.
 
+mod common;
+
 use bytes::Bytes;
 use iso8583_wire::{Message, MessageBuilder, MessageView, Spec};
 use proptest::prelude::*;
@@ -64,28 +66,8 @@ fn build(spec: &Spec, numbers: &[u16], big: bool) -> (Vec<u8>, Vec<(u16, String)
         b.set(*n, v.as_str()).unwrap();
     }
     let wire = b.encode_to_vec().unwrap();
-    same_as_decoded(spec, &b.build().unwrap(), &wire);
+    common::assert_built_as_decoded(spec, &b.build().unwrap(), &wire, "build");
     (wire, expected)
-}
-
-/// A message from [`MessageBuilder::build`] (whose field table comes from the builder) is the
-/// one decoding `wire` gives: same bytes, MTI, fields and offsets, by number and in order.
-fn same_as_decoded(spec: &Spec, built: &Message, wire: &[u8]) {
-    let decoded = Message::decode(spec, Bytes::copy_from_slice(wire)).unwrap();
-    assert_eq!(built.bytes().as_ref(), wire);
-    assert_eq!(built.mti(), decoded.mti());
-    assert_eq!(built.view().bitmap(), decoded.view().bitmap());
-    for n in 1..=192u16 {
-        let at = |m: &Message| m.field(n).map(|f| (f.offset(), f.raw().to_vec()));
-        assert_eq!(at(built), at(&decoded), "field {n}");
-    }
-    let order = |m: &Message| -> Vec<(u16, usize)> {
-        m.view()
-            .fields()
-            .map(|f| (f.number(), f.offset()))
-            .collect()
-    };
-    assert_eq!(order(built), order(&decoded));
 }
 
 /// Checks every way of reaching the fields of `wire` against `expected`.

@@ -97,7 +97,6 @@ pub struct Purchases {
     /// The template, decoded: request `i` is it with DE 11 and DE 41 patched in place (fixed
     /// lengths, so the field table stays the same and no request is decoded again).
     decoded: Message,
-    template: Bytes,
     stan_at: usize,
     tid_at: usize,
 }
@@ -115,8 +114,7 @@ impl Purchases {
         b.set(42, "MERCHANT0000001").map_err(enc)?;
         b.set(49, "840").map_err(enc)?;
         let bytes = Bytes::from(b.encode_to_vec().map_err(enc)?);
-        let msg =
-            Message::decode(spec, bytes.clone()).map_err(|e| LinkError::Encode(e.to_string()))?;
+        let msg = Message::decode(spec, bytes).map_err(|e| LinkError::Encode(e.to_string()))?;
         let at = |n: u16, len: usize| {
             msg.field(n)
                 .filter(|f| f.raw().len() == len && f.as_str().is_some())
@@ -125,11 +123,11 @@ impl Purchases {
                     LinkError::Encode(format!("DE {n} of {} is not plain ASCII", spec.name()))
                 })
         };
+        let (stan_at, tid_at) = (at(11, 6)?, at(41, 8)? + 2);
         Ok(Purchases {
-            decoded: msg.clone(),
-            stan_at: at(11, 6)?,
-            tid_at: at(41, 8)? + 2,
-            template: bytes,
+            decoded: msg,
+            stan_at,
+            tid_at,
         })
     }
 
@@ -140,7 +138,7 @@ impl Purchases {
 
     /// Request `i`'s bytes (not decoded).
     pub fn bytes(&self, i: u64) -> Option<Bytes> {
-        let mut b = BytesMut::from(&self.template[..]);
+        let mut b = BytesMut::from(&self.decoded.bytes()[..]);
         write_digits(b.get_mut(self.stan_at..self.stan_at + 6)?, i % 1_000_000);
         write_digits(b.get_mut(self.tid_at..self.tid_at + 6)?, i / 1_000_000);
         Some(b.freeze())
@@ -150,22 +148,12 @@ impl Purchases {
     pub fn index_of(msg: &Message) -> Option<u64> {
         let stan = msg.field(11)?.to_u64()?;
         let tid = msg.field(41)?;
-        let hi = match tid.as_str() {
-            Some(t) => digits(t.get(2..)?)?,
-            None => digits(tid.to_small()?.as_str().get(2..)?)?,
+        let hi: u64 = match tid.as_str() {
+            Some(t) => t.get(2..)?.parse().ok()?,
+            None => tid.to_small()?.as_str().get(2..)?.parse().ok()?,
         };
         hi.checked_mul(1_000_000)?.checked_add(stan)
     }
-}
-
-/// The value of a string of 1 to 19 ASCII digits.
-fn digits(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 {
-        return None;
-    }
-    s.bytes().try_fold(0u64, |acc, c| {
-        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
-    })
 }
 
 fn write_digits(out: &mut [u8], mut v: u64) {

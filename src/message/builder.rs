@@ -152,6 +152,13 @@ enum Plan {
     Write,
 }
 
+/// The bitmaps [`MessageBuilder::encode_into`] writes.
+struct Maps {
+    words: [u64; 3],
+    secondary: bool,
+    tertiary: bool,
+}
+
 /// Which of the three bitmap words holds field `n`'s presence bit, and the bit in it.
 fn presence_bit(n: u16) -> (usize, u64) {
     let i = usize::from(n.saturating_sub(1));
@@ -605,13 +612,30 @@ impl<'a> MessageBuilder<'a> {
         if self.mti.is_none() {
             return Err(EncodeError::new(Location::Mti, EncodeErrorKind::BadMti));
         }
+        let maps = self.maps();
+        let tertiary = usize::from(maps.tertiary) * self.spec.bitmap_encoding().wire_len();
+        Ok(self.first_field_at(&maps) + tertiary + self.data_len)
+    }
+
+    /// The bitmap words the encoder writes, and which of the secondary and tertiary maps.
+    fn maps(&self) -> Maps {
+        let words = self.bitmap_words();
+        Maps {
+            words,
+            secondary: words[0] >> 63 != 0,
+            // Bit 65 means a third bitmap only in specs that have one; elsewhere it is field 65.
+            tertiary: words[1] >> 63 != 0 && self.spec.has_tertiary_bitmap(),
+        }
+    }
+
+    /// Where the first field goes: after the header, the MTI, the primary and (when written)
+    /// the secondary bitmap; the tertiary one, when written, sits before the first field above
+    /// 65.
+    fn first_field_at(&self, maps: &Maps) -> usize {
         let blen = self.spec.bitmap_encoding().wire_len();
-        let [w0, w1, _] = self.bitmap_words();
-        // Bit 65 means a third bitmap only in specs that have one; elsewhere it is field 65.
-        let tertiary = w1 >> 63 != 0 && self.spec.has_tertiary_bitmap();
-        let maps = 1 + usize::from(w0 >> 63 != 0) + usize::from(tertiary);
-        let len = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
-        Ok(len + self.data_len)
+        self.spec.header_len()
+            + self.spec.mti_encoding().wire_len()
+            + (1 + usize::from(maps.secondary)) * blen
     }
 
     /// Writes the message into `out` and returns the bytes written; `out` may be larger.
@@ -653,14 +677,15 @@ impl<'a> MessageBuilder<'a> {
                 }
             }
         }
-        let [w0, w1, w2] = self.bitmap_words();
+        let maps = self.maps();
+        let [w0, w1, w2] = maps.words;
         let benc = self.spec.bitmap_encoding();
         let blen = benc.wire_len();
         write_raw_word(w0.to_be_bytes(), benc, w.take(blen));
-        if w0 >> 63 != 0 {
+        if maps.secondary {
             write_raw_word(w1.to_be_bytes(), benc, w.take(blen));
         }
-        if w1 >> 63 != 0 && self.spec.has_tertiary_bitmap() {
+        if maps.tertiary {
             // The tertiary bitmap goes where field 65 would be, after the fields below it
             // (written even when no field above 65 follows: it was kept, or is all zero).
             let below = self.entries.partition_point(|e| e.n < 65);
@@ -760,14 +785,11 @@ impl<'a> MessageBuilder<'a> {
         let written = self.encode_into(&mut out)?;
         out.truncate(written);
         // Where each field's data starts: after everything before it and its own prefix,
-        // walked as `encode_into` writes (the tertiary bitmap, when written, sits before the
-        // first field above 65).
-        let words = self.bitmap_words();
+        // walked as `encode_into` writes.
+        let maps = self.maps();
         let blen = self.spec.bitmap_encoding().wire_len();
-        let tertiary = words[1] >> 63 != 0 && self.spec.has_tertiary_bitmap();
-        let maps = 1 + usize::from(words[0] >> 63 != 0);
-        let mut pos = self.spec.header_len() + self.spec.mti_encoding().wire_len() + maps * blen;
-        let mut third_pending = tertiary;
+        let mut pos = self.first_field_at(&maps);
+        let mut third_pending = maps.tertiary;
         let mut starts = [0usize; RECORDED];
         let mut recorded = 0;
         for e in &self.entries {
@@ -785,7 +807,7 @@ impl<'a> MessageBuilder<'a> {
         }
         let layout = Layout::assemble(
             mti,
-            Bitmap::from_words(words),
+            Bitmap::from_words(maps.words),
             starts.get(..recorded).unwrap_or_default(),
             written,
         );

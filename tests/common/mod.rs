@@ -8,6 +8,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use bytes::Bytes;
+use iso8583_wire::{Message, Spec};
+
 /// One reference vector.
 pub struct Vector {
     pub index: u64,
@@ -135,5 +138,29 @@ impl Drop for HostProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Asserts that `built`, from `MessageBuilder::build` (whose field table comes from the
+/// builder), is the message decoding `wire` gives: the same bytes, MTI, bitmap and header,
+/// every field in order with its offset and wire bytes, and every number 1..=192 reached by
+/// number alike. `what` names the case in failures.
+pub fn assert_built_as_decoded(spec: &Spec, built: &Message, wire: &[u8], what: &str) {
+    let decoded = Message::decode(spec, Bytes::copy_from_slice(wire)).unwrap();
+    assert_eq!(built.bytes().as_ref(), wire, "{what}: bytes");
+    assert_eq!(built.mti(), decoded.mti(), "{what}: MTI");
+    let (b, d) = (built.view(), decoded.view());
+    assert_eq!(b.bitmap(), d.bitmap(), "{what}: bitmap");
+    assert_eq!(b.header(), d.header(), "{what}: header");
+    let fields = |m: &Message| -> Vec<(u16, usize, Vec<u8>)> {
+        m.view()
+            .fields()
+            .map(|f| (f.number(), f.offset(), f.raw().to_vec()))
+            .collect()
+    };
+    assert_eq!(fields(built), fields(&decoded), "{what}: fields in order");
+    for n in 1..=192u16 {
+        let at = |m: &Message| m.field(n).map(|f| (f.offset(), f.raw().to_vec()));
+        assert_eq!(at(built), at(&decoded), "{what}: DE {n}");
     }
 }
