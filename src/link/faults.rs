@@ -48,6 +48,9 @@ fn every(n: u64, period: u64, phase: u64) -> bool {
     period != 0 && n % period == phase % period
 }
 
+/// The request fields [`approve`] copies into its answer.
+const ECHOED: [u16; 8] = [3, 4, 7, 11, 12, 13, 41, 42];
+
 /// The approving answer to `request`: its response MTI, its header, DE 2-4, 7, 11, 12, 13,
 /// 41 and 42 copied, DE 39 `00`. `None` when `request` has no response MTI or the spec
 /// cannot carry the answer.
@@ -60,12 +63,22 @@ pub fn approve(request: &Message) -> Option<Message> {
     if !header.is_empty() {
         b.header(header).ok()?;
     }
-    for n in [3, 4, 7, 11, 12, 13, 41, 42] {
-        if let Some(f) = view.field(n) {
+    // One pass over the request's fields (cheaper than looking each one up), setting DE 39
+    // in its place so that every field goes at the end of the builder's list.
+    let mut code_set = false;
+    for f in view.fields() {
+        let n = f.number();
+        if n > 39 && !code_set {
+            b.set(39, "00").ok()?;
+            code_set = true;
+        }
+        if ECHOED.contains(&n) {
             b.set(n, f).ok()?;
         }
     }
-    b.set(39, "00").ok()?;
+    if !code_set {
+        b.set(39, "00").ok()?;
+    }
     b.build().ok()
 }
 
@@ -137,5 +150,77 @@ impl Handler for FaultyHost {
             let _ = conn.post(&answer);
         }
         Reply::Now(answer)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::Spec;
+    use bytes::Bytes;
+
+    fn request(spec: &Spec, fields: &[(u16, &str)]) -> Message {
+        let mut b = MessageBuilder::new(spec);
+        b.mti("0200").unwrap();
+        if spec.header_len() > 0 {
+            b.header(b"\x60\x00\x01\x00\x02\x60\x31\x00\x31\x07\x01")
+                .unwrap();
+        }
+        for (n, v) in fields {
+            b.set(*n, *v).unwrap();
+        }
+        Message::decode(spec, Bytes::from(b.encode_to_vec().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn the_answer_echoes_the_listed_fields_adds_de39_and_drops_the_rest() {
+        for name in ["iso87-ascii-bin", "iso87-bcd", "cup-pos"] {
+            let spec = Spec::builtin(name).unwrap();
+            let req = request(
+                &spec,
+                &[
+                    (2, "4761739001010119"),
+                    (3, "000000"),
+                    (4, "000000001000"),
+                    (11, "000042"),
+                    (41, "TERM0001"),
+                    (42, "MERCHANT0000001"),
+                    (49, "156"),
+                ],
+            );
+            let rsp = approve(&req).unwrap();
+            assert_eq!(rsp.mti().to_string(), "0210", "{name}");
+            assert_eq!(rsp.view().header(), req.view().header(), "{name}");
+            let numbers: Vec<u16> = rsp.view().fields().map(|f| f.number()).collect();
+            assert_eq!(numbers, [3, 4, 11, 39, 41, 42], "{name}");
+            for n in [3, 4, 11, 41, 42] {
+                assert_eq!(
+                    rsp.field(n).unwrap().raw(),
+                    req.field(n).unwrap().raw(),
+                    "{name} DE {n}"
+                );
+            }
+            assert!(rsp.view().text_eq(39, "00"), "{name}");
+            // What `build` filled in is what decoding the answer's bytes gives.
+            let again = Message::decode(&spec, rsp.bytes().clone()).unwrap();
+            let table = |m: &Message| -> Vec<(u16, usize, Vec<u8>)> {
+                m.view()
+                    .fields()
+                    .map(|f| (f.number(), f.offset(), f.raw().to_vec()))
+                    .collect()
+            };
+            assert_eq!(table(&rsp), table(&again), "{name}");
+        }
+    }
+
+    #[test]
+    fn de39_goes_last_when_no_echoed_field_follows_it() {
+        let spec = Spec::builtin("iso87-ascii").unwrap();
+        let req = request(&spec, &[(3, "000000"), (11, "000007")]);
+        let rsp = approve(&req).unwrap();
+        let numbers: Vec<u16> = rsp.view().fields().map(|f| f.number()).collect();
+        assert_eq!(numbers, [3, 11, 39]);
+        assert!(approve(&rsp).is_none(), "a response has no response MTI");
     }
 }

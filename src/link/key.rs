@@ -164,6 +164,18 @@ impl KeyBuf {
         }
     }
 
+    /// Appends one byte (a separator, one character of a converted value).
+    #[inline(always)]
+    fn push(&mut self, byte: u8) {
+        match self.buf.get_mut(self.len) {
+            Some(slot) if self.heap.is_none() => {
+                *slot = byte;
+                self.len += 1;
+            }
+            _ => self.extend(&[byte]),
+        }
+    }
+
     fn extend(&mut self, bytes: &[u8]) {
         if let Some(v) = self.heap.as_mut() {
             v.extend_from_slice(bytes);
@@ -257,11 +269,11 @@ impl KeyRules {
                     key.extend(f.raw());
                 } else {
                     for c in f.chars() {
-                        key.extend(&[c]);
+                        key.push(c);
                     }
                 }
             }
-            key.extend(&[0x1F]);
+            key.push(0x1F);
         }
         if rule.header != HeaderKey::None {
             let view = msg.view();
