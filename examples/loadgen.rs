@@ -442,6 +442,8 @@ async fn raw(args: &Args, purchases: &Purchases) -> Result<LoadReport, AnyError>
         if stream.read_buf(&mut rx).await? == 0 {
             return Err("echo closed".into());
         }
+        // One clock reading per read stamps every frame in it, as the link's reader does.
+        let arrived = Instant::now();
         while rx.len() >= 2 {
             let len = usize::from(u16::from_be_bytes([rx[0], rx[1]]));
             if rx.len() < 2 + len {
@@ -449,7 +451,8 @@ async fn raw(args: &Args, purchases: &Purchases) -> Result<LoadReport, AnyError>
             }
             let _ = rx.split_to(2 + len);
             if let Some(t0) = times.pop_front() {
-                lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+                let us = arrived.saturating_duration_since(t0).as_micros();
+                lat.push(u32::try_from(us).unwrap_or(u32::MAX));
             }
             done += 1;
             if sent < n {
