@@ -51,8 +51,8 @@ fn every(n: u64, period: u64, phase: u64) -> bool {
 /// The request fields [`approve`] copies into its answer.
 const ECHOED: [u16; 8] = [3, 4, 7, 11, 12, 13, 41, 42];
 
-/// The approving answer to `request`: its response MTI, its header, DE 2-4, 7, 11, 12, 13,
-/// 41 and 42 copied, DE 39 `00`. `None` when `request` has no response MTI or the spec
+/// The approving answer to `request`: its response MTI, its header, DE 3, 4, 7, 11, 12, 13,
+/// 41 and 42 copied (those present), DE 39 `00`; nothing else of the request. `None` when `request` has no response MTI or the spec
 /// cannot carry the answer.
 pub fn approve(request: &Message) -> Option<Message> {
     let spec = request.spec();
@@ -212,6 +212,51 @@ mod tests {
             };
             assert_eq!(table(&rsp), table(&again), "{name}");
         }
+    }
+
+    #[test]
+    fn every_echoed_field_is_copied_and_a_requests_own_de39_is_replaced() {
+        let spec = Spec::builtin("iso87-ascii").unwrap();
+        let req = request(
+            &spec,
+            &[
+                (3, "000000"),
+                (4, "000000001000"),
+                (7, "1205125700"),
+                (11, "000042"),
+                (12, "125700"),
+                (13, "1205"),
+                (39, "05"),
+                (41, "TERM0001"),
+                (42, "MERCHANT0000001"),
+                (70, "301"),
+            ],
+        );
+        let rsp = approve(&req).unwrap();
+        let numbers: Vec<u16> = rsp.view().fields().map(|f| f.number()).collect();
+        assert_eq!(numbers, [3, 4, 7, 11, 12, 13, 39, 41, 42]);
+        for n in [3, 4, 7, 11, 12, 13, 41, 42] {
+            assert_eq!(
+                rsp.field(n).unwrap().raw(),
+                req.field(n).unwrap().raw(),
+                "DE {n}"
+            );
+        }
+        assert!(rsp.view().text_eq(39, "00"));
+        assert!(
+            !rsp.view().bitmap().is_set(1),
+            "DE 70 is not copied: no secondary bitmap"
+        );
+    }
+
+    #[test]
+    fn only_fields_above_39_still_get_de39() {
+        let spec = Spec::builtin("iso87-ascii").unwrap();
+        let req = request(&spec, &[(41, "TERM0001"), (42, "MERCHANT0000001")]);
+        let rsp = approve(&req).unwrap();
+        let numbers: Vec<u16> = rsp.view().fields().map(|f| f.number()).collect();
+        assert_eq!(numbers, [39, 41, 42]);
+        assert!(rsp.view().text_eq(39, "00"));
     }
 
     #[test]

@@ -363,6 +363,37 @@ mod tests {
     }
 
     #[test]
+    fn a_key_that_outgrows_the_inline_buffer_is_the_same_from_bcd_and_ascii() {
+        // DE 2, 11, 41 and 42 make a key of 4 + 17 + 7 + 9 + 16 = 53 bytes, past the 46
+        // kept inline: the BCD side writes it a character at a time (`push`), spilling to the
+        // heap midway; the ASCII side copies whole values.
+        let rules = KeyRules {
+            default: KeyRule {
+                fields: vec![2, 11, 41, 42],
+                header: HeaderKey::None,
+            },
+            by_class: HashMap::new(),
+        };
+        let build = |name: &str| {
+            let spec = Spec::builtin(name).unwrap();
+            let mut b = MessageBuilder::new(&spec);
+            b.mti("0200").unwrap();
+            b.set(2, "4761739001010119").unwrap();
+            b.set(11, "000042").unwrap();
+            b.set(41, "TERM0001").unwrap();
+            b.set(42, "MERCHANT0000001").unwrap();
+            Message::decode(&spec, Bytes::from(b.encode_to_vec().unwrap())).unwrap()
+        };
+        let ascii = rules.request_key(&build("iso87-ascii-bin")).unwrap();
+        let bcd = rules.request_key(&build("iso87-bcd")).unwrap();
+        let want = b"02104761739001010119\x1F000042\x1FTERM0001\x1FMERCHANT0000001\x1F";
+        assert_eq!(ascii.as_bytes(), &want[..]);
+        assert_eq!(bcd.as_bytes(), &want[..]);
+        assert!(matches!(bcd.0, Repr::Heap(_)));
+        assert_eq!(ascii, bcd);
+    }
+
+    #[test]
     fn debug_of_a_key_shows_its_length_not_its_bytes() {
         let key = MatchKey::from_bytes(b"0210TERM0001\x1F4761739001010119\x1F".to_vec());
         let shown = format!("{key:?}");

@@ -161,7 +161,11 @@ impl Purchases {
         // ASCII wire bytes are their own text; other encodings are read character by character.
         let holds = |n: u16, want: &[u8]| {
             msg.field(n).is_some_and(|f| {
-                f.raw() == want || (f.len() == want.len() && f.chars().eq(want.iter().copied()))
+                if f.spec().encoding() == crate::spec::Encoding::Ascii {
+                    f.raw() == want
+                } else {
+                    f.len() == want.len() && f.chars().eq(want.iter().copied())
+                }
             })
         };
         holds(11, &stan) && holds(41, &tid)
@@ -223,7 +227,7 @@ where
         workers.spawn(async move {
             let mut lat = Vec::with_capacity((requests / 64 + 16) as usize);
             // One clock reading per request: the end of one is the start of the next, so a
-            // latency also counts building the request and tallying the one before (well
+            // latency also counts building its request and tallying the one before it (well
             // under a microsecond).
             let mut t0 = Instant::now();
             loop {
@@ -307,6 +311,30 @@ where
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn carries_reads_de11_and_de41_as_text_on_every_encoding() {
+        for name in ["iso87-bcd", "iso87-ebcdic", "iso87-ascii"] {
+            let spec = Spec::builtin(name).unwrap();
+            let mut b = MessageBuilder::new(&spec);
+            b.mti("0210").unwrap();
+            b.set(11, "000042").unwrap().set(41, "LG000003").unwrap();
+            let msg = Message::decode(&spec, Bytes::from(b.encode_to_vec().unwrap())).unwrap();
+            assert!(Purchases::carries(&msg, 3_000_042), "{name}");
+            for other in [42, 3_000_041, 2_000_042, 3_000_042 + 1_000_000_000_000] {
+                assert!(!Purchases::carries(&msg, other), "{name} as #{other}");
+            }
+        }
+        // Numbers past the terminal IDs the template can carry are no request's.
+        let spec = Spec::builtin("iso87-ascii").unwrap();
+        let p = Purchases::new(&spec).unwrap();
+        let last = p.get(999_999_999_999).unwrap();
+        assert!(Purchases::carries(&last, 999_999_999_999));
+        assert!(!Purchases::carries(
+            &last,
+            1_000_000_000_000 + 999_999_999_999
+        ));
+    }
 
     #[test]
     fn a_patched_request_reads_as_its_decoded_bytes_and_carries_its_number() {
