@@ -99,6 +99,16 @@ impl Message {
         let start = f.offset();
         Some(self.bytes.slice(start..start + f.raw().len()))
     }
+
+    /// Each field's number, offset and wire bytes, in order: for tests that compare the field
+    /// tables of two messages.
+    #[cfg(test)]
+    pub(crate) fn field_table(&self) -> Vec<(u16, usize, Vec<u8>)> {
+        self.view()
+            .fields()
+            .map(|f| (f.number(), f.offset(), f.raw().to_vec()))
+            .collect()
+    }
 }
 
 impl Message {
