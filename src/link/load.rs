@@ -160,7 +160,7 @@ impl Purchases {
         }
         let (stan, tid) = numbered(i);
         // `Field::text_eq` compares the same way, but wants a `&str`: checking the digits'
-        // UTF-8 on every answer took this check from about 455 to 750 instructions a pair.
+        // UTF-8 on every answer took this check from about 500 to 750 instructions a pair.
         // ASCII wire bytes are their own text; other encodings are read character by character.
         let holds = |n: u16, want: &[u8]| {
             msg.field(n).is_some_and(|f| {
